@@ -1,0 +1,5 @@
+import sys
+
+from talentbrief.cli import main
+
+sys.exit(main())

@@ -1,0 +1,44 @@
+"""`talentbrief` command line: each subcommand lives in the module that does its work.
+
+Exit codes: 0 success, 1 a report failed to build, 2 bad input (data, catalogue, parameters, usage).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# subcommand -> module exposing register(subparsers); the module sets `func` on its parser.
+COMMANDS = {
+    "validate": "talentbrief.validate",
+    "build": "talentbrief.build",
+    "list": "talentbrief.build",
+    "params": "talentbrief.params",
+}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talentbrief", description=__doc__.splitlines()[0])
+    parser.add_argument("--root", help="project folder (default: found from the working directory)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    registered = set()
+    for module_name in dict.fromkeys(COMMANDS.values()):
+        module = importlib.import_module(module_name)
+        module.register(sub)
+        registered.add(module_name)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("talentbrief: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

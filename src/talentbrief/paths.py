@@ -1,0 +1,94 @@
+"""The one place that knows where things live in a talentbrief project.
+
+The root is found, in order: an explicit argument, $TALENTBRIEF_ROOT, the nearest folder at or
+above the working directory that holds both `reports.yml` and `data/datapackage.json`, and
+finally the checkout this package was installed from. Tests and benchmarks work on copies of
+the project, so nothing may assume the checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_ROOT = "TALENTBRIEF_ROOT"
+
+
+def _is_root(folder: Path) -> bool:
+    return (folder / "reports.yml").is_file() and (folder / "data" / "datapackage.json").is_file()
+
+
+def find_root(start: Path | str | None = None) -> Path:
+    if start is None and os.environ.get(ENV_ROOT):
+        return Path(os.environ[ENV_ROOT]).resolve()
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if _is_root(folder):
+            return folder
+    if start is not None:
+        raise FileNotFoundError(f"no talentbrief project (reports.yml + data/datapackage.json) at or above {here}")
+    checkout = Path(__file__).resolve().parents[2]
+    if _is_root(checkout):
+        return checkout
+    raise FileNotFoundError(
+        f"no talentbrief project found at or above {here}; run from the project folder or set {ENV_ROOT}"
+    )
+
+
+@dataclass(frozen=True)
+class Paths:
+    root: Path
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def datapackage(self) -> Path:
+        return self.data / "datapackage.json"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    @property
+    def src(self) -> Path:
+        return self.root / "src"
+
+    @property
+    def catalogue(self) -> Path:
+        return self.root / "reports.yml"
+
+    @property
+    def lockfile(self) -> Path:
+        """The dependency lock: part of every report's input hash."""
+        return self.root / "requirements.lock"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def manifest(self) -> Path:
+        return self.reports / "manifest.json"
+
+    @property
+    def index(self) -> Path:
+        return self.reports / "index.html"
+
+    @property
+    def failed(self) -> Path:
+        return self.reports / "_failed"
+
+    @property
+    def executed(self) -> Path:
+        return self.reports / "_executed"
+
+    @property
+    def build_lock(self) -> Path:
+        return self.reports / ".build.lock"
+
+
+def get(root: Path | str | None = None) -> Paths:
+    return Paths(find_root(root) if root is not None else find_root())
