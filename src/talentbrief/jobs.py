@@ -1,0 +1,50 @@
+"""Plain-data shapes passed between the build (parent) and the workers (local processes or dask).
+
+A worker gets a Job and returns an Outputs or raises JobFailure; it never writes into reports/.
+Everything here pickles cheaply so the same shapes serve every executor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Job:
+    report_id: str
+    notebook: str  # path relative to the project root, e.g. "notebooks/overview.ipynb"
+    parameters: dict[str, Any]
+    formats: tuple[str, ...]  # subset of ("html", "pdf")
+    input_hash: str  # sha256 of every input; the cache key
+
+
+@dataclass(frozen=True)
+class Outputs:
+    report_id: str
+    html: bytes | None
+    pdf: bytes | None
+    executed: bytes  # the executed notebook (.ipynb JSON), kept under reports/_executed/ for debugging
+    title: str
+    lang: str
+    as_of: str
+    duration_s: float
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class JobFailure(Exception):
+    """A report's notebook (or its rendering) failed; carries what the user needs to find the cause."""
+
+    def __init__(self, report_id: str, message: str, *, cell: int | None = None, executed: bytes | None = None):
+        super().__init__(f"{report_id}: {message}")
+        self.report_id = report_id
+        self.message = message
+        self.cell = cell
+        self.executed = executed
+
+    def __reduce__(self):
+        return (_rebuild_failure, (self.report_id, self.message, self.cell, self.executed))
+
+
+def _rebuild_failure(report_id, message, cell, executed):
+    return JobFailure(report_id, message, cell=cell, executed=executed)
