@@ -1,0 +1,308 @@
+"""Run the build's jobs on a Dask distributed cluster (`talentbrief build --executor dask`).
+
+Same contract as `talentbrief.executor.run_local`: `run_dask(jobs, root, ...)` yields
+`(job, Outputs | JobFailure)` as each report completes; it never writes into reports/ (the build's
+store does, in this process, with the usual atomic writes, cache, lock and failure handling).
+
+Workers may not share a filesystem with the client. The client packs what a report reads
+(notebooks/, data/, src/, reports.yml, requirements.lock) into one deterministic tar.gz in memory,
+named by its sha256, and ships it once to every worker (`scatter(..., broadcast=True)`). Each task
+unpacks it into the worker's local directory once per bundle hash, then calls
+`talentbrief.render.run_job(job, that_root)`.
+
+Failures: a notebook that raises comes back as a JobFailure *value*, so Dask never retries it; it is
+reported once, like a local failure. A worker that dies mid-task is handled by the scheduler, which
+moves the task to another worker (up to `distributed.scheduler.allowed-failures` deaths, then the
+report fails with KilledWorker: a report that kills every worker it touches is a bug, not bad luck).
+If the shipped bundle itself is lost (every worker holding it died) the client ships it again and
+resubmits the affected reports.
+
+Dask is an optional extra (`pip install 'talentbrief[dask]'`): this module imports it at the top, so
+importing the module is the check that it is installed.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import shutil
+import socket
+import sys
+import tarfile
+import tempfile
+import threading
+import traceback
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import dask  # noqa: F401  (the optional extra: ImportError here means "not installed")
+import distributed
+from distributed import Client, LocalCluster, as_completed
+
+import talentbrief
+from talentbrief.jobs import Job, JobFailure, Outputs
+
+ENV_SCHEDULER = "TALENTBRIEF_DASK_SCHEDULER"
+INSTALL_HINT = "pip install 'talentbrief[dask]'"
+
+# What a report reads, relative to the project root. reports.yml rides along (tiny) so that the
+# unpacked folder is a recognisable project root for talentbrief.paths.
+BUNDLE_ITEMS = ("notebooks", "data", "src", "reports.yml", "requirements.lock")
+_SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"}
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
+_FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
+
+# Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
+MAX_RESUBMITS = 2
+
+Progress = Callable[[str], None]
+
+
+# ---------------------------------------------------------------- the bundle (client side)
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """The project inputs as a deterministic tar.gz; `sha256` names it on the workers."""
+
+    sha256: str
+    data: bytes
+
+    def __repr__(self) -> str:  # keep logs and the dashboard readable
+        return f"Bundle({self.sha256[:12]}, {len(self.data)} bytes)"
+
+
+def _skipped(path: Path) -> bool:
+    return path.name in _SKIP_NAMES or path.name.endswith(_SKIP_SUFFIXES)
+
+
+def _files(root: Path) -> list[tuple[str, Path]]:
+    out: list[tuple[str, Path]] = []
+    for item in BUNDLE_ITEMS:
+        path = root / item
+        if path.is_file():
+            out.append((item, path))
+        elif path.is_dir():
+            for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
+                dirnames[:] = sorted(d for d in dirnames if not _skipped(Path(dirpath) / d))
+                for name in filenames:
+                    file = Path(dirpath) / name
+                    if not _skipped(file):
+                        out.append((file.relative_to(root).as_posix(), file))
+    return sorted(out)
+
+
+def make_bundle(root: Path | str) -> Bundle:
+    """Pack the inputs under `root` reproducibly: sorted names, fixed mtime/owner/mode, no gzip timestamp."""
+    root = Path(root)
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, path in _files(root):
+            data = path.read_bytes()
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = _FIXED_MTIME
+            info.mode = 0o755 if os.access(path, os.X_OK) and path.suffix in ("", ".sh") else 0o644
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    data = gzip.compress(raw.getvalue(), compresslevel=6, mtime=0)
+    return Bundle(hashlib.sha256(data).hexdigest(), data)
+
+
+# ---------------------------------------------------------------- the bundle (worker side)
+
+_unpack_lock = threading.Lock()
+_unpacked: dict[str, Path] = {}
+
+
+def _cache_dir() -> Path:
+    try:
+        base = Path(distributed.get_worker().local_directory)
+    except ValueError:  # not inside a worker (e.g. called directly in a test)
+        base = Path(tempfile.gettempdir())
+    return base / "talentbrief-bundles"
+
+
+def materialise(bundle: Bundle) -> Path:
+    """Unpack `bundle` once per process (and per worker directory); return the project root inside it."""
+    with _unpack_lock:
+        known = _unpacked.get(bundle.sha256)
+        if known is not None and (known / ".complete").is_file():
+            return known
+        if hashlib.sha256(bundle.data).hexdigest() != bundle.sha256:
+            raise RuntimeError(f"bundle {bundle.sha256[:12]} arrived corrupted")
+        target = _cache_dir() / bundle.sha256[:32]
+        if not (target / ".complete").is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            staging = Path(tempfile.mkdtemp(prefix=f".{bundle.sha256[:12]}-", dir=target.parent))
+            try:
+                with tarfile.open(fileobj=io.BytesIO(bundle.data), mode="r:gz") as tar:
+                    tar.extractall(staging, filter="data")
+                (staging / "reports").mkdir(exist_ok=True)
+                (staging / ".complete").write_text(bundle.sha256 + "\n", encoding="ascii")
+                try:
+                    os.replace(staging, target)
+                except OSError:  # another process on this host won the race: use theirs
+                    if not (target / ".complete").is_file():
+                        raise
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        _unpacked[bundle.sha256] = target
+        return target
+
+
+def run_task(job: Job, bundle: Bundle, client_version: str) -> Outputs | JobFailure:
+    """The Dask task: one report. Returns failures as values so the scheduler never retries them."""
+    where = socket.gethostname()
+    try:
+        if talentbrief.__version__ != client_version:
+            return JobFailure(
+                job.report_id,
+                f"dask worker on {where} runs talentbrief {talentbrief.__version__}, the client "
+                f"{client_version}: install the same version on every worker ({INSTALL_HINT})",
+            )
+        root = materialise(bundle)
+        from talentbrief.render import run_job
+
+        return run_job(job, root)
+    except JobFailure as failure:
+        return failure
+    except Exception as exc:  # anything else is still this report's failure, reported once
+        detail = "".join(traceback.format_exception(exc)).rstrip()
+        return JobFailure(job.report_id, f"on dask worker {where}: {type(exc).__name__}: {exc}\n{detail}")
+
+
+# ---------------------------------------------------------------- the client
+
+
+def _stderr(message: str) -> None:
+    print(f"talentbrief: {message}", file=sys.stderr, flush=True)
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """`--scheduler` wins, then $TALENTBRIEF_DASK_SCHEDULER; None means "start a local cluster"."""
+    return (scheduler or os.environ.get(ENV_SCHEDULER) or "").strip() or None
+
+
+def _scheduler_has_dashboard() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bokeh") is not None
+
+
+def _dashboard(client: Client) -> str | None:
+    """The dashboard's URL, or None when the scheduler serves none (its pages need bokeh)."""
+    try:
+        if not client.run_on_scheduler(_scheduler_has_dashboard):
+            return None
+        return client.dashboard_link
+    except Exception:  # no dashboard service, or run_on_scheduler refused: nothing to print
+        return None
+
+
+def _failure_from(job: Job, exc: BaseException | None, future) -> JobFailure:
+    if isinstance(exc, distributed.KilledWorker):
+        message = (
+            f"the dask workers running it died {dask.config.get('distributed.scheduler.allowed-failures') + 1}"
+            " times or more (out of memory? a crash in a native library?); not retried further"
+        )
+    elif exc is None:
+        message = f"dask task ended as {future.status!r}"
+    else:
+        message = f"dask task error: {type(exc).__name__}: {exc}"
+    return JobFailure(job.report_id, message)
+
+
+def run_dask(
+    jobs: Iterable[Job],
+    root: Path | str,
+    *,
+    scheduler: str | None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> Iterator[tuple[Job, Outputs | JobFailure]]:
+    """Run `jobs` on the cluster at `scheduler` (or $TALENTBRIEF_DASK_SCHEDULER, or a new LocalCluster
+    of `workers` processes); yield (job, Outputs | JobFailure) in completion order.
+
+    `progress`, if given, receives the executor's one-off status lines (cluster started, dashboard
+    link); by default they go to stderr. Per-report progress is the caller's: each yielded pair is one
+    task completion, as `distributed.as_completed` reports it.
+    """
+    say = progress or _stderr
+    jobs = list(jobs)
+    if not jobs:
+        return
+    address = scheduler_address(scheduler)
+    cluster = None
+    client = None
+    live: dict = {}  # task key -> (future, job, attempt), until yielded
+    try:
+        if address is None:
+            n = workers or 2
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+            )
+            say(
+                f"no --scheduler or ${ENV_SCHEDULER}: started a local Dask cluster "
+                f"({n} worker processes, 1 thread each) at {cluster.scheduler_address}"
+            )
+            client = Client(cluster)
+        else:
+            try:
+                client = Client(address, timeout="30s")
+            except (OSError, TimeoutError) as exc:
+                raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+            if not client.scheduler_info(n_workers=-1).get("workers"):
+                say(f"no workers connected to {address} yet: reports wait until one joins")
+        if (link := _dashboard(client)) is not None:
+            say(f"Dask dashboard: {link}")
+
+        bundle = make_bundle(root)
+        shipped = client.scatter(bundle, broadcast=True, hash=False)
+        run_token = uuid.uuid4().hex[:8]
+        version = talentbrief.__version__
+
+        def submit(job: Job, attempt: int):
+            future = client.submit(
+                run_task, job, shipped, version,
+                key=("talentbrief-report", f"{job.report_id}-{run_token}", attempt),
+                retries=0,  # notebook errors come back as values; worker deaths are the scheduler's
+                pure=False,
+            )
+            live[future.key] = (future, job, attempt)
+            return future
+
+        pending = as_completed([submit(job, 0) for job in jobs], with_results=False)
+        for future in pending:
+            _, job, attempt = live.pop(future.key)
+            if future.status == "finished":
+                result = future.result()
+                future.release()
+                yield job, result
+                continue
+            exc = future.exception() if future.status == "error" else None
+            lost = future.status in ("cancelled", "lost") or isinstance(exc, distributed.CancelledError)
+            if lost and attempt < MAX_RESUBMITS:
+                if shipped.status != "finished":  # every copy of the bundle died with its workers
+                    shipped = client.scatter(bundle, broadcast=True, hash=False)
+                future.release()
+                pending.add(submit(job, attempt + 1))
+                continue
+            future.release()
+            yield job, _failure_from(job, exc, future)
+    finally:
+        if client is not None:
+            if live:  # the caller stopped early (or we failed): don't leave work on a shared cluster
+                client.cancel([future for future, _, _ in live.values()])
+            client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+class SchedulerUnreachable(RuntimeError):
+    """--scheduler / $TALENTBRIEF_DASK_SCHEDULER names no scheduler we can connect to (exit 2)."""
