@@ -1,0 +1,384 @@
+"""`talentbrief build` and `talentbrief list`: from the catalogue to reports/, incrementally and safely.
+
+Order matters: every kind of bad input (data, catalogue, parameters, ids, executor) is refused with exit 2
+before the lock is taken or any kernel starts. Then, under the lock, reports whose input hash and output
+files match the manifest are skipped; the rest go through an executor and are stored one by one as
+they complete. An executor is any `f(jobs, root, *, workers) -> Iterator[(Job, Outputs | JobFailure)]`
+that pulls `jobs` lazily (at most `workers` in flight): the build stops scheduling after a failure
+simply by ending that iterable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import fnmatch
+import functools
+import importlib.util
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TextIO
+
+from talentbrief import catalogue, hashing, params, store
+from talentbrief import paths as paths_mod
+from talentbrief.catalogue import CatalogueError, ReportSpec
+from talentbrief.jobs import Job, JobFailure, Outputs
+
+Executor = Callable[..., Iterator[tuple[Job, "Outputs | JobFailure"]]]
+DASK_HINT = "install it with: pip install 'talentbrief[dask]'"
+
+
+class BadInput(Exception):
+    """Refused before anything runs (exit 2); `.messages` says why."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+# --- the steps before anything runs -------------------------------------------------------------------
+
+
+def check_data(paths: paths_mod.Paths) -> None:
+    """Refuse invalid data (every problem as file:row:column: message)."""
+    if importlib.util.find_spec("talentbrief.validate") is None:
+        return  # the data layer is not installed yet: nothing to validate against
+    from talentbrief import validate
+
+    try:
+        validate.ensure_valid(paths)
+    except Exception as exc:
+        if not hasattr(exc, "problems"):  # DataError carries .problems; anything else is a bug
+            raise
+        raise BadInput(["invalid data, nothing built:", *(str(p) for p in exc.problems)]) from None
+
+
+def parse_as_of(value: str | None) -> str | None:
+    if value is None:
+        return None
+    if value == "today":
+        return dt.date.today().isoformat()
+    try:
+        return dt.date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise BadInput([f"--as-of {value!r}: use a date like 2026-11-01, or 'today'"]) from None
+
+
+def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
+    """The reports named by ids (exact or shell patterns such as 'programme-*-en'); all if none."""
+    ids = list(ids)
+    if not ids:
+        return specs
+    unknown = [i for i in ids if not any(fnmatch.fnmatchcase(s.id, i) for s in specs)]
+    if unknown:
+        raise BadInput([f"no report {i!r} in the catalogue (see: talentbrief list)" for i in unknown])
+    return [s for s in specs if any(fnmatch.fnmatchcase(s.id, i) for i in ids)]
+
+
+def check_params(paths: paths_mod.Paths, specs: list[ReportSpec]) -> None:
+    problems = [p for spec in specs for p in params.check(spec, paths.root)]
+    if problems:
+        raise BadInput(problems)
+
+
+def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Executor:
+    """`local` (default) or `dask`; dask is optional and imported only when asked for."""
+    if callable(name):
+        return name
+    if name == "local":
+        from talentbrief.executor import run_local
+
+        return run_local
+    if name == "dask":
+        if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
+            raise BadInput([f"--executor dask needs dask and distributed; {DASK_HINT}"])
+        from talentbrief import dask_executor
+
+        return functools.partial(dask_executor.run_dask, scheduler=scheduler)
+    raise BadInput([f"unknown executor {name!r}: use local or dask"])
+
+
+def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None = None) -> list[ReportSpec]:
+    """Data, catalogue, selection and parameters, all checked; raises BadInput or CatalogueError."""
+    as_of = parse_as_of(as_of)
+    check_data(paths)
+    specs = catalogue.load(paths)
+    if as_of is not None:
+        specs = catalogue.with_as_of(specs, as_of)
+    chosen = select(specs, ids)
+    check_params(paths, chosen)
+    return chosen
+
+
+def hash_all(paths: paths_mod.Paths, specs: list[ReportSpec]) -> dict[str, tuple[str, dict[str, str]]]:
+    ctx = hashing.Context(paths)
+    try:
+        return {s.id: hashing.input_hash(paths, s, ctx) for s in specs}
+    except Exception as exc:
+        problems = getattr(exc, "problems", None)
+        if problems is not None:  # talentbrief.load.DataError
+            raise BadInput(["invalid data, nothing built:", *(str(p) for p in problems)]) from None
+        raise
+
+
+def status(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, input_sha256: str) -> str:
+    entry = manifest["reports"].get(spec.id)
+    if store.up_to_date(paths, entry, input_sha256, spec.formats):
+        return "up to date"
+    if store.has_failed(paths, spec.id):
+        return "failed"
+    if entry is None or any(
+        not (paths.reports / entry.get("outputs", {}).get(f, {}).get("file", "\0")).is_file()
+        for f in spec.formats
+    ):
+        return "missing"
+    return "stale"
+
+
+# --- progress -----------------------------------------------------------------------------------------
+
+
+class Progress:
+    """One plain line per finished report (cron mail); a tqdm bar on top of them on a terminal."""
+
+    def __init__(self, total: int, out: TextIO, quiet: bool):
+        self.out, self.quiet = out, quiet
+        self.bar = None
+        if not quiet and total and out.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, file=out, unit="report", leave=False, dynamic_ncols=True)
+
+    def line(self, text: str, step: bool = True) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.write(text, file=self.out)
+            if step:
+                self.bar.update(1)
+        else:
+            print(text, file=self.out, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _first_line(text: str, limit: int = 200) -> str:
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    line = lines[-1] if lines else "failed"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _where(failure: JobFailure) -> str:
+    return f"cell {failure.cell}" if failure.cell is not None else "cell unknown"
+
+
+# --- the build ----------------------------------------------------------------------------------------
+
+
+def run_build(
+    paths: paths_mod.Paths,
+    ids: Iterable[str] = (),
+    *,
+    jobs: int | None = None,
+    force: bool = False,
+    keep_going: bool = False,
+    quiet: bool = False,
+    as_of: str | None = None,
+    executor: str | Executor = "local",
+    scheduler: str | None = None,
+    wait: bool = False,
+    lock_timeout: float | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    """Build the selected reports; returns the exit code (0 ok, 1 a report failed, 2 bad input)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    started = time.monotonic()
+    try:
+        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        if workers < 1:
+            raise BadInput([f"--jobs {workers}: must be at least 1"])
+        specs = prepare(paths, ids, as_of)
+        run = resolve_executor(executor, scheduler)
+        hashes = hash_all(paths, specs)
+    except (BadInput, CatalogueError) as exc:
+        for message in exc.messages:
+            print(message, file=err)
+        return 2
+
+    def waiting() -> None:
+        print(f"talentbrief: another build holds {paths.build_lock}; waiting for it", file=err, flush=True)
+
+    try:
+        with store.build_lock(
+            paths, wait=wait or lock_timeout is not None, timeout=lock_timeout, on_wait=waiting
+        ):
+            return _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, out, started)
+    except store.LockBusy as exc:
+        print(f"talentbrief: {exc}; another build is running (use --wait to wait for it)", file=err)
+        return 1
+
+
+def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, out, started) -> int:
+    for folder in (paths.reports, paths.failed, paths.executed):
+        store.sweep_temp(folder)
+    manifest = store.read_manifest(paths)
+    order = [s.id for s in catalogue_order(paths, specs)]
+    stale = [
+        s
+        for s in specs
+        if force or not store.up_to_date(paths, manifest["reports"].get(s.id), hashes[s.id][0], s.formats)
+    ]
+    fresh = len(specs) - len(stale)
+    by_id = {s.id: s for s in stale}
+    progress = Progress(len(stale), out, quiet)
+    built: list[str] = []
+    failed: list[tuple[str, str]] = []
+    stopped = False
+
+    def feed() -> Iterator[Job]:
+        for s in stale:
+            if stopped:
+                return
+            yield Job(s.id, s.notebook, dict(s.parameters), s.formats, hashes[s.id][0])
+
+    def fail(report_id: str, summary: str) -> None:
+        nonlocal stopped
+        failed.append((report_id, summary))
+        progress.line(f"{report_id}  FAILED  {summary}")
+        stopped = stopped or not keep_going
+
+    if stale:
+        results = run(feed(), paths.root, workers=max(1, min(workers, len(stale))))
+        try:
+            for job, result in results:
+                spec = by_id[job.report_id]
+                if isinstance(result, JobFailure):
+                    store.store_failure(paths, result)
+                    fail(spec.id, f"{_where(result)}: {_first_line(result.message)}")
+                    continue
+                try:
+                    store.store_success(paths, manifest, spec, result, *hashes[spec.id])
+                except ValueError as exc:  # the renderer broke the contract (e.g. no pdf)
+                    store.store_failure(paths, JobFailure(spec.id, str(exc)))
+                    fail(spec.id, str(exc))
+                    continue
+                built.append(spec.id)
+                progress.line(f"{spec.id}  built  {result.duration_s:.1f} s")
+        except Exception as exc:  # noqa: BLE001 - the executor itself broke (not a notebook): report, keep what was stored
+            done = {r for r in built} | {r for r, _ in failed}
+            for s in stale:
+                if s.id not in done:
+                    failed.append((s.id, f"executor error: {type(exc).__name__}: {exc}"))
+            progress.line(f"executor error: {type(exc).__name__}: {exc}", step=False)
+        finally:
+            close = getattr(results, "close", None)
+            if close:
+                close()
+    progress.close()
+    store.write_index(paths, manifest, order)
+
+    not_run = len(stale) - len(built) - len(failed)
+    parts = [f"{len(built)} built", f"{fresh} up to date"]
+    if failed:
+        parts.append(f"{len(failed)} failed")
+    if not_run:
+        parts.append(f"{not_run} not run (stopped after a failure; --keep-going builds the rest)")
+    if not quiet or failed:
+        print(f"talentbrief: {', '.join(parts)} in {time.monotonic() - started:.1f} s", file=out)
+    for report_id, summary in failed:
+        where = paths.failed / f"{report_id}.html"
+        see = f" (see {where.relative_to(paths.root)})" if where.is_file() else ""
+        print(f"talentbrief: {report_id} failed: {summary}{see}", file=out)
+    return 1 if failed else 0
+
+
+def catalogue_order(paths: paths_mod.Paths, selected: list[ReportSpec]) -> list[ReportSpec]:
+    """Index order: the whole catalogue's order (so building a subset keeps the index stable)."""
+    try:
+        return catalogue.load(paths)
+    except CatalogueError:
+        return selected
+
+
+# --- CLI ----------------------------------------------------------------------------------------------
+
+
+def _paths(args: argparse.Namespace) -> paths_mod.Paths:
+    return paths_mod.get(args.root)
+
+
+def _build_cmd(args: argparse.Namespace) -> int:
+    try:
+        paths = _paths(args)
+    except FileNotFoundError as exc:
+        print(f"talentbrief: {exc}", file=sys.stderr)
+        return 2
+    return run_build(
+        paths,
+        args.ids,
+        jobs=args.jobs,
+        force=args.force,
+        keep_going=args.keep_going,
+        quiet=args.quiet,
+        as_of=args.as_of,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        wait=args.wait,
+        lock_timeout=args.lock_timeout,
+    )
+
+
+def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        check_data(paths)
+        specs = catalogue.load(paths)
+        hashes = hash_all(paths, specs)
+    except (BadInput, CatalogueError) as exc:
+        for message in exc.messages:
+            print(message, file=err)
+        return 2
+    manifest = store.read_manifest(paths)
+    width = max((len(s.id) for s in specs), default=0)
+    for s in specs:
+        print(f"{s.id.ljust(width)}  {status(paths, manifest, s, hashes[s.id][0])}", file=out)
+    return 0
+
+
+def _list_cmd(args: argparse.Namespace) -> int:
+    try:
+        paths = _paths(args)
+    except FileNotFoundError as exc:
+        print(f"talentbrief: {exc}", file=sys.stderr)
+        return 2
+    return run_list(paths)
+
+
+def register(subparsers) -> None:
+    b = subparsers.add_parser("build", help="build reports (only those whose inputs changed)")
+    b.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
+    b.add_argument("-j", "--jobs", type=int, default=None, help="reports built at once (default: CPU count)")
+    b.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
+    b.add_argument("-k", "--keep-going", action="store_true", help="after a failure, still build the others")
+    b.add_argument("-q", "--quiet", action="store_true", help="print only failures")
+    b.add_argument("--as-of", metavar="DATE|today", help="override every report's as_of (e.g. for cron)")
+    b.add_argument("--executor", default="local", choices=("local", "dask"), help="where reports run")
+    b.add_argument(
+        "--scheduler",
+        default=os.environ.get("TALENTBRIEF_DASK_SCHEDULER"),
+        metavar="ADDR",
+        help="dask scheduler address (default: $TALENTBRIEF_DASK_SCHEDULER)",
+    )
+    b.add_argument("--wait", action="store_true", help="if another build is running, wait for it")
+    b.add_argument(
+        "--lock-timeout", type=float, metavar="SECONDS", help="wait at most this long (implies --wait)"
+    )
+    b.set_defaults(func=_build_cmd)
+    ls = subparsers.add_parser("list", help="the expanded catalogue with each report's status")
+    ls.set_defaults(func=_list_cmd)

@@ -1,0 +1,180 @@
+"""reports.yml -> the list of reports to build.
+
+The catalogue is declarative and strict: every mistake (unknown key, bad or duplicate id, a notebook that
+is missing or outside notebooks/) is collected and reported together, naming the entry, before any
+kernel starts. Grids expand into one report per combination, with ids from the entry's id template.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from talentbrief.paths import Paths
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+FORMATS = ("html", "pdf")
+
+
+class CatalogueError(Exception):
+    """The catalogue is unusable; `.messages` lists every problem found."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    id: str
+    notebook: str  # relative to the project root, e.g. "notebooks/overview.ipynb"
+    parameters: dict[str, Any] = field(default_factory=dict)
+    formats: tuple[str, ...] = FORMATS
+    entry: str = ""  # the catalogue entry it came from, for messages
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    id: str
+    notebook: str
+    parameters: dict[str, Any] = {}
+    grid: dict[str, list[Any]] = {}
+    formats: list[Literal["html", "pdf"]] = list(FORMATS)
+
+
+class _Catalogue(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    parameters: dict[str, Any] = {}  # shared by every report (e.g. a fixed as_of), entries override
+    reports: list[dict[str, Any]]
+
+
+def _plain(value: Any) -> Any:
+    """YAML turns 2026-11-01 into a date; notebooks take ISO strings."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _errors(exc: ValidationError) -> list[str]:
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(p) for p in err["loc"]) or "entry"
+        if err["type"] == "extra_forbidden":
+            out.append(f"unknown key {where!r}")
+        else:
+            out.append(f"{where}: {err['msg']}")
+    return out
+
+
+def check_id(report_id: str) -> str | None:
+    """Why `report_id` is not a safe file name, or None. Ids become reports/<id>.html."""
+    if not ID_RE.match(report_id) or ".." in report_id:
+        return f"bad id {report_id!r}: use lowercase letters, digits and '-', starting with a letter or digit"
+    return None
+
+
+def _check_notebook(paths: Paths, notebook: str) -> str | None:
+    if Path(notebook).is_absolute() or "\\" in notebook:
+        return f"notebook {notebook!r} must be a relative path under notebooks/"
+    target = (paths.root / notebook).resolve()
+    if not target.is_relative_to(paths.notebooks.resolve()):
+        return f"notebook {notebook!r} is outside notebooks/"
+    if target.suffix != ".ipynb":
+        return f"notebook {notebook!r} is not an .ipynb file"
+    if not target.is_file():
+        return f"notebook {notebook!r} does not exist"
+    return None
+
+
+def _expand(entry: _Entry, shared: dict[str, Any]) -> tuple[list[ReportSpec], list[str]]:
+    names = [f for _, f, _, _ in string.Formatter().parse(entry.id) if f is not None]
+    known = set(entry.grid) | set(entry.parameters) | set(shared)
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        return [], [f"id template uses {', '.join(map(repr, unknown))}, not a parameter or grid key"]
+    empty = [k for k, v in entry.grid.items() if not v]
+    if empty:
+        return [], [f"grid {', '.join(map(repr, empty))} is empty"]
+    overlap = set(entry.grid) & set(entry.parameters)
+    if overlap:
+        return [], [f"{', '.join(sorted(overlap))} both in parameters and grid"]
+    missing_grid = [k for k in entry.grid if k not in names]
+    if missing_grid:
+        return [], [f"id template {entry.id!r} must contain {{{missing_grid[0]}}} so grid ids differ"]
+    specs, problems = [], []
+    keys = list(entry.grid)
+    for combo in itertools.product(*(entry.grid[k] for k in keys)):
+        params = {**shared, **entry.parameters, **dict(zip(keys, combo))}
+        report_id = entry.id.format(**params)
+        if (why := check_id(report_id)) is not None:
+            problems.append(why)
+            continue
+        formats = tuple(f for f in FORMATS if f in entry.formats)
+        specs.append(ReportSpec(report_id, entry.notebook, params, formats, entry.id))
+    return specs, problems
+
+
+def parse(paths: Paths, data: Any) -> list[ReportSpec]:
+    """Validate and expand an already-parsed catalogue document."""
+    data = _plain(data)
+    try:
+        cat = _Catalogue.model_validate(data if isinstance(data, dict) else {"reports": data})
+    except ValidationError as exc:
+        raise CatalogueError([f"reports.yml: {m}" for m in _errors(exc)]) from None
+    problems: list[str] = []
+    specs: list[ReportSpec] = []
+    for n, raw in enumerate(cat.reports, start=1):
+        label = f"entry {n}" + (f" ({raw['id']!r})" if isinstance(raw, dict) and "id" in raw else "")
+        try:
+            entry = _Entry.model_validate(raw)
+        except ValidationError as exc:
+            problems += [f"reports.yml {label}: {m}" for m in _errors(exc)]
+            continue
+        if (why := _check_notebook(paths, entry.notebook)) is not None:
+            problems.append(f"reports.yml {label}: {why}")
+        expanded, why_not = _expand(entry, cat.parameters)
+        problems += [f"reports.yml {label}: {m}" for m in why_not]
+        specs += expanded
+    seen: dict[str, str] = {}
+    for spec in specs:
+        if spec.id in seen:
+            problems.append(
+                f"reports.yml: duplicate id {spec.id!r} (entries {seen[spec.id]!r} and {spec.entry!r})"
+            )
+        seen.setdefault(spec.id, spec.entry)
+    if problems:
+        raise CatalogueError(problems)
+    return specs
+
+
+def load(paths: Paths) -> list[ReportSpec]:
+    """Read reports.yml; raises CatalogueError naming every bad entry."""
+    try:
+        data = yaml.safe_load(paths.catalogue.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CatalogueError([f"{paths.catalogue}: no catalogue"]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogueError([f"reports.yml: not valid YAML: {exc}"]) from None
+    return parse(paths, data)
+
+
+def with_as_of(specs: list[ReportSpec], as_of: str) -> list[ReportSpec]:
+    """The cron run's override: every report that takes as_of gets this one (and so a new cache key)."""
+    return [
+        ReportSpec(s.id, s.notebook, {**s.parameters, "as_of": as_of}, s.formats, s.entry)
+        if "as_of" in s.parameters
+        else s
+        for s in specs
+    ]

@@ -1,0 +1,149 @@
+"""A notebook's typed parameters, read from its `parameters` cell, and the check the build runs on them.
+
+papermill injects any name it is given, silently; the build instead rejects unknown names and values of
+the wrong type before any kernel starts. A parameter's type is its annotation (`lang: str = "en"`) or,
+without one, the type of its default literal; a parameter whose default is None accepts anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from talentbrief import paths as paths_mod
+
+TYPES: dict[str, type | tuple[type, ...]] = {
+    "str": str,
+    "int": int,
+    "float": (int, float),
+    "bool": bool,
+    "list": list,
+    "dict": dict,
+}
+
+
+@dataclass(frozen=True)
+class ParamInfo:
+    name: str
+    type: str  # one of TYPES, "None" (default None: anything goes), or the annotation as written
+    default: str  # as written in the notebook
+    help: str
+    optional: bool = False  # annotated `X | None` / Optional[X]: None is also fine
+
+
+_cache: dict[str, dict[str, ParamInfo]] = {}
+
+
+def _literal_type(default: str) -> str:
+    try:
+        value = ast.literal_eval(default)
+    except (ValueError, SyntaxError):
+        return "any"
+    if value is None:
+        return "None"
+    exact = {bool: "bool", int: "int", float: "float", str: "str", list: "list", tuple: "list", dict: "dict"}
+    return exact.get(type(value), "any")
+
+
+def _parse_annotation(annotation: str) -> tuple[str, bool]:
+    text = annotation.replace(" ", "")
+    for prefix in ("Optional[", "typing.Optional["):
+        if text.startswith(prefix) and text.endswith("]"):
+            return _parse_annotation(text[len(prefix) : -1])[0], True
+    parts = [p for p in text.split("|") if p]
+    optional = "None" in parts
+    parts = [p for p in parts if p != "None"]
+    if len(parts) == 1:
+        base = parts[0].split("[", 1)[0].replace("typing.", "").lower()
+        return base if base in TYPES else "any", optional
+    return ("None" if not parts else "any"), optional
+
+
+def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
+    """Parameters of a notebook, cached by the notebook's content hash."""
+    import papermill
+
+    path = Path(notebook)
+    key = hashlib.sha256(path.read_bytes()).hexdigest()
+    if key not in _cache:
+        raw = papermill.inspect_notebook(str(path))
+        infos = {}
+        for name, p in raw.items():
+            annotated = p.get("inferred_type_name") or "None"
+            if annotated != "None":
+                kind, optional = _parse_annotation(annotated)
+            else:
+                kind, optional = _literal_type(p.get("default") or "None"), False
+            infos[name] = ParamInfo(name, kind, p.get("default") or "", p.get("help") or "", optional)
+        _cache[key] = infos
+    return _cache[key]
+
+
+def type_error(info: ParamInfo, value: Any) -> str | None:
+    """Why `value` does not fit `info`, or None."""
+    if info.type in ("None", "any") or (value is None and info.optional):
+        return None
+    expected = TYPES[info.type]
+    fits = isinstance(value, expected) and not (info.type in ("int", "float") and isinstance(value, bool))
+    if info.type == "list" and isinstance(value, tuple):
+        fits = True
+    if fits:
+        return None
+    return f"expects {info.type} (default {info.default}), got {type(value).__name__} {value!r}"
+
+
+def check(spec, root: Path | None = None) -> list[str]:
+    """Problems with a report's parameters, each naming the report and the parameter."""
+    root = Path(root) if root is not None else paths_mod.get().root
+    try:
+        infos = inspect(root / spec.notebook)
+    except Exception as exc:  # noqa: BLE001 - papermill: no kernelspec, unparsable parameters cell, ...
+        return [f"report {spec.id!r}: cannot read parameters of {spec.notebook}: {exc}"]
+    problems = []
+    for name, value in spec.parameters.items():
+        if name not in infos:
+            known = ", ".join(infos) or "none"
+            problems.append(
+                f"report {spec.id!r}: unknown parameter {name!r} for {spec.notebook} (it accepts: {known})"
+            )
+        elif (why := type_error(infos[name], value)) is not None:
+            problems.append(f"report {spec.id!r}: parameter {name!r} {why}")
+    return problems
+
+
+def _cmd(args: argparse.Namespace) -> int:
+    path = Path(args.notebook)
+    if not path.is_file():  # also accept a path relative to the project root
+        try:
+            path = paths_mod.get(args.root).root / args.notebook
+        except FileNotFoundError:
+            pass
+    if not path.is_file():
+        print(f"talentbrief params: no notebook {args.notebook}")
+        return 2
+    try:
+        infos = inspect(path)
+    except Exception as exc:  # noqa: BLE001 - any reason papermill cannot read it
+        print(f"talentbrief params: cannot read parameters of {path}: {exc}")
+        return 2
+    if not infos:
+        print(f"{args.notebook}: no parameters cell")
+        return 0
+    rows = [("name", "type", "default", "help")]
+    for p in infos.values():
+        kind = ("any" if p.type == "None" else p.type) + (" | None" if p.optional else "")
+        rows.append((p.name, kind, p.default, p.help))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    for r in rows:
+        print("  ".join(c.ljust(w) for c, w in zip(r[:3], widths)) + "  " + r[3])
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("params", help="list a notebook's parameters: name, type, default, help")
+    p.add_argument("notebook", help="path to the notebook, e.g. notebooks/overview.ipynb")
+    p.set_defaults(func=_cmd)

@@ -1,0 +1,304 @@
+"""Everything that writes into reports/: only the build's parent process, only through here.
+
+Every file is replaced atomically (temp file in the same folder, fsync, os.replace, fsync the folder),
+so a reader or a kill -9 sees the old file or the new one, never half of one. The manifest is rewritten
+after each stored report, so it always describes files that exist. Files whose bytes would not change
+are not rewritten: a no-op build leaves every mtime alone. One build at a time holds an exclusive lock
+(flock: the kernel drops it when its holder dies, so a killed build never leaves a stale lock).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import errno
+import fcntl
+import html
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from talentbrief.hashing import sha256_bytes, sha256_file
+from talentbrief.jobs import JobFailure, Outputs
+from talentbrief.paths import Paths
+
+MANIFEST_VERSION = 1
+
+
+# --- atomic files -------------------------------------------------------------------------------------
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all at once; on any error the old file is left untouched."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """atomic_write unless the file already holds exactly `data`; True if written."""
+    try:
+        if Path(path).read_bytes() == data:
+            return False
+    except FileNotFoundError:
+        pass
+    atomic_write(path, data)
+    return True
+
+
+def remove(path: Path) -> bool:
+    try:
+        Path(path).unlink()
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def sweep_temp(folder: Path) -> None:
+    """Remove temp files a killed build left behind (they are never the real output)."""
+    if folder.is_dir():
+        for tmp in folder.glob(".*.tmp"):
+            remove(tmp)
+
+
+# --- lock ---------------------------------------------------------------------------------------------
+
+
+class LockBusy(Exception):
+    """Another build holds the lock."""
+
+
+@contextlib.contextmanager
+def build_lock(
+    paths: Paths,
+    *,
+    wait: bool = True,
+    timeout: float | None = None,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[None]:
+    """Hold the exclusive build lock. Without `wait`, or after `timeout` seconds, raise LockBusy."""
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    fd = os.open(paths.build_lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if not wait:
+                raise LockBusy(f"another build holds {paths.build_lock}") from None
+            if on_wait:
+                on_wait()
+            deadline = None if timeout is None else time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise LockBusy(f"another build still holds {paths.build_lock} after {timeout:g} s")
+                    time.sleep(0.1)
+        yield
+    finally:
+        os.close(fd)  # closing drops the flock
+
+
+# --- manifest -----------------------------------------------------------------------------------------
+
+
+def read_manifest(paths: Paths) -> dict[str, Any]:
+    """The manifest, or an empty one if missing or unreadable (then everything is rebuilt)."""
+    try:
+        data = json.loads(paths.manifest.read_text(encoding="utf-8"))
+        if data.get("version") == MANIFEST_VERSION and isinstance(data.get("reports"), dict):
+            return data
+    except (FileNotFoundError, ValueError, AttributeError):
+        pass
+    return {"version": MANIFEST_VERSION, "reports": {}}
+
+
+def manifest_bytes(manifest: dict[str, Any]) -> bytes:
+    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def write_manifest(paths: Paths, manifest: dict[str, Any]) -> bool:
+    return write_if_changed(paths.manifest, manifest_bytes(manifest))
+
+
+def up_to_date(
+    paths: Paths, entry: dict[str, Any] | None, input_sha256: str, formats: tuple[str, ...]
+) -> bool:
+    """The manifest says this input built these outputs, and they are on disk unchanged."""
+    if not entry or entry.get("input_sha256") != input_sha256:
+        return False
+    outputs = entry.get("outputs", {})
+    for fmt in formats:
+        out = outputs.get(fmt)
+        if not out:
+            return False
+        path = paths.reports / out["file"]
+        if not path.is_file() or sha256_file(path) != out["sha256"]:
+            return False
+    return True
+
+
+def failure_files(paths: Paths, report_id: str) -> list[Path]:
+    return [paths.failed / f"{report_id}{ext}" for ext in (".txt", ".ipynb", ".html")]
+
+
+def has_failed(paths: Paths, report_id: str) -> bool:
+    return (paths.failed / f"{report_id}.txt").is_file()
+
+
+# --- storing results ----------------------------------------------------------------------------------
+
+
+def store_success(
+    paths: Paths,
+    manifest: dict[str, Any],
+    spec,
+    outputs: Outputs,
+    input_sha256: str,
+    components: dict[str, str],
+) -> dict[str, Any]:
+    """Write a built report's files, clear its old failure, then record it in the manifest."""
+    files: dict[str, dict[str, str]] = {}
+    for fmt in spec.formats:
+        data = getattr(outputs, fmt)
+        if data is None:
+            raise ValueError(f"{spec.id}: the renderer returned no {fmt}")
+        name = f"{spec.id}.{fmt}"
+        write_if_changed(paths.reports / name, data)
+        files[fmt] = {"file": name, "sha256": sha256_bytes(data)}
+    if outputs.executed:
+        write_if_changed(paths.executed / f"{spec.id}.ipynb", outputs.executed)
+    for path in failure_files(paths, spec.id):
+        remove(path)
+    entry = {
+        "id": spec.id,
+        "notebook": spec.notebook,
+        "parameters": spec.parameters,
+        "formats": list(spec.formats),
+        "title": outputs.title,
+        "lang": outputs.lang,
+        "as_of": outputs.as_of,
+        "input_sha256": input_sha256,
+        "inputs": components,
+        "outputs": files,
+        "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "duration_s": round(outputs.duration_s, 3),
+    }
+    manifest["reports"][spec.id] = entry
+    write_manifest(paths, manifest)
+    return entry
+
+
+def failure_text(failure: JobFailure) -> str:
+    cell = f"cell {failure.cell}" if failure.cell is not None else "cell unknown"
+    return f"report: {failure.report_id}\nfailed in: {cell}\n\n{failure.message}\n"
+
+
+def _failure_html(executed: bytes) -> bytes | None:
+    """The failed notebook as HTML with inputs and tracebacks shown (for debugging, not published)."""
+    try:
+        import nbformat
+        from nbconvert import HTMLExporter
+
+        nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
+        body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
+    except Exception:  # noqa: BLE001 - a debugging aid must not hide the real failure
+        return None
+    page = (
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>failed</title>'
+        "<style>body{font-family:sans-serif;max-width:60rem;margin:auto}pre{white-space:pre-wrap}"
+        ".output_error,.jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']{background:#fdd}"
+        "</style></head><body>\n" + body + "\n</body></html>\n"
+    )
+    return page.encode()
+
+
+def store_failure(paths: Paths, failure: JobFailure) -> None:
+    """Record why a report failed under _failed/; its previous good files stay as they are."""
+    rid = failure.report_id
+    atomic_write(paths.failed / f"{rid}.txt", failure_text(failure).encode())
+    if failure.executed:
+        atomic_write(paths.failed / f"{rid}.ipynb", failure.executed)
+        page = _failure_html(failure.executed)
+        if page is not None:
+            atomic_write(paths.failed / f"{rid}.html", page)
+    else:
+        remove(paths.failed / f"{rid}.ipynb")
+        remove(paths.failed / f"{rid}.html")
+
+
+# --- index.html ---------------------------------------------------------------------------------------
+
+INDEX_CSS = """
+body{font-family:"Noto Sans","Noto Sans CJK SC",system-ui,sans-serif;margin:2rem auto;max-width:60rem;
+padding:0 1rem;color:#1a1a1a;line-height:1.5}
+h1{font-size:1.6rem;margin-bottom:.25rem}
+table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}
+th{font-weight:600;border-bottom:2px solid #444}
+a{color:#0b5394}
+@media print{a{color:inherit;text-decoration:none}}
+""".strip()
+
+
+def index_bytes(manifest: dict[str, Any], order: list[str] | None = None) -> bytes:
+    """index.html: every report in the manifest, self-contained and escaped; no clock, so it is stable."""
+    reports = manifest["reports"]
+    rank = {rid: n for n, rid in enumerate(order or [])}
+    ids = sorted(reports, key=lambda rid: (rank.get(rid, len(rank)), rid))
+    e = html.escape
+    rows = []
+    for rid in ids:
+        r = reports[rid]
+        outputs = r.get("outputs", {})
+        links = " · ".join(
+            f'<a href="{e(outputs[fmt]["file"])}">{fmt.upper()}</a>'
+            for fmt in ("html", "pdf")
+            if fmt in outputs
+        )
+        lang = r.get("lang") or ""
+        rows.append(
+            f'<tr><td lang="{e(lang)}">{e(r.get("title") or rid)}</td><td>{e(lang)}</td>'
+            f"<td>{e(r.get('as_of') or '')}</td><td>{links}</td></tr>"
+        )
+    page = (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>talentbrief reports</title>\n<style>\n{INDEX_CSS}\n</style>\n</head>\n<body>\n"
+        f"<h1>talentbrief reports</h1>\n<p>{len(ids)} reports.</p>\n"
+        "<table>\n<thead><tr><th>Title</th><th>Language</th><th>As of</th><th>Files</th></tr></thead>\n"
+        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</body>\n</html>\n"
+    )
+    return page.encode()
+
+
+def write_index(paths: Paths, manifest: dict[str, Any], order: list[str] | None = None) -> bool:
+    return write_if_changed(paths.index, index_bytes(manifest, order))
