@@ -20,7 +20,15 @@ Charts: ``use_style`` / ``style_rc`` hold the palette and type scale; ``bar_char
 
 from __future__ import annotations
 
+import base64
+import functools
+import html
+import io
+import math
 import numbers
+import re
+import struct
+from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 LANGS = ("en", "zh")
@@ -248,3 +256,339 @@ def format_percent(ratio, lang: str, digits: int = 0, *, qualifier: str = "exact
     if shown != pct and qualifier == "exact":
         qualifier = "approx"
     return _join(lang, qualifier, _plain(shown) + "%", unit_text="", per_year=False, scaled=False)
+
+
+# ================================================================ charts
+
+# Charts are drawn on a bare ``Figure`` with an Agg canvas (no pyplot state) inside ``style_rc``, so the
+# same rows always give the same PNG bytes whatever the notebook did to the global rcParams.
+
+DPI = 200  # fixed: PNG size and bytes must not depend on the machine
+CSS_DPI = 96  # <img width/height> are CSS pixels
+FIG_WIDTH = 7.0  # inches; fits an A4 text column
+_CJK_CANDIDATES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                   "Noto Sans CJK JP", "Noto Sans CJK TC", "WenQuanYi Zen Hei")
+_LATIN_FONT = "DejaVu Sans"  # bundled with matplotlib: English charts render the same everywhere
+TYPE_SCALE = {"title": 13, "label": 10, "tick": 9, "value": 9, "legend": 9, "note": 8}
+INK, MUTED, GRID = "#222222", "#555555", "#dddddd"
+_HATCHES = {"exact": "", "approx": "....", "lower_bound": "////", "upper_bound": "\\\\\\\\"}
+_LOG_NOTE = {"en": "log scale", "zh": "对数刻度"}
+_MIXED_UNITS_NOTE = {"en": "Each panel has its own unit and scale.", "zh": "各分图单位与刻度不同。"}
+
+
+def palette() -> dict[str, str]:
+    """The house colours: status colours from seaborn's colour-blind palette, plus ink and grid."""
+    import seaborn as sns
+
+    blue, orange = sns.color_palette("colorblind").as_hex()[:2]
+    return {"achieved": blue, "planned": orange, "ink": INK, "muted": MUTED, "grid": GRID}
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    """A font matplotlib will use: its family name and the file it resolves to."""
+
+    name: str
+    path: str
+
+
+@functools.cache
+def cjk_font() -> FontInfo:
+    """The first installed CJK sans font that really has Chinese glyphs; a clear error when there is none."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    for name in _CJK_CANDIDATES:
+        if name not in installed:
+            continue
+        path = str(font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False))
+        if _has_glyphs(path, "中国人才"):
+            return FontInfo(name, path)
+    raise RuntimeError(
+        "no CJK font found for Chinese charts (looked for " + ", ".join(_CJK_CANDIDATES) + "); "
+        "install one with `apt-get install fonts-noto-cjk`, then delete matplotlib's font cache "
+        "(matplotlib.get_cachedir()) so it is picked up"
+    )
+
+
+def _has_glyphs(path: str, text: str) -> bool:
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        font = FT2Font(path)
+    except (OSError, RuntimeError):
+        return False
+    return all(font.get_char_index(ord(ch)) for ch in text)
+
+
+def style_rc(lang: str) -> dict:
+    """rcParams of the house style for ``lang``: seaborn's white style, one type scale, fixed output."""
+    import seaborn as sns
+
+    _check_lang(lang)
+    families = [cjk_font().name, _LATIN_FONT] if lang == "zh" else [_LATIN_FONT]
+    rc = dict(sns.axes_style("white"))
+    rc.update({
+        "font.family": "sans-serif",
+        "font.sans-serif": families,
+        "font.size": TYPE_SCALE["label"],
+        "axes.titlesize": TYPE_SCALE["label"],
+        "axes.labelsize": TYPE_SCALE["label"],
+        "axes.edgecolor": MUTED,
+        "axes.labelcolor": INK,
+        "axes.unicode_minus": lang != "zh",
+        "xtick.labelsize": TYPE_SCALE["tick"],
+        "ytick.labelsize": TYPE_SCALE["label"],
+        "xtick.color": MUTED,
+        "ytick.color": INK,
+        "text.color": INK,
+        "legend.fontsize": TYPE_SCALE["legend"],
+        "legend.frameon": False,
+        "hatch.linewidth": 0.8,
+        "figure.dpi": 100,
+        "savefig.dpi": DPI,
+        "svg.hashsalt": "talentbrief",
+        "svg.fonttype": "path",
+        "pdf.fonttype": 42,
+    })
+    return rc
+
+
+def use_style(lang: str) -> None:
+    """Apply the house style globally (Agg backend) for charts a notebook draws itself."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    matplotlib.rcParams.update(style_rc(lang))
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A rendered chart and what a report needs to embed it accessibly and traceably."""
+
+    png: bytes
+    alt: str
+    figure_ids: tuple[str, ...]
+    source_note: str
+    title: str
+
+    def size(self) -> tuple[int, int]:
+        """Display size in CSS pixels, from the PNG header."""
+        width, height = struct.unpack(">II", self.png[16:24])
+        return round(width * CSS_DPI / DPI), round(height * CSS_DPI / DPI)
+
+    def to_html(self) -> str:
+        """``<figure class="tb-chart">`` with the PNG inline, alt text and the source note as caption."""
+        width, height = self.size()
+        data = base64.b64encode(self.png).decode("ascii")
+        ids = html.escape(" ".join(self.figure_ids))
+        return (
+            f'<figure class="tb-chart" data-figure-ids="{ids}">'
+            f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
+            f'width="{width}" height="{height}">'
+            f"<figcaption>{html.escape(self.source_note)}</figcaption></figure>"
+        )
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+
+@dataclass(frozen=True)
+class _Bar:
+    figure_id: str
+    label: str
+    value: float
+    unit: str
+    qualifier: str
+    status: str
+    per_year: bool
+
+
+def _bars(rows, lang: str, value_key: str, label_key: str | None) -> list[_Bar]:
+    """Rows of a figures DataFrame as checked bars, in the given order."""
+    label_key = label_key or f"label_{lang}"
+    missing = {"figure_id", label_key, value_key, "unit", "qualifier", "status"} - set(rows.columns)
+    if missing:
+        raise ValueError(f"bar_chart: rows lack column(s) {', '.join(sorted(missing))}")
+    if len(rows) == 0:
+        raise ValueError("bar_chart: no rows to plot")
+    bars = []
+    for rec in rows.to_dict("records"):
+        value = rec[value_key]
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ValueError(f"bar_chart: figure {rec['figure_id']} has no {value_key}")
+        bar = _Bar(str(rec["figure_id"]), str(rec[label_key]), value, _check_unit(str(rec["unit"])),
+                   _check_qualifier(str(rec["qualifier"])), str(rec["status"]), bool(rec.get("per_year", False)))
+        status_label(bar.status, lang)
+        bars.append(bar)
+    return bars
+
+
+def _by_unit(bars: list[_Bar]) -> list[list[_Bar]]:
+    """Group bars by unit, units in order of first appearance: different units are never compared."""
+    groups: dict[str, list[_Bar]] = {}
+    for bar in bars:
+        groups.setdefault(bar.unit, []).append(bar)
+    return list(groups.values())
+
+
+_CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
+_TOKENS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+|\\s+")
+
+
+def _wrap(text: str, columns: int) -> str:
+    """Greedy wrap by display width (a Chinese character is two columns): breaks at spaces or between
+    Chinese characters, never inside an English word."""
+    lines, line, used = [], "", 0
+    for token in _TOKENS.findall(text):
+        if token.isspace():
+            if line:
+                line, used = line + " ", used + 1
+            continue
+        width = 2 * len(token) if re.match(f"[{_CJK}]", token) else len(token)
+        if line.strip() and used + width > columns:
+            lines.append(line.rstrip())
+            line, used = "", 0
+        line, used = line + token, used + width
+    lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _value_label(bar: _Bar, lang: str) -> str:
+    mark = qualifier_mark(bar.qualifier)
+    sep = " " if mark and lang == "en" else ""
+    return f"{mark}{sep}{format_number(bar.value, lang)}"
+
+
+def _alt_text(title: str, bars: list[_Bar], lang: str, log: bool) -> str:
+    """Alt text from the plotted data: the title, then every bar with its phrase and status."""
+    items = [
+        (bar.label, format_figure(bar.value, bar.unit, bar.qualifier, lang, per_year=bar.per_year),
+         status_label(bar.status, lang))
+        for bar in bars
+    ]
+    if lang == "zh":
+        body = "；".join(f"{label}：{value}（{status}）" for label, value, status in items)
+        return f"{title}。{body}。" + ("（对数刻度）" if log else "")
+    body = "; ".join(f"{label}: {value} ({status})" for label, value, status in items)
+    return f"{title}. {body}." + (" (Log scale.)" if log else "")
+
+
+def _wants_log(bars: list[_Bar], log: bool | None) -> bool:
+    """Log scale when asked, or (auto) when a panel's values span two orders of magnitude or more."""
+    if log is not None:
+        return log
+    values = [float(b.value) for b in bars]
+    return min(values) > 0 and max(values) / min(values) >= 100
+
+
+def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, str]) -> None:
+    """One unit's horizontal bars: colour = status, hatch = qualifier, value label at the bar's end."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
+
+    ys = list(range(len(bars)))
+    for y, bar in zip(ys, bars):
+        colour = colours[bar.status]
+        solid = bar.status == "achieved"
+        ax.barh(y, float(bar.value), height=0.62, color=colour if solid else to_rgba(colour, 0.18),
+                edgecolor=colour, linewidth=1.2, hatch=_HATCHES[bar.qualifier],
+                hatchcolor="white" if solid else colour, zorder=2)
+        ax.annotate(_value_label(bar, lang), (float(bar.value), y), xytext=(4, 0), textcoords="offset points",
+                    va="center", ha="left", fontsize=TYPE_SCALE["value"], color=INK)
+    ax.set_yticks(ys, [_wrap(b.label, 32) for b in bars])
+    extra = 0.2 * max(0, 3 - len(bars))  # a one-bar panel keeps slim bars
+    ax.set_ylim(len(bars) - 0.5 + extra, -0.5 - extra)
+    top = max(float(b.value) for b in bars)
+    if log:
+        ax.set_xscale("log")
+        low = 10 ** math.floor(math.log10(min(float(b.value) for b in bars)))
+        ax.set_xlim(low, top * 10 ** (0.3 * math.log10(top / low) + 0.3))
+        ax.xaxis.set_major_locator(LogLocator(base=10))
+    else:
+        ax.set_xlim(0, top * 1.3)
+        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(_tick(v), lang)))
+    unit = unit_label(bars[0].unit, lang)
+    scale = f" ({_LOG_NOTE['en']})" if lang == "en" else f"（{_LOG_NOTE['zh']}）"
+    ax.set_title(unit + (scale if log else ""), loc="left", color=MUTED, fontsize=TYPE_SCALE["label"])
+    ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
+    ax.tick_params(axis="y", length=0)
+    for side in ("top", "right", "left"):
+        ax.spines[side].set_visible(False)
+
+
+def _tick(v: float) -> float | int:
+    """Tick positions are floats with binary noise: keep 10 significant digits, whole ones as integers."""
+    v = float(f"{v:.10g}")
+    return round(v) if abs(v - round(v)) < 1e-9 * max(1.0, abs(v)) else v
+
+
+def _legend_handles(bars: list[_Bar], lang: str, colours: dict[str, str]) -> list:
+    """Legend entries for the statuses and qualifiers that occur, in a fixed order."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import Patch
+
+    handles = []
+    for status in STATUSES:
+        if any(b.status == status for b in bars):
+            colour = colours[status]
+            face = colour if status == "achieved" else to_rgba(colour, 0.18)
+            handles.append(Patch(facecolor=face, edgecolor=colour, label=status_label(status, lang)))
+    for qualifier in QUALIFIERS[1:]:
+        if any(b.qualifier == qualifier for b in bars):
+            label = f"{qualifier_mark(qualifier)} {qualifier_label(qualifier, lang)}"
+            handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=_HATCHES[qualifier], label=label))
+    return handles
+
+
+def bar_chart(rows, *, lang: str, title: str, source_note: str, value_key: str = "value",
+              label_key: str | None = None, log: bool | None = None) -> Chart:
+    """Horizontal bars of figures, one panel per unit (units are never compared on one axis).
+
+    Colour and fill show the status (achieved solid, planned light with outline), hatching and ≥ ≈ ≤
+    marks show the qualifier; ``log=None`` picks a log axis per panel when values span 100×, and says
+    so in the panel's heading. The title and the source note are drawn in the image as well.
+    """
+    from matplotlib import rc_context
+
+    with rc_context(style_rc(lang)):  # fonts are looked up when drawing, so save inside the context
+        fig, bars, logs = _build(rows, lang, title, source_note, value_key, label_key, log)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    return Chart(png=buf.getvalue(), alt=_alt_text(title, bars, lang, any(logs)),
+                 figure_ids=tuple(b.figure_id for b in bars), source_note=source_note, title=title)
+
+
+def bar_figure(rows, *, lang: str, title: str, source_note: str, value_key: str = "value",
+               label_key: str | None = None, log: bool | None = None):
+    """The matplotlib Figure ``bar_chart`` renders (for inspection; save it under ``style_rc(lang)``)."""
+    from matplotlib import rc_context
+
+    with rc_context(style_rc(lang)):
+        return _build(rows, lang, title, source_note, value_key, label_key, log)[0]
+
+
+def _build(rows, lang, title, source_note, value_key, label_key, log):
+    """Lay out title, one panel per unit, legend and source note on a bare Agg figure."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    _check_lang(lang)
+    bars = _bars(rows, lang, value_key, label_key)
+    panels = _by_unit(bars)
+    colours = palette()
+    logs = [_wants_log(panel, log) for panel in panels]
+    note = source_note if len(panels) == 1 else _MIXED_UNITS_NOTE[lang] + (" " if lang == "en" else "") + source_note
+    heights = [0.6 + 0.4 * len(p) for p in panels]
+    fig = Figure(figsize=(FIG_WIDTH, sum(heights) + 1.3), layout="constrained")
+    FigureCanvasAgg(fig)
+    grid = fig.add_gridspec(len(panels) + 1, 1, height_ratios=[*heights, 0.2])
+    for i, (panel, panel_log) in enumerate(zip(panels, logs)):
+        _draw_panel(fig.add_subplot(grid[i]), panel, lang, panel_log, colours)
+    footer = fig.add_subplot(grid[-1])
+    footer.axis("off")
+    footer.legend(handles=_legend_handles(bars, lang, colours), loc="center", ncols=5, handlelength=1.6)
+    fig.suptitle(_wrap(title, 72), x=0.01, ha="left", fontsize=TYPE_SCALE["title"], fontweight="bold")
+    fig.supxlabel(_wrap(note, 112), x=0.01, ha="left", fontsize=TYPE_SCALE["note"], color=MUTED)
+    return fig, bars, logs
