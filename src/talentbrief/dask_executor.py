@@ -227,15 +227,18 @@ def run_dask(
     progress: Progress | None = None,
 ) -> Iterator[tuple[Job, Outputs | JobFailure]]:
     """Run `jobs` on the cluster at `scheduler` (or $TALENTBRIEF_DASK_SCHEDULER, or a new LocalCluster
-    of `workers` processes); yield (job, Outputs | JobFailure) in completion order.
+    of `workers` processes, default 2); yield (job, Outputs | JobFailure) in completion order.
 
+    `jobs` is pulled lazily, keeping about two tasks per worker thread queued (at least `workers`),
+    so a caller that stops feeding jobs after a failure stops the build, as with run_local.
     `progress`, if given, receives the executor's one-off status lines (cluster started, dashboard
     link); by default they go to stderr. Per-report progress is the caller's: each yielded pair is one
     task completion, as `distributed.as_completed` reports it.
     """
     say = progress or _stderr
-    jobs = list(jobs)
-    if not jobs:
+    todo = iter(jobs)
+    first = next(todo, None)
+    if first is None:
         return
     address = scheduler_address(scheduler)
     cluster = None
@@ -244,9 +247,7 @@ def run_dask(
     try:
         if address is None:
             n = workers or 2
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
-            )
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
             say(
                 f"no --scheduler or ${ENV_SCHEDULER}: started a local Dask cluster "
                 f"({n} worker processes, 1 thread each) at {cluster.scheduler_address}"
@@ -257,7 +258,7 @@ def run_dask(
                 client = Client(address, timeout="30s")
             except (OSError, TimeoutError) as exc:
                 raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
-            if not client.scheduler_info(n_workers=-1).get("workers"):
+            if not client.nthreads():
                 say(f"no workers connected to {address} yet: reports wait until one joins")
         if (link := _dashboard(client)) is not None:
             say(f"Dask dashboard: {link}")
@@ -277,24 +278,36 @@ def run_dask(
             live[future.key] = (future, job, attempt)
             return future
 
-        pending = as_completed([submit(job, 0) for job in jobs], with_results=False)
+        pending = as_completed(with_results=False)
+
+        def refill() -> None:
+            nonlocal first
+            window = max(2 * sum(client.nthreads().values()), workers or 0, 2)
+            while len(live) < window:
+                job = first if first is not None else next(todo, None)
+                first = None
+                if job is None:
+                    return
+                pending.add(submit(job, 0))
+
+        refill()
         for future in pending:
             _, job, attempt = live.pop(future.key)
             if future.status == "finished":
                 result = future.result()
                 future.release()
                 yield job, result
-                continue
-            exc = future.exception() if future.status == "error" else None
-            lost = future.status in ("cancelled", "lost") or isinstance(exc, distributed.CancelledError)
-            if lost and attempt < MAX_RESUBMITS:
-                if shipped.status != "finished":  # every copy of the bundle died with its workers
-                    shipped = client.scatter(bundle, broadcast=True, hash=False)
+            else:
+                exc = future.exception() if future.status == "error" else None
+                lost = future.status in ("cancelled", "lost") or isinstance(exc, distributed.CancelledError)
                 future.release()
-                pending.add(submit(job, attempt + 1))
-                continue
-            future.release()
-            yield job, _failure_from(job, exc, future)
+                if lost and attempt < MAX_RESUBMITS:
+                    if shipped.status != "finished":  # every copy of the bundle died with its workers
+                        shipped = client.scatter(bundle, broadcast=True, hash=False)
+                    pending.add(submit(job, attempt + 1))
+                else:
+                    yield job, _failure_from(job, exc, future)
+            refill()
     finally:
         if client is not None:
             if live:  # the caller stopped early (or we failed): don't leave work on a shared cluster
