@@ -1,0 +1,106 @@
+"""PDF helpers: text through pypdf, fonts through poppler's pdffonts, pages through pdftoppm."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# Look-alike blocks: Chromium's print-to-PDF maps 人 to ⼈ (U+2F08), 工 to ⼯ (U+2F2F), ...
+RADICAL_BLOCKS = ((0x2E80, 0x2EFF, "CJK Radicals Supplement"), (0x2F00, 0x2FDF, "Kangxi Radicals"))
+
+
+def require_tool(name: str) -> str:
+    path = shutil.which(name)
+    if not path:
+        pytest.fail(f"{name} is missing; install it with: apt-get install -y poppler-utils", pytrace=False)
+    return path
+
+
+def require_cjk_font() -> None:
+    out = subprocess.run(
+        ["fc-list", ":lang=zh", "family"], check=False, capture_output=True, text=True
+    ).stdout
+    if "Noto" not in out:
+        pytest.fail("no Noto CJK font; install it with: apt-get install -y fonts-noto-cjk", pytrace=False)
+
+
+def pdf_text(path: Path) -> list[str]:
+    """The text of each page, as pypdf extracts it (what copy-paste gives), no normalisation."""
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    return [page.extract_text() or "" for page in reader.pages]
+
+
+def pdf_metadata(path: Path) -> dict:
+    from pypdf import PdfReader
+
+    meta = PdfReader(str(path)).metadata or {}
+    return {str(k): str(v) for k, v in meta.items()}
+
+
+@dataclass(frozen=True)
+class Font:
+    name: str
+    type: str
+    encoding: str
+    emb: bool
+    sub: bool
+    uni: bool
+
+
+def pdffonts(path: Path) -> list[Font]:
+    tool = require_tool("pdffonts")
+    out = subprocess.run([tool, str(path)], capture_output=True, text=True, check=True).stdout
+    lines = out.splitlines()
+    # header, then a dashes line whose runs give the column widths
+    dash = next(i for i, line in enumerate(lines) if line.startswith("----"))
+    spans, pos = [], 0
+    for run in lines[dash].split(" "):
+        spans.append((pos, pos + len(run)))
+        pos += len(run) + 1
+    fonts = []
+    for line in lines[dash + 1 :]:
+        if not line.strip():
+            continue
+        cols = [
+            line[a:b].strip() if i < len(spans) - 1 else line[a:].strip() for i, (a, b) in enumerate(spans)
+        ]
+        # name, type, encoding, emb, sub, uni, object ID
+        fonts.append(Font(cols[0], cols[1], cols[2], cols[3] == "yes", cols[4] == "yes", cols[5] == "yes"))
+    return fonts
+
+
+def radicals(text: str) -> list[str]:
+    found = []
+    for ch in set(text):
+        for lo, hi, block in RADICAL_BLOCKS:
+            if lo <= ord(ch) <= hi:
+                found.append(f"{ch} U+{ord(ch):04X} ({block})")
+    return sorted(found)
+
+
+def render_page_png(pdf: Path, page: int, dest_prefix: Path, dpi: int = 60) -> Path:
+    tool = require_tool("pdftoppm")
+    subprocess.run(
+        [
+            tool,
+            "-png",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-singlefile",
+            str(pdf),
+            str(dest_prefix),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return dest_prefix.with_suffix(".png")

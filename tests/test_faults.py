@@ -1,0 +1,363 @@
+"""Builds under stress: kill -9, concurrent builds, failing notebooks, changed and bad data, --jobs.
+
+Each test works on its own temporary copy of the project with a small selection of reports, so the
+whole file stays within a few minutes. Processes started here are killed by pid (their process group,
+and any kernel whose JPY_PARENT_PID is one of them), never by name.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from tests.support.project import run_cli
+from tests.support.reports import load_manifest, manifest_reports, output_files, sha256
+
+SMALL = ["overview-en", "audit-en"]
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _env() -> dict:
+    env = dict(os.environ)
+    env.pop("TALENTBRIEF_ROOT", None)
+    return env
+
+
+def start_build(root: Path, *args: str) -> subprocess.Popen:
+    """`talentbrief build ARGS` in its own process group (so the test can kill the whole build)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "talentbrief", "--root", str(root), "build", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
+        cwd=root,
+        start_new_session=True,
+    )
+
+
+def _tree(pid: int) -> set[int]:
+    try:
+        proc = psutil.Process(pid)
+        return {pid, *(c.pid for c in proc.children(recursive=True))}
+    except psutil.NoSuchProcess:
+        return set()
+
+
+def kill_build(proc: subprocess.Popen) -> None:
+    """SIGKILL the build's process group, then any kernel or worker it started that escaped the group."""
+    started = _tree(proc.pid)
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(timeout=30)
+    proc.stdout.close()
+    proc.stderr.close()
+    _reap_orphans(started)
+
+
+def _reap_orphans(started: set[int]) -> None:
+    deadline = time.monotonic() + 10
+    for p in psutil.process_iter(["pid"]):
+        try:
+            parent = p.environ().get("JPY_PARENT_PID")
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            continue
+        if p.pid in started or (parent and int(parent) in started):
+            try:
+                p.kill()
+            except psutil.NoSuchProcess:
+                pass
+    for pid in started:
+        try:
+            psutil.Process(pid).wait(timeout=max(0.1, deadline - time.monotonic()))
+        except (psutil.NoSuchProcess, psutil.TimeoutExpired, ChildProcessError):
+            pass
+
+
+def build_ok(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    result = run_cli(root, "build", *args, timeout=timeout)
+    assert result.returncode == 0, (
+        f"build {args} exited {result.returncode}:\n{result.stdout}\n{result.stderr}"
+    )
+    return result
+
+
+def recorded_outputs(root: Path) -> dict[Path, str]:
+    """Every output file the manifest lists, with the sha256 it records."""
+    out: dict[Path, str] = {}
+    for rid, entry in manifest_reports(load_manifest(root)).items():
+        out.update(output_files(root, rid, entry))
+    return out
+
+
+def assert_outputs_match_manifest(root: Path) -> dict[Path, str]:
+    outputs = recorded_outputs(root)
+    assert outputs, "the manifest lists no outputs"
+    for path, digest in outputs.items():
+        assert path.is_file(), f"manifest lists {path.name}, which is missing"
+        assert sha256(path) == digest, f"{path.name} does not match the sha256 the manifest records"
+    return outputs
+
+
+def assert_parses(path: Path) -> None:
+    data = path.read_bytes()
+    if path.suffix == ".pdf":
+        assert data.startswith(b"%PDF-") and b"%%EOF" in data[-1024:], f"{path.name} is not a whole PDF"
+        from pypdf import PdfReader
+
+        assert len(PdfReader(str(path)).pages) > 0, f"{path.name} has no pages"
+    else:
+        text = data.decode("utf-8")
+        assert text.lstrip().lower().startswith("<!doctype html"), f"{path.name} does not start as HTML"
+        assert text.rstrip().lower().endswith("</html>"), f"{path.name} is cut short"
+
+
+def rewrite_csv(path: Path, change) -> None:
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = reader.fieldnames
+        rows = list(reader)
+    change(rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def built_at(root: Path) -> dict[str, str]:
+    return {rid: e.get("built_at") for rid, e in manifest_reports(load_manifest(root)).items()}
+
+
+def list_status(root: Path) -> dict[str, str]:
+    result = run_cli(root, "list", timeout=300)
+    assert result.returncode == 0, f"talentbrief list exited {result.returncode}:\n{result.stderr}"
+    status = {}
+    for line in result.stdout.splitlines():
+        parts = line.split(None, 1)
+        if len(parts) == 2:
+            status[parts[0]] = parts[1].strip()
+    return status
+
+
+# --- kill -9 ------------------------------------------------------------------------------------------
+
+
+def test_sigkill_at_random_points_loses_no_report(project):
+    seed = int(os.environ.get("TB_FAULT_SEED", random.randrange(1 << 30)))
+    rng = random.Random(seed)
+    t0 = time.monotonic()
+    build_ok(project, *SMALL, "--jobs", "2", "--quiet")
+    duration = time.monotonic() - t0
+    good = assert_outputs_match_manifest(project)
+    known = {path: {digest} for path, digest in good.items()}
+    for attempt in range(4):
+        delay = rng.uniform(0.5, max(1.0, duration * 1.1))
+        proc = start_build(project, *SMALL, "--force", "--jobs", "2")
+        time.sleep(delay)
+        finished = proc.poll() is not None
+        kill_build(proc)
+        where = f"(seed {seed}, attempt {attempt + 1}, killed after {delay:.2f} s{', had finished' if finished else ''})"
+        manifest = project / "reports" / "manifest.json"
+        assert manifest.is_file(), f"manifest.json vanished {where}"
+        json.loads(manifest.read_text(encoding="utf-8"))  # valid JSON, never half-written
+        now = recorded_outputs(project)
+        for path, digests in known.items():
+            assert path.is_file(), f"{path.name} lost {where}"
+            assert_parses(path)
+            current = sha256(path)
+            assert current in digests | {now.get(path)}, (
+                f"{path.name} holds bytes no manifest recorded {where}"
+            )
+        for path, digest in now.items():
+            known.setdefault(path, set()).add(digest)
+    build_ok(project, *SMALL, "--jobs", "2")
+    assert_outputs_match_manifest(project)
+    leftovers = [p.name for p in (project / "reports").rglob(".*.tmp")]
+    assert not leftovers, f"temp files left after the next build: {leftovers}"
+
+
+# --- concurrency --------------------------------------------------------------------------------------
+
+
+def test_two_concurrent_builds_do_not_corrupt(project):
+    first = start_build(project, "overview-en", "--force", "--jobs", "1")
+    second = start_build(project, "overview-en", "--force", "--jobs", "1")
+    try:
+        _out1, err1 = first.communicate(timeout=600)
+        _out2, err2 = second.communicate(timeout=600)
+    finally:
+        for proc in (first, second):
+            if proc.poll() is None:
+                kill_build(proc)
+    codes = sorted([first.returncode, second.returncode])
+    assert codes[0] == 0, f"neither build succeeded: {codes}\n{err1}\n{err2}"
+    if codes[1] != 0:
+        loser_err = err2 if second.returncode else err1
+        assert re.search(r"another build|lock", loser_err, re.IGNORECASE), (
+            f"the refused build does not say why: {loser_err!r}"
+        )
+    json.loads((project / "reports" / "manifest.json").read_text(encoding="utf-8"))
+    for path in assert_outputs_match_manifest(project):
+        assert_parses(path)
+
+
+def test_concurrent_build_with_wait_runs_after_the_first(project):
+    first = start_build(project, "overview-en", "--force", "--jobs", "1")
+    time.sleep(0.5)
+    second = start_build(project, "overview-en", "--force", "--jobs", "1", "--wait")
+    try:
+        _out1, err1 = first.communicate(timeout=600)
+        _out2, err2 = second.communicate(timeout=600)
+    finally:
+        for proc in (first, second):
+            if proc.poll() is None:
+                kill_build(proc)
+    assert (first.returncode, second.returncode) == (0, 0), f"{err1}\n{err2}"
+    assert_outputs_match_manifest(project)
+
+
+# --- determinism --------------------------------------------------------------------------------------
+
+
+def test_jobs_2_gives_the_same_html_as_jobs_1_and_builds_are_reproducible(project, built_project):
+    build_ok(project, *SMALL, "--force", "--jobs", "1", "--quiet")
+    one = {rid: (project / "reports" / f"{rid}.html").read_bytes() for rid in SMALL}
+    build_ok(project, *SMALL, "--force", "--jobs", "2", "--quiet")
+    two = {rid: (project / "reports" / f"{rid}.html").read_bytes() for rid in SMALL}
+    for rid in SMALL:
+        assert one[rid] == two[rid], f"{rid}.html differs between --jobs 1 and --jobs 2"
+        # another copy, in another folder, built at another time by the session fixture
+        other = (built_project / "reports" / f"{rid}.html").read_bytes()
+        assert other == one[rid], f"{rid}.html is not reproducible: two builds of the same inputs differ"
+        assert str(project) not in one[rid].decode("utf-8"), f"{rid}.html leaks the build folder's path"
+
+
+# --- a failing notebook -------------------------------------------------------------------------------
+
+
+def _break_notebook(nb_path: Path) -> int:
+    """Make the last code cell raise; return its 1-based position among all cells of the notebook."""
+    nb = json.loads(nb_path.read_text(encoding="utf-8"))
+    code = [i for i, c in enumerate(nb["cells"]) if c["cell_type"] == "code"]
+    assert len(code) >= 2, f"{nb_path.name} has fewer than two code cells"
+    index = code[-1]
+    cell = nb["cells"][index]
+    source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+    cell["source"] = source + "\nraise RuntimeError('tb-test deliberate failure')\n"
+    nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return index + 1
+
+
+def test_failing_notebook_keeps_the_old_report(project):
+    build_ok(project, *SMALL, "--jobs", "2", "--quiet")
+    before = {p: p.read_bytes() for rid in SMALL for p in (project / "reports").glob(f"{rid}.*")}
+    manifest_before = load_manifest(project)
+    cell = _break_notebook(project / "notebooks" / "overview.ipynb")
+
+    result = run_cli(project, "build", *SMALL, "--force", "--keep-going", "--jobs", "2", timeout=600)
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, f"exit {result.returncode}, expected 1:\n{out}"
+    assert "overview-en" in out and "RuntimeError" in out, (
+        f"the summary does not name report and error:\n{out}"
+    )
+    assert re.search(rf"\bcell\s*#?\s*{cell}\b", out), f"the summary does not name cell {cell}:\n{out}"
+    for path, data in before.items():
+        assert path.read_bytes() == data, f"{path.name} changed although its notebook failed"
+    failed = project / "reports" / "_failed"
+    assert (failed / "overview-en.ipynb").is_file(), "no _failed/overview-en.ipynb"
+    failed_html = failed / "overview-en.html"
+    assert failed_html.is_file(), "no _failed/overview-en.html"
+    page = failed_html.read_text(encoding="utf-8")
+    assert "tb-test deliberate failure" in page and "RuntimeError" in page, (
+        "the failure HTML hides the traceback"
+    )
+    entry = manifest_reports(load_manifest(project))["overview-en"]
+    assert entry == manifest_reports(manifest_before)["overview-en"], (
+        "the manifest entry of the failed report changed"
+    )
+    # --keep-going: the other report was still built
+    assert built_at(project)["audit-en"] != manifest_reports(manifest_before)["audit-en"]["built_at"] or (
+        "audit-en" in result.stdout and "built" in result.stdout
+    ), "audit-en was not rebuilt with --keep-going"
+    assert list_status(project).get("overview-en") == "failed"
+
+    # without --keep-going the build stops and still exits 1
+    result = run_cli(project, "build", "overview-en", "--force", timeout=600)
+    assert result.returncode == 1, result.stdout + result.stderr
+
+
+# --- incremental: one changed row rebuilds exactly its readers ----------------------------------------
+
+
+def test_one_row_change_rebuilds_only_its_readers(project):
+    ids = ["overview-en", "audit-en", "programme-software-exams-en", "programme-vocational-skills-en"]
+    build_ok(project, *ids, "--jobs", "2", "--quiet")
+    stamps = built_at(project)
+    mtimes = {p: p.stat().st_mtime_ns for p in (project / "reports").iterdir() if p.is_file()}
+
+    # a no-op build runs nothing and rewrites nothing
+    result = build_ok(project, *ids, "--jobs", "2")
+    assert built_at(project) == stamps, "a no-op build rebuilt something"
+    assert {p: p.stat().st_mtime_ns for p in mtimes} == mtimes, "a no-op build rewrote files"
+    assert not re.search(r"^\S+\s+built\s", result.stdout, re.MULTILINE), (
+        f"a no-op build built:\n{result.stdout}"
+    )
+
+    def touch(rows):
+        hit = [r for r in rows if r["programme_id"] == "software-exams"]
+        assert hit, "no software-exams figure"
+        hit[0]["note"] = (hit[0]["note"] + " Checked again.").strip()
+
+    rewrite_csv(project / "data" / "figures.csv", touch)
+    status = list_status(project)
+    expected = {"overview-en", "audit-en", "programme-software-exams-en"}
+    for rid in ids:
+        want = "stale" if rid in expected else "up to date"
+        assert status.get(rid) == want, (
+            f"after the change, list says {rid}: {status.get(rid)!r}, expected {want!r}"
+        )
+    time.sleep(1.1)  # built_at has one-second resolution
+    build_ok(project, *ids, "--jobs", "2", "--quiet")
+    after = built_at(project)
+    rebuilt = {rid for rid in ids if after[rid] != stamps[rid]}
+    assert rebuilt == expected, f"rebuilt {sorted(rebuilt)}, expected exactly {sorted(expected)}"
+
+
+# --- bad data is refused before any kernel --------------------------------------------------------------
+
+
+def test_bad_csv_value_refuses_to_start(project):
+    path = project / "data" / "figures.csv"
+    header = path.read_text(encoding="utf-8").splitlines()[0].split(",")
+
+    def spoil(rows):
+        rows[0]["value"] = "2.52 million"
+
+    rewrite_csv(path, spoil)
+    t0 = time.monotonic()
+    result = run_cli(project, "build", *SMALL, "--jobs", "2", timeout=300)
+    elapsed = time.monotonic() - t0
+    assert result.returncode == 2, f"exit {result.returncode}, expected 2:\n{result.stdout}\n{result.stderr}"
+    column = header.index("value")
+    where = rf"figures\.csv:2:(value|{column}|{column + 1})\b"
+    assert re.search(where, result.stderr), f"stderr does not point at figures.csv:2:value:\n{result.stderr}"
+    written = [p.name for p in (project / "reports").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    assert not [n for n in written if n.endswith((".html", ".pdf", ".ipynb"))], f"reports written: {written}"
+    assert not (project / "reports" / "manifest.json").exists(), "a refused build wrote a manifest"
+    assert elapsed < 30, f"refusing bad data took {elapsed:.1f} s (did a kernel start?)"
