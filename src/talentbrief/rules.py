@@ -1,0 +1,159 @@
+"""Cross-field rules for figures.csv that a Table Schema cannot express.
+
+Each rule looks at one row of raw strings (as in the CSV) and returns `(column, message)` pairs;
+cells that fail their own type are skipped here, because the schema check already reports them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+NEEDS_START = ("cumulative", "per_year")
+NEEDS_END = ("point",)
+
+# Wording that qualifies a number, looked for next to it (BEFORE chars ahead, AFTER chars behind).
+MARKERS = {
+    "lower_bound": (
+        r"\bmore than\b",
+        r"\bover\b",
+        r"\bexceed(?:s|ed|ing)?\b",
+        r"\bat least\b",
+        r"\bor more\b",
+        r"\bupwards of\b",
+        r"(?<!不)超过",
+        r"[\d十百千万亿]余",
+        r"以上",
+        r"逾",
+        r"[\d十百千万亿]多",
+    ),
+    "approx": (r"\babout\b", r"\baround\b", r"\bapproximately\b", r"\broughly\b", r"约", r"左右"),
+    "upper_bound": (
+        r"\bless than\b",
+        r"\bfewer than\b",
+        r"\bunder\b",
+        r"\bup to\b",
+        r"\bat most\b",
+        r"\bnearly\b",
+        r"\balmost\b",
+        r"不到",
+        r"不足",
+        r"不超过",
+        r"以下",
+        r"以内",
+        r"近(?=\d)",
+    ),
+}
+WORDING = {
+    "lower_bound": "more than/over/exceeds/超过/余/以上",
+    "approx": "about/around/approximately/约/左右",
+    "upper_bound": "less than/up to/nearly/不到/以下",
+}
+BEFORE, AFTER = 16, 8
+
+_CHINESE_ROUND = {100: "百", 1000: "千", 10**4: "万", 10**6: "百万", 10**7: "千万", 10**8: "亿"}
+
+
+def _scaled(value: int, base: int) -> str:
+    """value / base without float noise or trailing zeros: 12643000 / 10**4 -> '1264.3'."""
+    return format((Decimal(value) / Decimal(base)).normalize(), "f")
+
+
+def spellings(value: int) -> list[str]:
+    """Ways a source may write `value`: 2520000 -> '2520000', '2,520,000', '2.52 million', '252万', ..."""
+    out = [str(value), f"{value:,}"]
+    for word, base in (("thousand", 10**3), ("million", 10**6), ("billion", 10**9)):
+        if value >= base:
+            out.append(f"{_scaled(value, base)} {word}")
+    for word, base in (("万", 10**4), ("亿", 10**8)):
+        if value >= base:
+            out.append(f"{_scaled(value, base)}{word}")
+    if value in _CHINESE_ROUND:
+        out.append(_CHINESE_ROUND[value])
+    return list(dict.fromkeys(out))
+
+
+def _pattern(spelling: str) -> str:
+    # Not part of a longer number: '14' must not match in '140' or '1.4', '2万' not in '12万'.
+    body = re.escape(spelling).replace(r"\ ", r"\s*")
+    return rf"(?<![\d.,]){body}(?!\d|[.,]\d)"
+
+
+def number_spans(value: int, quote: str) -> list[tuple[int, int]]:
+    """Where in `quote` the value appears as written (any spelling)."""
+    spans = []
+    for spelling in spellings(value):
+        spans += [m.span() for m in re.finditer(_pattern(spelling), quote, flags=re.IGNORECASE)]
+    return sorted(set(spans))
+
+
+def qualifiers_near(quote: str, spans: list[tuple[int, int]]) -> set[str]:
+    """Qualifiers whose wording appears next to one of the number's occurrences."""
+    found = set()
+    for start, end in spans:
+        window = quote[max(0, start - BEFORE) : end + AFTER]
+        for qualifier, patterns in MARKERS.items():
+            if any(re.search(p, window, flags=re.IGNORECASE) for p in patterns):
+                found.add(qualifier)
+    return found
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() else None
+
+
+def check_periods(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    basis, start, end = row.get("period_basis", ""), row.get("period_start", ""), row.get("period_end", "")
+    problems = []
+    if basis in NEEDS_START and not start:
+        problems.append(("period_start", f"a {basis} figure needs period_start"))
+    if basis in NEEDS_END and not end:
+        problems.append(("period_end", f"a {basis} figure needs period_end (the date of the stock)"))
+    start_d, end_d = _date(start), _date(end)
+    if start_d and end_d and end_d < start_d:
+        problems.append(("period_end", f"period_end {end} is before period_start {start}"))
+    return problems
+
+
+def check_quote(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    value, quote, qualifier = _int(row.get("value", "")), row.get("quote", ""), row.get("qualifier", "")
+    if value is None or not quote:
+        return []
+    spans = number_spans(value, quote)
+    if not spans:
+        tried = ", ".join(f'"{s}"' for s in spellings(value))
+        return [("quote", f"quote does not contain the value {value} as written (looked for {tried})")]
+    near = qualifiers_near(quote, spans)
+    if qualifier in WORDING and qualifier not in near:
+        return [
+            (
+                "qualifier",
+                f"qualifier {qualifier} but the quote has no {WORDING[qualifier]} next to the number",
+            )
+        ]
+    if qualifier == "exact" and near:
+        return [("qualifier", f"qualifier exact but the quote's wording next to the number says {min(near)}")]
+    return []
+
+
+def check_figure(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every cross-field rule for one figures.csv row."""
+    return check_periods(row) + check_quote(row)
+
+
+def normalise_space(text: str) -> str:
+    return " ".join(text.split())
+
+
+def quote_in_text(quote: str, text: str) -> bool:
+    """The quote is a verbatim span of the source; only runs of whitespace may differ."""
+    return normalise_space(quote) in normalise_space(text)

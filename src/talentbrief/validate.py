@@ -1,0 +1,308 @@
+"""Validate the curated tables: Frictionless against data/datapackage.json, then talentbrief.rules.
+
+Every problem is reported (not just the first) as `file:row:column: message`, where row is the line
+an editor shows (header = line 1), so an analyst can jump straight to the cell.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import csv
+import hashlib
+import io
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import frictionless
+
+from talentbrief import paths as tb_paths
+from talentbrief import rules
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    row: int | None
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{'' if self.row is None else self.row}:{self.column}: {self.message}"
+
+
+class DataError(Exception):
+    """Invalid data: `.problems` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(str(p) for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the data:\n{lines}")
+
+
+@dataclass
+class _Table:
+    """One CSV as the editor shows it: its header and each record with the line it starts on."""
+
+    name: str
+    file: str  # relative to the project root, e.g. data/figures.csv
+    header: list[str] = field(default_factory=list)
+    rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    lines: dict[int, int] = field(default_factory=dict)  # frictionless row position -> editor line
+
+
+def _rel(paths: tb_paths.Paths, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(paths.root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _read_descriptor(paths: tb_paths.Paths) -> tuple[dict | None, list[Problem]]:
+    file = _rel(paths, paths.datapackage)
+    try:
+        descriptor = json.loads(paths.datapackage.read_bytes().decode("utf-8"))
+        frictionless.Package(copy.deepcopy(descriptor), basepath=str(paths.data))
+    except FileNotFoundError:
+        return None, [Problem(file, None, "", "file not found")]
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, [Problem(file, getattr(exc, "lineno", None), "", f"not a valid UTF-8 JSON file: {exc}")]
+    except frictionless.FrictionlessException as exc:
+        return None, [Problem(file, None, "", f"not a valid Data Package: {exc.error.message}")]
+    return descriptor, []
+
+
+def _records(text: str):
+    """(start line, cells) for each CSV record; a quoted cell may span lines."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 1
+    for cells in reader:
+        yield line, cells
+        line = reader.line_num + 1
+
+
+def _read_table(paths: tb_paths.Paths, resource: dict) -> tuple[_Table, list[Problem]]:
+    path = paths.data / resource["path"]
+    table = _Table(resource["name"], _rel(paths, path))
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return table, [Problem(table.file, None, "", "file not found")]
+    if data.startswith(b"\xef\xbb\xbf"):
+        return table, [
+            Problem(table.file, 1, "", "file starts with a byte-order mark: save it as UTF-8 without BOM")
+        ]
+    text = data.decode("utf-8", errors="surrogateescape")
+    problems = []
+    for position, (line, cells) in enumerate(_records(text), start=1):
+        if position == 1:
+            table.header = cells
+        for i, cell in enumerate(cells):
+            bad = [c for c in cell if "\udc80" <= c <= "\udcff"]
+            if bad:
+                column = table.header[i] if i < len(table.header) and position > 1 else ""
+                byte = ord(bad[0]) - 0xDC00
+                problems.append(
+                    Problem(
+                        table.file,
+                        line,
+                        column,
+                        f"not valid UTF-8 (byte 0x{byte:02X}): save the file as UTF-8",
+                    )
+                )
+        table.lines[position] = line
+        if position > 1:
+            table.rows.append((line, dict(zip(table.header, cells))))
+    return table, problems
+
+
+def _header_problems(table: _Table, schema: dict) -> list[Problem]:
+    names = [f["name"] for f in schema["fields"]]
+    problems = [Problem(table.file, 1, n, "missing column") for n in names if n not in table.header]
+    seen = set()
+    for label in table.header:
+        if label in seen:
+            problems.append(Problem(table.file, 1, label, "duplicate column"))
+        elif label not in names:
+            problems.append(Problem(table.file, 1, label, "unknown column"))
+        seen.add(label)
+    return problems
+
+
+def _schema_for_header(schema: dict, header: list[str], headers: dict[str, list[str]]) -> dict:
+    """The schema re-ordered to the file's header, so one missing or extra column (already reported)
+    does not shift every cell into the wrong field; keys on missing columns (here or in the
+    referenced table) are dropped rather than failing every row."""
+    by_name = {f["name"]: f for f in schema["fields"]}
+    fields = [by_name.get(label, {"name": label, "type": "any"}) for label in dict.fromkeys(header)]
+    synced = {**schema, "fields": fields}
+    if not set(schema.get("primaryKey", [])) <= set(header):
+        synced.pop("primaryKey", None)
+    synced["foreignKeys"] = [
+        fk
+        for fk in schema.get("foreignKeys", [])
+        if set(fk["fields"]) <= set(header)
+        and set(fk["reference"]["fields"]) <= set(headers.get(fk["reference"]["resource"], []))
+    ]
+    return synced
+
+
+def _message(error: frictionless.errors.Error, table: _Table, schema: dict) -> str:
+    """A short message in the analyst's terms; frictionless' own wording is the fallback."""
+    cell = getattr(error, "cell", None)
+    fields = {f["name"]: f for f in schema["fields"]}
+    if error.type == "type-error":
+        kind = fields.get(error.field_name, {}).get("type", "value")
+        return f'"{cell}" is not {"an" if kind[0] in "aeiou" else "a"} {kind}'
+    if error.type == "constraint-error":
+        constraints = fields.get(error.field_name, {}).get("constraints", {})
+        if cell == "" or "required" in error.note:
+            return "a value is required"
+        if '"enum"' in error.note:
+            return f'"{cell}" is not one of: {", ".join(constraints["enum"])}'
+        if '"minimum"' in error.note:
+            return f"{cell} is below the minimum {constraints['minimum']}"
+        if '"pattern"' in error.note:
+            return f'"{cell}" does not match the pattern {constraints["pattern"]}'
+    if error.type in ("primary-key", "unique-error"):
+        row = dict(table.rows).get(table.lines.get(error.row_number), {})
+        names = schema.get("primaryKey", []) if error.type == "primary-key" else [error.field_name]
+        return f'duplicate {",".join(names)} "{",".join(row.get(n, "") for n in names)}" ({_same_as(error.note, table)})'
+    if error.type == "foreign-key":
+        values = ",".join(map(str, error.field_cells))
+        return f'"{values}" is not in {error.reference_name}.csv {",".join(error.reference_field_names)}'
+    return error.message
+
+
+def _same_as(note: str, table: _Table) -> str:
+    """frictionless says 'the same as in the row at position N': translate N into an editor line."""
+    tail = note.rsplit(" ", 1)[-1]
+    return f"same as line {table.lines.get(int(tail), tail)}" if tail.isdigit() else note
+
+
+def _frictionless_problems(
+    paths: tb_paths.Paths, descriptor: dict, tables: dict[str, _Table]
+) -> list[Problem]:
+    descriptor = copy.deepcopy(descriptor)
+    for resource in descriptor["resources"]:
+        headers = {name: t.header for name, t in tables.items()}
+        resource["schema"] = _schema_for_header(resource["schema"], tables[resource["name"]].header, headers)
+    schemas = {r["name"]: r["schema"] for r in descriptor["resources"]}
+    report = frictionless.Package(descriptor, basepath=str(paths.data)).validate()
+    problems = []
+    for task in report.tasks:
+        table = tables[task.name]
+        for error in task.errors:
+            if error.type in ("missing-label", "extra-label", "duplicate-label", "incorrect-label"):
+                continue  # reported by _header_problems, by column name
+            position = getattr(error, "row_number", None)
+            column = getattr(error, "field_name", "") or ""
+            if error.type == "foreign-key":
+                column = ",".join(error.field_names)
+            elif error.type == "primary-key":
+                column = ",".join(schemas[task.name].get("primaryKey", []))
+            row = table.lines.get(position, position) if position else None
+            problems.append(Problem(table.file, row, column, _message(error, table, schemas[task.name])))
+    problems += [Problem("data/datapackage.json", None, "", e.message) for e in report.errors]
+    return problems
+
+
+def _rule_problems(tables: dict[str, _Table]) -> list[Problem]:
+    figures = tables.get("figures")
+    if figures is None:
+        return []
+    return [
+        Problem(figures.file, line, column, message)
+        for line, row in figures.rows
+        for column, message in rules.check_figure(row)
+    ]
+
+
+def _source_problems(tables: dict[str, _Table], sources_dir: Path) -> list[Problem]:
+    """sha256 of every source names a file in sources_dir; every quote is a span of its source."""
+    if not sources_dir.is_dir():
+        return [Problem(str(sources_dir), None, "", "sources directory not found")]
+    by_hash = {}
+    for path in sorted(p for p in sources_dir.iterdir() if p.is_file()):
+        by_hash.setdefault(hashlib.sha256(path.read_bytes()).hexdigest(), path)
+    sources, figures = tables["sources"], tables["figures"]
+    problems, text_of = [], {}
+    for line, row in sources.rows:
+        sha = row.get("sha256", "")
+        if sha in by_hash:
+            path = by_hash[sha]
+            text_of[row.get("source_id")] = (path.name, path.read_bytes().decode("utf-8", errors="replace"))
+        elif sha:
+            problems.append(
+                Problem(sources.file, line, "sha256", f"no file in {sources_dir} has sha256 {sha}")
+            )
+    for line, row in figures.rows:
+        name, text = text_of.get(row.get("source_id"), (None, None))
+        if text is not None and row.get("quote") and not rules.quote_in_text(row["quote"], text):
+            problems.append(
+                Problem(figures.file, line, "quote", f"quote is not a verbatim span of source {name}")
+            )
+    return problems
+
+
+def validate(paths: tb_paths.Paths, sources_dir: Path | str | None = None) -> list[Problem]:
+    """Every problem in the data (empty list: valid). With sources_dir, also check provenance."""
+    descriptor, problems = _read_descriptor(paths)
+    if descriptor is None:
+        return problems
+    tables = {}
+    for resource in descriptor["resources"]:
+        tables[resource["name"]], found = _read_table(paths, resource)
+        problems += found
+    if problems:  # unreadable files: their cells cannot be checked meaningfully
+        return _ordered(problems)
+    for resource in descriptor["resources"]:
+        problems += _header_problems(tables[resource["name"]], resource["schema"])
+    problems += _frictionless_problems(paths, descriptor, tables)
+    problems += _rule_problems(tables)
+    if sources_dir is not None:
+        problems += _source_problems(tables, Path(sources_dir))
+    return _ordered(problems)
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    unique = dict.fromkeys(problems)
+    return sorted(unique, key=lambda p: (p.file, p.row or 0, p.column))
+
+
+def ensure_valid(paths: tb_paths.Paths, sources_dir: Path | str | None = None) -> None:
+    """Raise DataError listing every problem; the build calls this before it starts."""
+    problems = validate(paths, sources_dir)
+    if problems:
+        raise DataError(problems)
+
+
+def row_counts(paths: tb_paths.Paths) -> dict[str, int]:
+    descriptor = json.loads(paths.datapackage.read_text(encoding="utf-8"))
+    counts = {}
+    for resource in descriptor["resources"]:
+        text = (paths.data / resource["path"]).read_text(encoding="utf-8")
+        counts[resource["name"]] = sum(1 for _ in _records(text)) - 1
+    return counts
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = tb_paths.get(args.root)
+    problems = validate(paths, args.sources)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        print(f"talentbrief validate: {len(problems)} problem(s)", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {name}" for name, n in row_counts(paths).items())
+    checked = f"; quotes and sha256 checked against {args.sources}" if args.sources else ""
+    print(f"OK: {counts}{checked}")
+    return 0
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("validate", help="check data/ against its schema and curation rules")
+    parser.add_argument("--sources", metavar="DIR", help="folder of source files: check sha256 and quotes")
+    parser.set_defaults(func=run)
