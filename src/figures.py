@@ -59,8 +59,12 @@ _PHRASES = {
 }
 # Names of the qualifiers themselves, for table columns and legends.
 _QUALIFIER_LABELS = {
-    "en": {"exact": "exact", "approx": "approximate", "lower_bound": "lower bound",
-           "upper_bound": "upper bound"},
+    "en": {
+        "exact": "exact",
+        "approx": "approximate",
+        "lower_bound": "lower bound",
+        "upper_bound": "upper bound",
+    },
     "zh": {"exact": "确数", "approx": "约数", "lower_bound": "下限", "upper_bound": "上限"},
 }
 # Compact marks for chart labels, where there is no room for words.
@@ -224,19 +228,33 @@ def status_label(status: str, lang: str) -> str:
 # ---------------------------------------------------------------- figures
 
 
-def format_figure(value, unit: str, qualifier: str, lang: str, *, per_year: bool = False,
-                  digits: int | None = None) -> str:
+def format_figure(
+    value, unit: str, qualifier: str, lang: str, *, per_year: bool = False, digits: int | None = None
+) -> str:
     """A sourced figure as a phrase: "more than 2.52 million people", "252万余人", "每年约8万人"."""
     _check_lang(lang)
     _check_unit(unit)
     _check_qualifier(qualifier)
     text, qualifier, shown = _number(value, lang, digits, qualifier)
-    return _join(lang, qualifier, text, unit_text=unit_label(unit, lang, shown),
-                 per_year=per_year, scaled=_is_scaled(text))
+    return _join(
+        lang,
+        qualifier,
+        text,
+        unit_text=unit_label(unit, lang, shown),
+        per_year=per_year,
+        scaled=_is_scaled(text),
+    )
 
 
-def format_derived(value, lang: str, *, unit: str | None = None, qualifier: str = "approx",
-                   digits: int = 3, per_year: bool = False) -> str:
+def format_derived(
+    value,
+    lang: str,
+    *,
+    unit: str | None = None,
+    qualifier: str = "approx",
+    digits: int = 3,
+    per_year: bool = False,
+) -> str:
     """A computed number, rounded to ``digits`` significant digits; exact results that round become approx."""
     _check_lang(lang)
     _check_qualifier(qualifier)
@@ -266,8 +284,15 @@ def format_percent(ratio, lang: str, digits: int = 0, *, qualifier: str = "exact
 DPI = 200  # fixed: PNG size and bytes must not depend on the machine
 CSS_DPI = 96  # <img width/height> are CSS pixels
 FIG_WIDTH = 7.0  # inches; fits an A4 text column
-_CJK_CANDIDATES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
-                   "Noto Sans CJK JP", "Noto Sans CJK TC", "WenQuanYi Zen Hei")
+_CJK_CANDIDATES = (
+    "Noto Sans CJK SC",
+    "Noto Sans SC",
+    "Source Han Sans SC",
+    "Source Han Sans CN",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK TC",
+    "WenQuanYi Zen Hei",
+)
 _LATIN_FONT = "DejaVu Sans"  # bundled with matplotlib: English charts render the same everywhere
 TYPE_SCALE = {"title": 13, "label": 10, "tick": 9, "value": 9, "legend": 9, "note": 8}
 INK, MUTED, GRID = "#222222", "#555555", "#dddddd"
@@ -328,29 +353,31 @@ def style_rc(lang: str) -> dict:
     _check_lang(lang)
     families = [cjk_font().name, _LATIN_FONT] if lang == "zh" else [_LATIN_FONT]
     rc = dict(sns.axes_style("white"))
-    rc.update({
-        "font.family": "sans-serif",
-        "font.sans-serif": families,
-        "font.size": TYPE_SCALE["label"],
-        "axes.titlesize": TYPE_SCALE["label"],
-        "axes.labelsize": TYPE_SCALE["label"],
-        "axes.edgecolor": MUTED,
-        "axes.labelcolor": INK,
-        "axes.unicode_minus": lang != "zh",
-        "xtick.labelsize": TYPE_SCALE["tick"],
-        "ytick.labelsize": TYPE_SCALE["label"],
-        "xtick.color": MUTED,
-        "ytick.color": INK,
-        "text.color": INK,
-        "legend.fontsize": TYPE_SCALE["legend"],
-        "legend.frameon": False,
-        "hatch.linewidth": 0.8,
-        "figure.dpi": 100,
-        "savefig.dpi": DPI,
-        "svg.hashsalt": "talentbrief",
-        "svg.fonttype": "path",
-        "pdf.fonttype": 42,
-    })
+    rc.update(
+        {
+            "font.family": "sans-serif",
+            "font.sans-serif": families,
+            "font.size": TYPE_SCALE["label"],
+            "axes.titlesize": TYPE_SCALE["label"],
+            "axes.labelsize": TYPE_SCALE["label"],
+            "axes.edgecolor": MUTED,
+            "axes.labelcolor": INK,
+            "axes.unicode_minus": lang != "zh",
+            "xtick.labelsize": TYPE_SCALE["tick"],
+            "ytick.labelsize": TYPE_SCALE["label"],
+            "xtick.color": MUTED,
+            "ytick.color": INK,
+            "text.color": INK,
+            "legend.fontsize": TYPE_SCALE["legend"],
+            "legend.frameon": False,
+            "hatch.linewidth": 0.8,
+            "figure.dpi": 100,
+            "savefig.dpi": DPI,
+            "svg.hashsalt": "talentbrief",
+            "svg.fonttype": "path",
+            "pdf.fonttype": 42,
+        }
+    )
     return rc
 
 
@@ -417,8 +444,15 @@ def _bars(rows, lang: str, value_key: str, label_key: str | None) -> list[_Bar]:
         value = rec[value_key]
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"bar_chart: figure {rec['figure_id']} has no {value_key}")
-        bar = _Bar(str(rec["figure_id"]), str(rec[label_key]), value, _check_unit(str(rec["unit"])),
-                   _check_qualifier(str(rec["qualifier"])), str(rec["status"]), bool(rec.get("per_year", False)))
+        bar = _Bar(
+            str(rec["figure_id"]),
+            str(rec[label_key]),
+            value,
+            _check_unit(str(rec["unit"])),
+            _check_qualifier(str(rec["qualifier"])),
+            str(rec["status"]),
+            bool(rec.get("per_year", False)),
+        )
         status_label(bar.status, lang)
         bars.append(bar)
     return bars
@@ -463,8 +497,11 @@ def _value_label(bar: _Bar, lang: str) -> str:
 def _alt_text(title: str, bars: list[_Bar], lang: str, log: bool) -> str:
     """Alt text from the plotted data: the title, then every bar with its phrase and status."""
     items = [
-        (bar.label, format_figure(bar.value, bar.unit, bar.qualifier, lang, per_year=bar.per_year),
-         status_label(bar.status, lang))
+        (
+            bar.label,
+            format_figure(bar.value, bar.unit, bar.qualifier, lang, per_year=bar.per_year),
+            status_label(bar.status, lang),
+        )
         for bar in bars
     ]
     if lang == "zh":
@@ -491,11 +528,27 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
     for y, bar in zip(ys, bars):
         colour = colours[bar.status]
         solid = bar.status == "achieved"
-        ax.barh(y, float(bar.value), height=0.62, color=colour if solid else to_rgba(colour, 0.18),
-                edgecolor=colour, linewidth=1.2, hatch=_HATCHES[bar.qualifier],
-                hatchcolor="white" if solid else colour, zorder=2)
-        ax.annotate(_value_label(bar, lang), (float(bar.value), y), xytext=(4, 0), textcoords="offset points",
-                    va="center", ha="left", fontsize=TYPE_SCALE["value"], color=INK)
+        ax.barh(
+            y,
+            float(bar.value),
+            height=0.62,
+            color=colour if solid else to_rgba(colour, 0.18),
+            edgecolor=colour,
+            linewidth=1.2,
+            hatch=_HATCHES[bar.qualifier],
+            hatchcolor="white" if solid else colour,
+            zorder=2,
+        )
+        ax.annotate(
+            _value_label(bar, lang),
+            (float(bar.value), y),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            ha="left",
+            fontsize=TYPE_SCALE["value"],
+            color=INK,
+        )
     ax.set_yticks(ys, [_wrap(b.label, 32) for b in bars])
     extra = 0.2 * max(0, 3 - len(bars))  # a one-bar panel keeps slim bars
     ax.set_ylim(len(bars) - 0.5 + extra, -0.5 - extra)
@@ -542,8 +595,16 @@ def _legend_handles(bars: list[_Bar], lang: str, colours: dict[str, str]) -> lis
     return handles
 
 
-def bar_chart(rows, *, lang: str, title: str, source_note: str, value_key: str = "value",
-              label_key: str | None = None, log: bool | None = None) -> Chart:
+def bar_chart(
+    rows,
+    *,
+    lang: str,
+    title: str,
+    source_note: str,
+    value_key: str = "value",
+    label_key: str | None = None,
+    log: bool | None = None,
+) -> Chart:
     """Horizontal bars of figures, one panel per unit (units are never compared on one axis).
 
     Colour and fill show the status (achieved solid, planned light with outline), hatching and ≥ ≈ ≤
@@ -556,12 +617,25 @@ def bar_chart(rows, *, lang: str, title: str, source_note: str, value_key: str =
         fig, bars, logs = _build(rows, lang, title, source_note, value_key, label_key, log)
         buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return Chart(png=buf.getvalue(), alt=_alt_text(title, bars, lang, any(logs)),
-                 figure_ids=tuple(b.figure_id for b in bars), source_note=source_note, title=title)
+    return Chart(
+        png=buf.getvalue(),
+        alt=_alt_text(title, bars, lang, any(logs)),
+        figure_ids=tuple(b.figure_id for b in bars),
+        source_note=source_note,
+        title=title,
+    )
 
 
-def bar_figure(rows, *, lang: str, title: str, source_note: str, value_key: str = "value",
-               label_key: str | None = None, log: bool | None = None):
+def bar_figure(
+    rows,
+    *,
+    lang: str,
+    title: str,
+    source_note: str,
+    value_key: str = "value",
+    label_key: str | None = None,
+    log: bool | None = None,
+):
     """The matplotlib Figure ``bar_chart`` renders (for inspection; save it under ``style_rc(lang)``)."""
     from matplotlib import rc_context
 
@@ -579,7 +653,11 @@ def _build(rows, lang, title, source_note, value_key, label_key, log):
     panels = _by_unit(bars)
     colours = palette()
     logs = [_wants_log(panel, log) for panel in panels]
-    note = source_note if len(panels) == 1 else _MIXED_UNITS_NOTE[lang] + (" " if lang == "en" else "") + source_note
+    note = (
+        source_note
+        if len(panels) == 1
+        else _MIXED_UNITS_NOTE[lang] + (" " if lang == "en" else "") + source_note
+    )
     heights = [0.6 + 0.4 * len(p) for p in panels]
     fig = Figure(figsize=(FIG_WIDTH, sum(heights) + 1.3), layout="constrained")
     FigureCanvasAgg(fig)

@@ -1,9 +1,16 @@
 """House-style tests. Expected strings are written by hand from the rules in figures' docstring."""
 
+import base64
+import html.parser
+import logging
+import warnings
 from decimal import Decimal
 
+import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
+from matplotlib import font_manager
 
 import figures
 
@@ -106,9 +113,13 @@ def test_format_figure_issue_examples():
 
 
 def test_format_figure_per_year():
-    assert figures.format_figure(80000, "persons", "approx", "en", per_year=True) == "about 80,000 people a year"
+    assert (
+        figures.format_figure(80000, "persons", "approx", "en", per_year=True) == "about 80,000 people a year"
+    )
     assert figures.format_figure(80000, "persons", "approx", "zh", per_year=True) == "每年约8万人"
-    assert figures.format_figure(1000000, "persons", "exact", "en", per_year=True) == "1 million people a year"
+    assert (
+        figures.format_figure(1000000, "persons", "exact", "en", per_year=True) == "1 million people a year"
+    )
     assert figures.format_figure(1000000, "persons", "exact", "zh", per_year=True) == "每年100万人"
     assert figures.format_figure(2520000, "persons", "lower_bound", "zh", per_year=True) == "每年252万余人"
 
@@ -198,3 +209,204 @@ def test_every_unit_has_words_in_both_languages():
     for unit in figures.UNITS:
         assert figures.unit_label(unit, "en", 1) != figures.unit_label(unit, "en", 2)
         assert figures.unit_label(unit, "zh")
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _rows(*specs):
+    keys = ("figure_id", "label_en", "label_zh", "value", "unit", "qualifier", "status")
+    return pd.DataFrame([dict(zip(keys, spec)) for spec in specs])
+
+
+HEADLINE = _rows(
+    ("fig-trained", "Trained", "培训人数", 2520000, "persons", "lower_bound", "achieved"),
+    ("fig-digital", "Digital technology", "数字技术人才", 80000, "persons", "approx", "planned"),
+    ("fig-new", "New round", "新一轮", 1000000, "persons", "exact", "planned"),
+)
+MIXED = pd.concat(
+    [
+        HEADLINE,
+        _rows(
+            ("fig-times", "Person-times", "培训人次", 12643000, "person_times", "exact", "achieved"),
+        ),
+    ],
+    ignore_index=True,
+)
+
+
+def _chart(rows=HEADLINE, lang="en", **kw):
+    return figures.bar_chart(
+        rows,
+        lang=lang,
+        title=kw.pop("title", "Headline"),
+        source_note=kw.pop("source_note", "Source: plan & report"),
+        **kw,
+    )
+
+
+def _texts(fig):
+    return [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+
+
+def test_png_bytes_are_identical_across_calls():
+    first, second = _chart(MIXED, "zh").png, _chart(MIXED, "zh").png
+    assert first[:8] == b"\x89PNG\r\n\x1a\n"
+    assert first == second
+    assert _chart(MIXED, "en").png != first
+
+
+def test_alt_text_lists_every_plotted_bar():
+    assert _chart(HEADLINE, "en").alt == (
+        "Headline. Trained: more than 2.52 million people (achieved); "
+        "Digital technology: about 80,000 people (planned); New round: 1 million people (planned)."
+    )
+    assert _chart(HEADLINE, "zh", title="要点").alt == (
+        "要点。培训人数：252万余人（已完成）；数字技术人才：约8万人（计划）；新一轮：100万人（计划）。"
+    )
+
+
+class _Parser(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags, self.text = {}, []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags[tag] = dict(attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_to_html_embeds_png_ids_alt_and_source_note():
+    chart = _chart(HEADLINE, "en", title='Bars <"quoted">')
+    parser = _Parser()
+    parser.feed(chart.to_html())
+    figure, img = parser.tags["figure"], parser.tags["img"]
+    assert figure["class"] == "tb-chart"
+    assert figure["data-figure-ids"].split() == ["fig-trained", "fig-digital", "fig-new"]
+    assert img["src"].startswith("data:image/png;base64,")
+    assert base64.b64decode(img["src"].split(",", 1)[1]) == chart.png
+    assert img["alt"] == chart.alt and img["alt"].startswith('Bars <"quoted">. ')
+    assert '<"quoted">' not in chart.to_html()  # escaped in the markup
+    px_width = int.from_bytes(chart.png[16:20], "big")
+    assert int(img["width"]) == round(px_width * figures.CSS_DPI / figures.DPI)
+    assert "".join(parser.text) == "Source: plan & report"
+
+
+def test_bounds_approximations_and_status_are_marked():
+    fig = figures.bar_figure(HEADLINE, lang="en", title="T", source_note="Source: plan")
+    texts = _texts(fig)
+    assert "≥ 2.52 million" in texts and "≈ 80,000" in texts and "1 million" in texts
+    assert "Source: plan" in texts  # the note is inside the image
+    legend = [t.get_text() for t in fig.axes[-1].get_legend().get_texts()]
+    assert legend == ["achieved", "planned", "≈ approximate", "≥ lower bound"]
+    trained, digital, new = fig.axes[0].patches
+    assert trained.get_hatch() and digital.get_hatch() and not new.get_hatch()
+    assert trained.get_hatch() != digital.get_hatch()
+    assert trained.get_facecolor()[3] == 1 and new.get_facecolor()[3] < 1  # achieved solid, planned light
+
+
+def test_zh_labels_use_marks_without_space():
+    texts = _texts(figures.bar_figure(HEADLINE, lang="zh", title="T", source_note="来源"))
+    assert "≥252万" in texts and "≈8万" in texts and "100万" in texts
+
+
+def test_mixed_units_get_one_panel_each_and_a_note():
+    fig = figures.bar_figure(MIXED, lang="en", title="T", source_note="Source: x")
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title(loc="left") for ax in panels] == ["people", "person-times"]
+    assert [len(ax.patches) for ax in panels] == [3, 1]
+    assert "Each panel has its own unit and scale. Source: x" in _texts(fig)
+
+
+def test_log_scale_is_automatic_for_wide_spans_and_said():
+    wide = _rows(
+        ("a", "A", "甲", 2520000, "persons", "exact", "achieved"),
+        ("b", "B", "乙", 14, "persons", "exact", "achieved"),
+    )
+    ax = figures.bar_figure(wide, lang="en", title="T", source_note="S").axes[0]
+    assert ax.get_xscale() == "log" and "log scale" in ax.get_title(loc="left")
+    ax = figures.bar_figure(HEADLINE, lang="en", title="T", source_note="S").axes[0]
+    assert ax.get_xscale() == "linear" and "log" not in ax.get_title(loc="left")
+    ax = figures.bar_figure(wide, lang="zh", title="T", source_note="S", log=False).axes[0]
+    assert ax.get_xscale() == "linear"
+    assert _chart(wide, "en").alt.endswith("(Log scale.)")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"unit": "widgets"}, "unknown unit 'widgets'"),
+        ({"status": "done"}, "unknown status 'done'"),
+        ({"qualifier": "roughly"}, "unknown qualifier"),
+        ({"value": pd.NA}, "fig-trained has no value"),
+    ],
+)
+def test_bad_rows_are_rejected(change, message):
+    rows = HEADLINE.head(1).astype({"value": "Int64"}).assign(**change)
+    with pytest.raises(ValueError, match=message):
+        _chart(rows)
+
+
+def test_missing_columns_and_empty_rows_are_rejected():
+    with pytest.raises(ValueError, match="status"):
+        _chart(HEADLINE.drop(columns="status"))
+    with pytest.raises(ValueError, match="no rows"):
+        _chart(HEADLINE.head(0))
+
+
+def _missing_glyph_reports(render):
+    """Run ``render`` and collect matplotlib's missing-glyph warnings and log records."""
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("matplotlib")
+    logger.addHandler(handler)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            render()
+    finally:
+        logger.removeHandler(handler)
+    messages = [str(w.message) for w in caught] + [r.getMessage() for r in records]
+    return [m for m in messages if "missing from font" in m]
+
+
+def test_zh_chart_resolves_a_cjk_font_and_has_no_missing_glyphs():
+    font = figures.cjk_font()
+    assert "CJK" in font.name or "Han" in font.name
+    family = figures.style_rc("zh")["font.sans-serif"][0]
+    resolved = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+    assert "CJK" in str(resolved) and str(resolved) == font.path
+    assert (
+        _missing_glyph_reports(
+            lambda: _chart(MIXED, "zh", title="人才工程主要数据", source_note="来源：报告")
+        )
+        == []
+    )
+
+
+def test_missing_glyph_detection_works():
+    """Control: a Chinese label in the Latin-only English style must be reported."""
+    assert _missing_glyph_reports(lambda: _chart(HEADLINE, "en", title="人才工程主要数据"))
+
+
+def test_cjk_font_missing_gives_install_hint(monkeypatch):
+    monkeypatch.setattr(figures, "_CJK_CANDIDATES", ("No Such Font CJK",))
+    figures.cjk_font.cache_clear()
+    try:
+        with pytest.raises(RuntimeError, match="apt-get install fonts-noto-cjk"):
+            figures.cjk_font()
+    finally:
+        figures.cjk_font.cache_clear()
+
+
+def test_use_style_sets_house_rcparams():
+    with matplotlib.rc_context():
+        figures.use_style("zh")
+        assert matplotlib.rcParams["font.sans-serif"][0] == figures.cjk_font().name
+        assert matplotlib.rcParams["svg.hashsalt"] == "talentbrief"
+        assert matplotlib.get_backend().lower() == "agg"
+        figures.use_style("en")
+        assert matplotlib.rcParams["font.sans-serif"] == ["DejaVu Sans"]
