@@ -451,11 +451,18 @@ def _bars(rows, lang: str, value_key: str, label_key: str | None) -> list[_Bar]:
             _check_unit(str(rec["unit"])),
             _check_qualifier(str(rec["qualifier"])),
             str(rec["status"]),
-            bool(rec.get("per_year", False)),
+            _per_year(rec),
         )
         status_label(bar.status, lang)
         bars.append(bar)
     return bars
+
+
+def _per_year(rec: dict) -> bool:
+    """A yearly rate: an explicit ``per_year`` column, else the data's ``period_basis == "per_year"``."""
+    if "per_year" in rec:
+        return bool(rec["per_year"])
+    return str(rec.get("period_basis", "")) == "per_year"
 
 
 def _by_unit(bars: list[_Bar]) -> list[list[_Bar]]:

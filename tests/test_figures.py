@@ -410,3 +410,12 @@ def test_use_style_sets_house_rcparams():
         assert matplotlib.get_backend().lower() == "agg"
         figures.use_style("en")
         assert matplotlib.rcParams["font.sans-serif"] == ["DejaVu Sans"]
+
+
+def test_alt_text_says_a_year_for_yearly_rates():
+    rows = HEADLINE.head(2).assign(period_basis=["cumulative", "per_year"])
+    assert _chart(rows, "en").alt == (
+        "Headline. Trained: more than 2.52 million people (achieved); "
+        "Digital technology: about 80,000 people a year (planned)."
+    )
+    assert "数字技术人才：每年约8万人（计划）" in _chart(rows, "zh").alt
