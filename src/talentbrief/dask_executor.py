@@ -56,6 +56,8 @@ _SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"}
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
 
+CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
+
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
 MAX_RESUBMITS = 2
 
@@ -250,12 +252,12 @@ def run_dask(
             cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
             say(
                 f"no --scheduler or ${ENV_SCHEDULER}: started a local Dask cluster "
-                f"({n} worker processes, 1 thread each) at {cluster.scheduler_address}"
+                f"({n} worker process{'es' if n != 1 else ''}, 1 thread each) at {cluster.scheduler_address}"
             )
             client = Client(cluster)
         else:
             try:
-                client = Client(address, timeout="30s")
+                client = Client(address, timeout=CONNECT_TIMEOUT)
             except (OSError, TimeoutError) as exc:
                 raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
             if not client.nthreads():
