@@ -42,16 +42,17 @@ class BadInput(Exception):
 
 
 def check_data(paths: paths_mod.Paths) -> None:
-    """Refuse invalid data (every problem as file:row:column: message)."""
-    if importlib.util.find_spec("talentbrief.validate") is None:
-        return  # the data layer is not installed yet: nothing to validate against
-    from talentbrief import validate
+    """Refuse invalid data (every problem as file:row:column: message).
+
+    Loading validates and caches the tables, so hashing reuses them without validating twice.
+    """
+    if importlib.util.find_spec("talentbrief.load") is None:
+        return  # no data layer installed: nothing to validate against
+    from talentbrief import load
 
     try:
-        validate.ensure_valid(paths)
-    except Exception as exc:
-        if not hasattr(exc, "problems"):  # DataError carries .problems; anything else is a bug
-            raise
+        load.load(paths.root)
+    except load.DataError as exc:
         raise BadInput(["invalid data, nothing built:", *(str(p) for p in exc.problems)]) from None
 
 
@@ -113,14 +114,17 @@ def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None =
 
 
 def hash_all(paths: paths_mod.Paths, specs: list[ReportSpec]) -> dict[str, tuple[str, dict[str, str]]]:
+    """Every report's cache key; a parameter the data layer refuses (e.g. unknown programme) is bad input."""
     ctx = hashing.Context(paths)
-    try:
-        return {s.id: hashing.input_hash(paths, s, ctx) for s in specs}
-    except Exception as exc:
-        problems = getattr(exc, "problems", None)
-        if problems is not None:  # talentbrief.load.DataError
-            raise BadInput(["invalid data, nothing built:", *(str(p) for p in problems)]) from None
-        raise
+    hashes, problems = {}, []
+    for s in specs:
+        try:
+            hashes[s.id] = hashing.input_hash(paths, s, ctx)
+        except ValueError as exc:  # scope.select: bad as_of or programme
+            problems.append(f"report {s.id!r}: {exc}")
+    if problems:
+        raise BadInput(problems)
+    return hashes
 
 
 def status(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, input_sha256: str) -> str:

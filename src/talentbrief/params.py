@@ -63,6 +63,32 @@ def _parse_annotation(annotation: str) -> tuple[str, bool]:
     return ("None" if not parts else "any"), optional
 
 
+def _missed_by_papermill(path: Path) -> dict[str, dict[str, str]]:
+    """Parameters papermill's line regex skips (it drops `x: str | None = None`), read with ast."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None or cell.cell_type != "code":
+        return {}
+    source = cell.source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return {}
+    found = {}
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            line = source.splitlines()[node.lineno - 1]
+            found[node.target.id] = {
+                "name": node.target.id,
+                "inferred_type_name": ast.get_source_segment(source, node.annotation) or "None",
+                "default": ast.get_source_segment(source, node.value) or "None",
+                "help": line.split("#", 1)[1].strip() if "#" in line else "",
+            }
+    return found
+
+
 def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
     """Parameters of a notebook, cached by the notebook's content hash."""
     import papermill
@@ -71,6 +97,8 @@ def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
     key = hashlib.sha256(path.read_bytes()).hexdigest()
     if key not in _cache:
         raw = papermill.inspect_notebook(str(path))
+        for name, extra in _missed_by_papermill(path).items():
+            raw.setdefault(name, extra)
         infos = {}
         for name, p in raw.items():
             annotated = p.get("inferred_type_name") or "None"
