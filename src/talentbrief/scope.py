@@ -1,0 +1,74 @@
+"""The rows a report reads: the only way notebooks get data.
+
+The build hashes `load.fingerprint(select(...))` per report, so `select` must return exactly what the
+report uses: sources published on or before `as_of`, and for a programme brief that programme, its
+figures, the rows its metrics and checks read (selected by the same selectors they use) and the
+sources and programme rows of those figures. Touching a row outside it leaves the report untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pandas as pd
+
+from talentbrief import checks, metrics
+
+
+def parse_as_of(as_of) -> pd.Timestamp:
+    """An ISO date (or date/Timestamp); a ValueError naming the expected form otherwise."""
+    try:
+        stamp = pd.Timestamp(as_of)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"as_of must be an ISO date such as 2026-11-01, got {as_of!r}") from error
+    if pd.isna(stamp):
+        raise ValueError(f"as_of must be an ISO date such as 2026-11-01, got {as_of!r}")
+    return stamp.normalize()
+
+
+def programmes_with_figures(tables) -> list[str]:
+    """Programme ids that have at least one figure (those get a brief), in programmes.csv order."""
+    used = set(tables.figures["programme_id"].astype(str))
+    return [p for p in tables.programmes["programme_id"].astype(str) if p in used]
+
+
+def check_programme(tables, programme: str) -> str:
+    """The programme id, or a ValueError naming the programmes that have figures."""
+    allowed = programmes_with_figures(tables)
+    if programme not in allowed:
+        raise ValueError(f"unknown programme {programme!r}: expected one of {', '.join(allowed)}")
+    return programme
+
+
+def _dated(tables, as_of: pd.Timestamp):
+    sources = tables.sources[tables.sources["date_published"] <= as_of]
+    kept = set(sources["source_id"].astype(str))
+    figures = tables.figures[tables.figures["source_id"].astype(str).isin(kept)]
+    return dataclasses.replace(tables, sources=sources, figures=figures)
+
+
+def used_figure_ids(figures: pd.DataFrame, programme: str) -> set[str]:
+    """The programme's own rows plus every row its metrics and checks select."""
+    ids = set(figures.loc[figures["programme_id"].astype(str) == programme, "figure_id"].astype(str))
+    for spec in (*metrics.METRICS, *checks.CHECKS):
+        if spec.programme == programme:
+            ids |= set(spec.rows(figures)["figure_id"].astype(str))
+    return ids
+
+
+def select(tables, *, as_of, programme: str | None = None):
+    """Tables restricted to what one report reads (see module docstring)."""
+    dated = _dated(tables, parse_as_of(as_of))
+    if programme is None:
+        return dated
+    check_programme(tables, programme)
+    ids = used_figure_ids(dated.figures, programme)
+    figures = dated.figures[dated.figures["figure_id"].astype(str).isin(ids)]
+    source_ids = set(figures["source_id"].astype(str))
+    programme_ids = set(figures["programme_id"].astype(str)) | {programme}
+    return dataclasses.replace(
+        dated,
+        sources=dated.sources[dated.sources["source_id"].astype(str).isin(source_ids)],
+        programmes=tables.programmes[tables.programmes["programme_id"].astype(str).isin(programme_ids)],
+        figures=figures,
+    )
