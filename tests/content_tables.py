@@ -6,20 +6,9 @@ Values are written by hand from the sources (issue 5), not copied from data/: te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 
-try:  # the real frozen dataclass once talentbrief.load has landed
-    from talentbrief.load import Tables
-except ImportError:  # pragma: no cover - until then a stand-in with the same fields
-
-    @dataclass(frozen=True)
-    class Tables:
-        sources: pd.DataFrame
-        programmes: pd.DataFrame
-        figures: pd.DataFrame
-
+from talentbrief.load import Tables
 
 SOURCES = [
     # source_id, publisher, title, title_en, date_published, language
@@ -31,7 +20,7 @@ SOURCES = [
      "MIIT holds training for advanced manufacturing technology talents", "2025-11-06", "en"),
     ("cmrs-2023-vocational-training", "Chinese Materials Research Society", "工业和信息化职业技能提升培训项目取得新进展",
      "New progress in vocational skills training projects", "2023-10-18", "en"),
-    ("cn-2021-knowledge-update", "Science Net", "我国启动新一轮专业技术人才知识更新工程",
+    ("cn-2021-knowledge-update", "", "我国启动新一轮专业技术人才知识更新工程",
      "China launches a new round of the knowledge update project", "2021-10-14", "zh"),
 ]
 
@@ -47,9 +36,11 @@ PROGRAMMES = [
 FIGURES = [
     # figure_id, source_id, programme_id, indicator, value, unit, qualifier, status, basis, start, end
     ("f-voc", "chemnews-2022-miit-talent", "vocational-skills", "skilled-talents-trained",
-     2_520_000, "persons", "lower_bound", "achieved", "cumulative", "2012-11-01", "2022-07-31"),
+     2_520_000, "persons", "lower_bound", "achieved", "cumulative", "2012-11-08", None),
     ("f-ku-1", "cn-2021-knowledge-update", "knowledge-update", "first-round-training",
      12_643_000, "person_times", "exact", "achieved", "cumulative", "2011-01-01", "2020-12-31"),
+    ("f-ku-task", "cn-2021-knowledge-update", "knowledge-update", "first-round-trainees-per-year",
+     1_000_000, "person_times", "exact", "achieved", "per_year", "2011-01-01", "2020-12-31"),
     ("f-ku-total", "cn-2021-knowledge-update", "knowledge-update", "new-round-trainees-per-year",
      1_000_000, "persons", "exact", "planned", "per_year", None, None),
     ("f-ku-adv", "cn-2021-knowledge-update", "knowledge-update", "advanced-seminar-trainees-per-year",
@@ -61,9 +52,11 @@ FIGURES = [
     ("f-de-2023", "gmw-2023-digital-engineers", "digital-engineers", "digital-talents-trained-per-year",
      80_000, "persons", "approx", "planned", "per_year", None, None),
     ("f-ex-app", "chemnews-2022-miit-talent", "software-exams", "exam-applicants",
-     4_850_000, "persons", "lower_bound", "achieved", "cumulative", None, "2022-07-31"),
+     4_850_000, "persons", "lower_bound", "achieved", "cumulative", "2012-11-08", None),
     ("f-ex-pass", "chemnews-2022-miit-talent", "software-exams", "exam-passes",
-     920_000, "persons", "lower_bound", "achieved", "cumulative", None, "2022-07-31"),
+     920_000, "persons", "lower_bound", "achieved", "cumulative", "2012-11-08", None),
+    ("f-cmrs", "cmrs-2023-vocational-training", "cmrs-materials-training", "individual-members",
+     100_000, "persons", "exact", "achieved", "point", None, "2023-10-18"),
 ]
 
 
@@ -82,8 +75,9 @@ def make_tables(figures: list[dict] | None = None, *, change: dict[str, dict] | 
                 drop: tuple[str, ...] = ()) -> Tables:
     """Typed fixture tables; `change={figure_id: {column: value}}` alters rows, `drop` removes them."""
     sources = pd.DataFrame(
-        [{"source_id": s, "producer": p, "publisher": p, "title": t, "title_en": te,
-          "date_published": d, "language": lang, "url_main": f"https://example.org/{s}",
+        [{"source_id": s, "producer": p or "人力资源社会保障部等六部门 (MoHRSS and five others)",
+          "publisher": p or None, "title": t, "title_en": te,
+          "date_published": d, "language": lang, "url_main": "https://example.org/" + s,
           "citation_full": "", "sha256": "", "note": ""} for s, p, t, te, d, lang in SOURCES]
     )
     sources["date_published"] = pd.to_datetime(sources["date_published"])

@@ -1,0 +1,188 @@
+"""Report sections: every digit a reader sees carries the figure ids it comes from; data is escaped."""
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from talentbrief import briefing, scope
+from tests.content_tables import FIGURES, make_tables
+
+AS_OF = "2026-11-01"
+FIXTURE_IDS = {row[0] for row in FIGURES}
+
+
+def overview(tables, lang):
+    r = briefing.start(scope.select(tables, as_of=AS_OF), lang=lang, as_of=AS_OF)
+    parts = [briefing.header(r, "overview"), briefing.headlines(r), briefing.charts(r),
+             briefing.metrics_section(r), briefing.developments(r), briefing.sources_list(r)]
+    return "".join(map(str, parts)) + str(briefing.notes(r))
+
+
+def programme(tables, lang, pid):
+    r = briefing.start(scope.select(tables, as_of=AS_OF, programme=pid), lang=lang, as_of=AS_OF, programme=pid)
+    parts = [briefing.header(r, "programme"), briefing.programme_summary(r), briefing.figure_table(r),
+             briefing.programme_chart(r), briefing.metrics_section(r), briefing.checks_section(r),
+             briefing.sources_list(r)]
+    return "".join(map(str, parts)) + str(briefing.notes(r))
+
+
+def audit(tables, lang):
+    r = briefing.start(scope.select(tables, as_of=AS_OF), lang=lang, as_of=AS_OF)
+    parts = [briefing.header(r, "audit"), briefing.checks_section(r), briefing.coverage(r),
+             briefing.metrics_section(r), briefing.sources_list(r)]
+    return "".join(map(str, parts)) + str(briefing.notes(r))
+
+
+class DigitWalker(HTMLParser):
+    """Finds visible digits outside elements carrying data-figure-ids, <time> and footnote markers."""
+
+    VOID = frozenset({"img", "br", "hr", "meta", "link", "input", "wbr", "source"})
+
+    def __init__(self):
+        super().__init__()
+        self.stack, self.orphans, self.ids = [], [], set()
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "data-figure-ids" in attrs:
+            self.ids |= set(attrs["data-figure-ids"].split())
+        if tag in self.VOID:
+            return
+        covered = bool(attrs.get("data-figure-ids", "").strip()) or tag in ("time", "style", "script") \
+            or "tb-fnref" in attrs.get("class", "").split()
+        self.stack.append((tag, covered))
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data):
+        if re.search(r"\d", data) and not any(covered for _, covered in self.stack):
+            self.orphans.append(data.strip())
+
+
+def walk(html):
+    walker = DigitWalker()
+    walker.feed(html)
+    return walker
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("build", [
+    overview, audit,
+    *[lambda t, lang, p=p: programme(t, lang, p) for p in
+      ("vocational-skills", "knowledge-update", "digital-engineers", "software-exams", "cmrs-materials-training")],
+])
+def test_every_visible_digit_carries_existing_figure_ids(build, lang):
+    walker = walk(build(make_tables(), lang))
+    assert walker.orphans == []
+    assert walker.ids and walker.ids <= FIXTURE_IDS
+
+
+def test_the_walker_catches_an_uncited_digit():
+    walker = walk('<p>about <span data-figure-ids="x">1</span> and 2 more <time>2022</time>'
+                  '<sup class="tb-fnref">3</sup></p>')
+    assert walker.orphans == ["and 2 more"]
+    assert walker.ids == {"x"}
+
+
+def test_english_overview_keeps_qualifiers():
+    html = overview(make_tables(), "en")
+    for phrase in ("more than 2.52 million", "12.643 million", "more than 4.85 million", "about 80,000",
+                   "about 19%", "not a true pass rate", "person-times"):
+        assert phrase in html, phrase
+
+
+def test_chinese_overview_keeps_qualifiers():
+    html = overview(make_tables(), "zh")
+    for phrase in ("252万余", "1264.3万", "485万余", "约8万", "约19%", "并非真实通过率", "人次"):
+        assert phrase in html, phrase
+
+
+def test_overview_first_round_average_cites_its_input_and_says_units_differ():
+    html = overview(make_tables(), "en")
+    assert re.search(r'data-figure-ids="f-ku-1"[^>]*>about 1\.26 million person-times a year on average over '
+                     r'10 years</span>', html)
+    assert "not in the same unit" in html
+
+
+def test_exam_ratio_carries_both_input_ids():
+    html = overview(make_tables(), "en")
+    assert re.search(r'data-figure-ids="f-ex-pass f-ex-app"[^>]*>about 19%</span>', html)
+
+
+def test_developments_include_the_qualitative_source_with_its_date_and_no_number():
+    html = overview(make_tables(), "en")
+    item = re.search(r"<li>(.*?MIIT holds training.*?)</li>", html).group(1)
+    assert '<time datetime="2025-11-06">6 November 2025</time>' in item
+    assert "qualitative" in item
+    assert re.sub(r"<time.*?</time>", "", item).count("1") == 0  # no invented numbers
+
+
+def test_audit_shows_every_check_passing_on_good_data():
+    html = audit(make_tables(), "en")
+    statuses = dict(re.findall(r'class="tb-check tb-check-(\w+)" data-check="(\w+)"', html))
+    assert set(statuses) == {"pass"}
+    assert len(re.findall(r'data-check="', html)) == 4
+
+
+@pytest.mark.parametrize("change, key", [
+    ({"f-ku-cap": {"value": 500_000}}, "composition"),
+    ({"f-de-2023": {"value": 200_000}}, "agreement"),
+    ({"f-ex-pass": {"value": 9_000_000}}, "exam_bounds"),
+    ({"f-ku-task": {"value": 5_000_000}}, "first_round_task"),
+])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_audit_shows_a_failed_check_as_failed(change, key, lang):
+    html = audit(make_tables(change=change), lang)
+    assert f'class="tb-check tb-check-fail" data-check="{key}"' in html
+    assert ("✗ Fail" if lang == "en" else "✗ 未通过") in html
+
+
+def test_audit_shows_a_check_with_missing_rows_as_failed():
+    html = audit(make_tables(drop=("f-ex-app", "f-ex-pass")), "en")
+    assert 'tb-check-fail" data-check="exam_bounds"' in html
+    assert "no data for exam-applicants, exam-passes" in html
+
+
+def test_data_is_escaped_everywhere():
+    evil_label, evil_quote = "<script>alert(1)</script>", '"><img onerror=alert(1)>'
+    tables = make_tables(change={"f-voc": {"label_en": evil_label, "label_zh": evil_label, "quote": evil_quote},
+                                 "f-ex-app": {"label_en": evil_label, "quote": evil_quote}})
+    for html in (overview(tables, "en"), overview(tables, "zh"), audit(tables, "en"),
+                 programme(tables, "en", "vocational-skills")):
+        assert "<script>alert" not in html
+        assert "<img onerror" not in html
+        assert "&#34;&gt;&lt;img onerror=alert(1)&gt;" in html  # the quote, in a tooltip and a note
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in overview(tables, "en")  # the label, in the headlines
+
+
+def test_header_metadata_for_the_renderer():
+    r = briefing.start(make_tables(), lang="zh", as_of="2026-11-01", programme="knowledge-update")
+    assert briefing.metadata(r, "programme") == {
+        "talentbrief": {"title": "专业技术人才知识更新工程：项目简报", "lang": "zh", "as_of": "2026-11-01"}}
+    assert '<time datetime="2026-11-01">2026年11月1日</time>' in briefing.header(r, "programme")
+
+
+def test_programme_brief_lists_every_figure_with_qualifier_and_status():
+    html = programme(make_tables(), "en", "knowledge-update")
+    rows = re.findall(r'<tr data-figure-ids="([^"]+)">', html)
+    assert set(rows) == {"f-ku-1", "f-ku-task", "f-ku-total", "f-ku-adv", "f-ku-cap"}
+    assert "approximate" in html and "planned" in html and "achieved" in html
+    assert 'data-check="composition"' in html and 'data-check="agreement"' not in html
+
+
+@pytest.mark.parametrize("bad", [{"lang": "fr"}, {"as_of": "soon"}, {"programme": "nope"}])
+def test_bad_parameters_are_clear_errors(bad):
+    kwargs = {"lang": "en", "as_of": AS_OF, **bad}
+    with pytest.raises(ValueError):
+        briefing.start(make_tables(), **kwargs)
+
+
+def test_charts_carry_the_ids_they_plot():
+    html = overview(make_tables(), "en")
+    charts = re.findall(r'<figure class="tb-chart" data-figure-ids="([^"]+)"', html)
+    assert len(charts) == 2
+    assert set(charts[1].split()) == {"f-ku-total", "f-ku-adv", "f-ku-cap", "f-de-2021", "f-de-2023"}

@@ -1,0 +1,111 @@
+"""Consistency checks: pass on good data, fail (never crash, never vanish) on altered data."""
+
+import pytest
+
+from talentbrief import checks
+from tests.content_tables import FIGURES, make_tables
+
+
+def run(**kwargs):
+    tables = make_tables(**kwargs)
+    return {r.key: r for r in checks.run(tables.figures, tables.sources)}
+
+
+def test_all_checks_pass_on_the_sourced_figures():
+    results = run()
+    assert {k: r.status for k, r in results.items()} == {
+        "composition": "pass", "agreement": "pass", "exam_bounds": "pass", "first_round_task": "pass"}
+
+
+def test_each_check_names_the_rows_it_used():
+    results = run()
+    assert results["composition"].figure_ids == ("f-ku-total", "f-ku-adv", "f-ku-cap", "f-de-2021")
+    assert set(results["agreement"].figure_ids) == {"f-de-2021", "f-de-2023"}
+    assert results["exam_bounds"].figure_ids == ("f-ex-pass", "f-ex-app")
+    assert set(results["first_round_task"].figure_ids) == {"f-ku-1", "f-ku-task"}
+
+
+def test_messages_exist_in_both_languages_with_qualified_numbers():
+    results = run()
+    composition = results["composition"].message
+    assert "about 900,000" in composition["en"] and "1 million" in composition["en"]
+    assert "约90万" in composition["zh"] and "100万" in composition["zh"]
+    exam = results["exam_bounds"].message
+    assert "more than 920,000" in exam["en"] and "lower bounds" in exam["en"]
+    assert "92万余" in exam["zh"] and "485万余" in exam["zh"]
+
+
+@pytest.mark.parametrize("capacity, status", [
+    (700_000, "fail"),  # parts add up to 800,000: a fifth short
+    (960_000, "warn"),  # 1,060,000: beyond the 5% of an approximation, within twice that
+    (940_000, "pass"),  # 960,000: within the approximation
+])
+def test_composition_against_the_total(capacity, status):
+    assert run(change={"f-ku-cap": {"value": capacity}})["composition"].status == status
+
+
+def test_composition_of_exact_parts_must_add_up_exactly():
+    exact = {fid: {"qualifier": "exact"} for fid in ("f-ku-adv", "f-ku-cap", "f-de-2021")}
+    assert run(change=exact)["composition"].status == "pass"
+    exact["f-ku-cap"] = {"qualifier": "exact", "value": 900_001}
+    assert run(change=exact)["composition"].status == "warn"
+
+
+def test_composition_with_a_missing_part_fails_and_says_which():
+    result = run(drop=("f-ku-adv",))["composition"]
+    assert result.status == "fail"
+    assert "advanced-seminar-trainees-per-year" in result.message["en"]
+    assert "advanced-seminar-trainees-per-year" in result.message["zh"]
+
+
+def test_composition_takes_the_part_from_another_source_when_the_plan_lacks_it():
+    result = run(drop=("f-de-2021",))["composition"]
+    assert result.status == "pass" and "f-de-2023" in result.figure_ids
+
+
+def test_agreement_fails_when_the_sources_disagree():
+    result = run(change={"f-de-2023": {"value": 120_000}})["agreement"]
+    assert result.status == "fail"
+    assert "120,000" in result.message["en"]
+
+
+def test_agreement_with_one_source_warns_and_with_none_fails():
+    assert run(drop=("f-de-2023",))["agreement"].status == "warn"
+    assert run(drop=("f-de-2023", "f-de-2021"))["agreement"].status == "fail"
+
+
+def test_agreement_in_different_units_fails():
+    assert run(change={"f-de-2023": {"unit": "person_times"}})["agreement"].status == "fail"
+
+
+def test_exam_bounds_fail_when_passes_exceed_applicants():
+    result = run(change={"f-ex-pass": {"value": 5_000_000}})["exam_bounds"]
+    assert result.status == "fail"
+    assert "contradict" in result.message["en"] and "矛盾" in result.message["zh"]
+
+
+def test_exam_bounds_with_a_missing_row_fails():
+    assert run(drop=("f-ex-app",))["exam_bounds"].status == "fail"
+
+
+def test_first_round_task_fails_when_the_average_is_below_the_task():
+    result = run(change={"f-ku-task": {"value": 2_000_000}})["first_round_task"]
+    assert result.status == "fail"
+    assert "below" in result.message["en"]
+
+
+def test_no_data_at_all_fails_every_check_without_raising():
+    results = run(drop=tuple(row[0] for row in FIGURES[:-1]))  # one unrelated row left
+    assert {r.status for r in results.values()} == {"fail"}
+
+
+@pytest.mark.parametrize("status, diff, approximate", [
+    ("pass", 0, False), ("warn", 1, False), ("pass", 5, True), ("warn", 6, True), ("fail", 11, True)])
+def test_agreement_status_bands(status, diff, approximate):
+    assert checks.agreement_status(diff, 100, approximate) == status
+
+
+def test_run_filters_by_programme():
+    tables = make_tables()
+    keys = [r.key for r in checks.run(tables.figures, tables.sources, "knowledge-update")]
+    assert keys == ["composition", "first_round_task"]

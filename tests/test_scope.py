@@ -1,0 +1,78 @@
+"""scope.select: the rows a report reads, and nothing else (the build's incremental hashing relies on it)."""
+
+import pytest
+
+from talentbrief import load, scope
+from tests.content_tables import make_tables
+
+
+def ids(tables):
+    return set(tables.figures["figure_id"])
+
+
+def test_as_of_drops_later_sources_and_their_figures():
+    selected = scope.select(make_tables(), as_of="2023-01-01")
+    assert "gmw-2023-digital-engineers" not in set(selected.sources["source_id"])
+    assert "cmrs-2023-vocational-training" not in set(selected.sources["source_id"])
+    assert "f-de-2023" not in ids(selected) and "f-cmrs" not in ids(selected)
+    assert {"f-voc", "f-ku-1", "f-de-2021"} <= ids(selected)
+
+
+def test_as_of_keeps_a_source_published_that_day():
+    selected = scope.select(make_tables(), as_of="2023-10-07")
+    assert "f-de-2023" in ids(selected)
+
+
+@pytest.mark.parametrize("bad", ["tomorrow", "2026-13-01", "", None])
+def test_bad_as_of_is_a_clear_error(bad):
+    with pytest.raises(ValueError, match="ISO date"):
+        scope.select(make_tables(), as_of=bad)
+
+
+def test_programme_scope_has_its_rows_and_not_other_programmes():
+    selected = scope.select(make_tables(), as_of="2026-11-01", programme="software-exams")
+    assert ids(selected) == {"f-ex-app", "f-ex-pass"}
+    assert set(selected.sources["source_id"]) == {"chemnews-2022-miit-talent"}
+    assert "vocational-skills" not in set(selected.programmes["programme_id"])
+
+
+def test_programme_scope_includes_rows_its_checks_use_from_other_programmes():
+    selected = scope.select(make_tables(), as_of="2026-11-01", programme="knowledge-update")
+    # the composition check reads the digital-engineers part from the plan's own source
+    assert "f-de-2021" in ids(selected)
+    assert "f-de-2023" not in ids(selected)
+    assert "digital-engineers" in set(selected.programmes["programme_id"])
+    assert "gmw-2023-digital-engineers" not in set(selected.sources["source_id"])
+
+
+def test_digital_engineers_scope_has_both_sources_for_the_agreement_check():
+    selected = scope.select(make_tables(), as_of="2026-11-01", programme="digital-engineers")
+    assert ids(selected) == {"f-de-2021", "f-de-2023"}
+
+
+def test_unknown_programme_names_the_allowed_ones():
+    with pytest.raises(ValueError, match="vocational-skills") as error:
+        scope.select(make_tables(), as_of="2026-11-01", programme="no-such-programme")
+    assert "advanced-manufacturing-training" not in str(error.value)  # it has no figures, so no brief
+
+
+def test_changing_a_row_changes_only_the_scopes_that_read_it():
+    before, after = make_tables(), make_tables(change={"f-voc": {"value": 2_600_000}})
+
+    def fp(tables, programme):
+        return load.fingerprint(scope.select(tables, as_of="2026-11-01", programme=programme))
+
+    assert fp(before, "vocational-skills") != fp(after, "vocational-skills")
+    assert fp(before, "software-exams") == fp(after, "software-exams")
+    assert fp(before, "knowledge-update") == fp(after, "knowledge-update")
+    assert fp(before, None) != fp(after, None)
+
+
+def test_changing_a_component_row_rebuilds_the_programme_whose_check_reads_it():
+    before, after = make_tables(), make_tables(change={"f-de-2021": {"value": 90_000}})
+
+    def fp(tables, programme):
+        return load.fingerprint(scope.select(tables, as_of="2026-11-01", programme=programme))
+
+    assert fp(before, "knowledge-update") != fp(after, "knowledge-update")
+    assert fp(before, "software-exams") == fp(after, "software-exams")

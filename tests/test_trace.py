@@ -1,0 +1,69 @@
+"""Traceable numbers: cite() marks text with its figure ids, a tooltip quote and a footnote."""
+
+import re
+
+import pytest
+
+from talentbrief.trace import Notes, outlet, reporter, wrap_ids
+from tests.content_tables import make_tables
+
+
+def test_cite_wraps_text_with_ids_tooltip_and_footnote_marker():
+    notes = Notes(make_tables(), "en")
+    out = str(notes.cite("f-voc", "more than 2.52 million people"))
+    assert out.startswith('<span class="tb-fig" data-figure-ids="f-voc" title="')
+    assert "“quote for f-voc” — MIIT: more than 2.52 million talents trained, China Chemical Newspaper, " \
+           "4 August 2022" in out
+    assert '>more than 2.52 million people</span><sup class="tb-fnref"><a href="#fn-1"' in out
+
+
+def test_same_ids_reuse_a_footnote_and_new_ids_get_the_next():
+    notes = Notes(make_tables(), "en")
+    assert 'href="#fn-1"' in notes.cite("f-voc", "a")
+    assert 'href="#fn-2"' in notes.cite(["f-ex-pass", "f-ex-app"], "b")
+    assert 'href="#fn-1"' in notes.cite("f-voc", "c")
+    assert 'data-figure-ids="f-ex-pass f-ex-app"' in notes.cite(("f-ex-pass", "f-ex-app"), "d")
+
+
+def test_render_lists_each_note_with_quote_source_date_and_ids():
+    notes = Notes(make_tables(), "zh")
+    notes.cite("f-ku-1", "x")
+    notes.cite(["f-ex-pass", "f-ex-app"], "y")
+    out = str(notes.render())
+    items = re.findall(r'<li id="fn-(\d+)" data-figure-ids="([^"]+)">', out)
+    assert items == [("1", "f-ku-1"), ("2", "f-ex-pass f-ex-app")]
+    assert "“quote for f-ku-1”：《我国启动新一轮专业技术人才知识更新工程》" in out
+    assert '<time datetime="2021-10-14">2021年10月14日</time>' in out
+    assert "quote for f-ex-pass" in out and "quote for f-ex-app" in out
+
+
+def test_nothing_cited_renders_nothing():
+    assert str(Notes(make_tables(), "en").render()) == ""
+
+
+def test_data_is_escaped_in_text_tooltip_and_notes():
+    evil = '"><img src=x onerror=alert(1)>'
+    tables = make_tables(change={"f-voc": {"quote": evil}})
+    notes = Notes(tables, "en")
+    cited = str(notes.cite("f-voc", "<script>alert(1)</script>"))
+    rendered = str(notes.render())
+    for out in (cited, rendered):
+        assert "<img" not in out and "<script>" not in out
+    assert "&lt;script&gt;" in cited and "&#34;&gt;&lt;img" in cited
+
+
+def test_unknown_figure_id_is_an_error_not_a_silent_note():
+    with pytest.raises(KeyError, match="not in this report's scope"):
+        Notes(make_tables(), "en").cite("no-such-figure", "1")
+
+
+def test_outlet_says_when_the_text_names_none_and_reporter_falls_back_to_the_producer():
+    source = make_tables().sources.set_index("source_id").loc["cn-2021-knowledge-update"].to_dict()
+    assert outlet(source, "en") == "outlet not named"
+    assert outlet(source, "zh") == "未注明发布媒体"
+    assert reporter(source, "en") == "MoHRSS and five others"  # English gloss of the Chinese name
+    assert reporter(source, "zh").startswith("人力资源社会保障部")
+
+
+def test_wrap_ids_carries_ids_and_escapes():
+    assert str(wrap_ids(["a", "b"], "<2>")) == '<span data-figure-ids="a b">&lt;2&gt;</span>'
