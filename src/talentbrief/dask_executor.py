@@ -93,7 +93,7 @@ def _files(root: Path) -> list[tuple[str, Path]]:
                 dirnames[:] = sorted(d for d in dirnames if not _skipped(Path(dirpath) / d))
                 for name in filenames:
                     file = Path(dirpath) / name
-                    if not _skipped(file):
+                    if file.is_file() and not _skipped(file):  # not sockets or fifos (kernel IPC)
                         out.append((file.relative_to(root).as_posix(), file))
     return sorted(out)
 
