@@ -1,0 +1,240 @@
+"""One report, start to finish, in this process: papermill → nbconvert HTML → WeasyPrint PDF.
+
+`run_job(job, root)` depends on nothing but the job and the project folder `root` (which may be a
+temporary copy materialised by a dask task): the kernel imports `root/src`, the stylesheets come
+from `root/src/talentbrief/templates/talentbrief/`. It writes nothing into reports/.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from talentbrief import engine
+from talentbrief.jobs import Job, JobFailure, Outputs
+
+TEMPLATE = "talentbrief"
+PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
+STYLESHEETS = ("base.css", "report.css")  # base: page/type/print (render); report: components (briefing)
+AS_OF_LABEL = {"en": "As of", "zh": "截至"}
+_LANG = re.compile(r"[a-z]{2,3}")
+
+
+def templates_dir(root: Path | None) -> Path:
+    """The project's own templates when it has them (so a changed report.css counts), else ours."""
+    if root is not None:
+        own = Path(root) / "src" / "talentbrief" / "templates"
+        if (own / TEMPLATE / "index.html.j2").is_file():
+            return own
+    return PACKAGE_TEMPLATES
+
+
+def stylesheets(root: Path | None) -> list[str]:
+    folder = templates_dir(root) / TEMPLATE
+    return [(folder / name).read_text(encoding="utf-8") for name in STYLESHEETS if (folder / name).is_file()]
+
+
+# -- metadata ---------------------------------------------------------------------------------------
+def report_meta(nb: Any, job: Job) -> dict[str, str]:
+    """title, lang, as_of from the first output carrying `talentbrief` display metadata."""
+    found: dict = {}
+    for cell in nb.cells:
+        for output in cell.get("outputs", ()):
+            meta = output.get("metadata", {}).get("talentbrief")
+            if isinstance(meta, dict):
+                found = meta
+                break
+        if found:
+            break
+    params = job.parameters
+    return {
+        "title": str(found.get("title") or job.report_id),
+        "lang": str(found.get("lang") or params.get("lang") or "en"),
+        "as_of": str(found.get("as_of") or params.get("as_of") or ""),
+    }
+
+
+def html_lang(lang: str) -> str:
+    """nbconvert and <html lang> get a bare language code: 'zh-CN' → 'zh'."""
+    code = lang.replace("_", "-").split("-")[0].lower()
+    return code if _LANG.fullmatch(code) else "en"
+
+
+# -- HTML -----------------------------------------------------------------------------------------
+_exporters = threading.local()
+
+
+def _exporter(basedir: Path, include_input: bool):
+    from nbconvert import HTMLExporter
+
+    cache = _exporters.__dict__.setdefault("cache", {})
+    key = (str(basedir), include_input)
+    if key not in cache:
+        cache[key] = HTMLExporter(
+            template_name=TEMPLATE,
+            extra_template_basedirs=[str(basedir)],
+            exclude_input=not include_input,
+            exclude_input_prompt=not include_input,
+            exclude_output_prompt=True,
+            anchor_link_text="",
+        )
+    return cache[key]
+
+
+def stable_ids(nb: Any) -> Any:
+    """Replace cell ids with their position: papermill gives the injected cell a random one."""
+    for i, cell in enumerate(nb.cells):
+        if "id" in cell:
+            cell["id"] = f"cell-{i}"
+    return nb
+
+
+# Boilerplate of standalone SVG files (matplotlib's) that means nothing inline in HTML5 but puts
+# URLs into the page: XML prolog, DOCTYPE, namespace declarations, RDF metadata.
+_SVG_BOILERPLATE = [
+    re.compile(r"<\?xml[^>]*\?>\s*"),
+    re.compile(r"<!DOCTYPE svg[^>]*>\s*", re.I),
+    re.compile(r'\s+xmlns(?::xlink)?="http://www\.w3\.org/(?:2000/svg|1999/xlink)"'),
+    re.compile(r"<metadata>\s*<rdf:rdf.*?</metadata>\s*", re.I | re.S),
+]
+
+
+def strip_svg_boilerplate(html: str) -> str:
+    for pattern in _SVG_BOILERPLATE:
+        html = pattern.sub("", html)
+    return html
+
+
+def report_view(nb: Any) -> Any:
+    """The notebook as readers see it: no stderr (warnings carry kernel temp paths and pids)."""
+    view = copy.deepcopy(nb)
+    for cell in view.cells:
+        if "outputs" in cell:
+            cell.outputs = [o for o in cell.outputs
+                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+    return view
+
+
+def warnings_of(nb: Any) -> list[str]:
+    """stderr text per cell, for the build log (it is not shown in the report)."""
+    return [f"cell {i + 1}: {''.join(o.get('text', ''))}".strip()
+            for i, cell in enumerate(nb.cells) for o in cell.get("outputs", ())
+            if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+
+
+def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None,
+                include_input: bool = False, failed: bool = False) -> str:
+    """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL."""
+    code = html_lang(lang)
+    resources = {
+        "metadata": {"name": title},
+        "talentbrief": {
+            "title": title,
+            "lang": code,
+            "as_of": as_of,
+            "as_of_label": AS_OF_LABEL.get(code, AS_OF_LABEL["en"]),
+            "stylesheets": stylesheets(root),
+            "failed": failed,
+        },
+    }
+    if not failed:
+        nb = report_view(nb)
+    body, _ = _exporter(templates_dir(root), include_input).from_notebook_node(stable_ids(nb), resources)
+    return strip_svg_boilerplate(body)
+
+
+def failure_html(executed: bytes, *, title: str, lang: str = "en", as_of: str = "",
+                 root: Path | None = None) -> bytes:
+    """A failed notebook as a page with its code, outputs and traceback, for reports/_failed/."""
+    nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
+    return export_html(nb, title=title, lang=lang, as_of=as_of, root=root, include_input=True,
+                       failed=True).encode("utf-8")
+
+
+# -- PDF ------------------------------------------------------------------------------------------
+_fonts = threading.local()
+
+
+def html_to_pdf(html: str) -> bytes:
+    """A4 PDF of the page; only data: URLs are fetched, so the PDF never touches the network."""
+    from weasyprint import HTML, URLFetcher
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = getattr(_fonts, "config", None)
+    if font_config is None:
+        font_config = _fonts.config = FontConfiguration()
+    fetcher = URLFetcher(allowed_protocols={"data"})
+    document = HTML(string=html, base_url=None, url_fetcher=fetcher)
+    return document.write_pdf(font_config=font_config)
+
+
+# -- one job --------------------------------------------------------------------------------------
+def _cell_number(nb: Any, index: int) -> int:
+    """1-based position of executed cell `index` in the source notebook (minus papermill's cell)."""
+    injected = sum(
+        1 for cell in nb.cells[:index] if "injected-parameters" in cell.get("metadata", {}).get("tags", ())
+    )
+    return index - injected + 1
+
+
+def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
+    from papermill.exceptions import PapermillExecutionError
+
+    with tempfile.TemporaryDirectory(prefix="talentbrief-") as tmp:
+        out = Path(tmp) / "executed.ipynb"
+        try:
+            nb = engine.execute(root / job.notebook, dict(job.parameters), root, out)
+        except PapermillExecutionError as e:
+            executed = out.read_bytes() if out.exists() else None
+            cell = e.cell_index
+            if executed is not None:
+                failed_nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
+                # papermill inserts error-marker cells before raising; find the failing cell by index
+                cell = _cell_number(_without_markers(failed_nb), e.cell_index)
+            message = f"cell {cell} raised {e.ename}: {e.evalue}"
+            raise JobFailure(job.report_id, message, cell=cell, executed=executed) from None
+        except JobFailure:
+            raise
+        except Exception as e:  # kernel died, timeout, bad notebook JSON...
+            raise JobFailure(job.report_id, f"execution failed: {type(e).__name__}: {e}") from e
+    stable_ids(nb)
+    return nb, nbformat.writes(nb).encode("utf-8")
+
+
+def _without_markers(nb: Any) -> Any:
+    nb.cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", ())]
+    return nb
+
+
+def run_job(job: Job, root: Path) -> Outputs:
+    """Execute and render one report; raise JobFailure naming the cell when the notebook raises."""
+    root = Path(root).resolve()
+    t0 = time.perf_counter()
+    nb, executed = _execute(job, root)
+    t1 = time.perf_counter()
+    meta = report_meta(nb, job)
+    try:
+        html = export_html(nb, root=root, **meta)
+        t2 = time.perf_counter()
+        pdf = html_to_pdf(html) if "pdf" in job.formats else None
+    except Exception as e:
+        raise JobFailure(job.report_id, f"rendering failed: {type(e).__name__}: {e}", executed=executed) from e
+    t3 = time.perf_counter()
+    return Outputs(
+        report_id=job.report_id,
+        html=html.encode("utf-8") if "html" in job.formats else None,
+        pdf=pdf,
+        executed=executed,
+        duration_s=round(t3 - t0, 3),
+        meta={"timings": {"execute_s": round(t1 - t0, 3), "html_s": round(t2 - t1, 3),
+                          "pdf_s": round(t3 - t2, 3)}, "warm": engine.warm_enabled(),
+              "warnings": warnings_of(nb)},
+        **meta,
+    )

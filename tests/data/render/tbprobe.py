@@ -1,0 +1,2 @@
+"""A project module: its state must not survive between reports."""
+STATE = []
