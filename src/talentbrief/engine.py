@@ -16,6 +16,7 @@ safe in threads (dask workers run tasks in threads).
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
@@ -154,8 +155,9 @@ class WarmKernel:
         # ipc: local sockets under an absolute temp path, no TCP ports to collide on and no
         # "unencrypted TCP" warning on the build's console
         self.sockets = tempfile.mkdtemp(prefix="talentbrief-kernel-")
-        km = kernel_manager_class(root)(kernel_name=KERNEL_NAME, transport="ipc",
-                                        ip=os.path.join(self.sockets, "k"))
+        km = kernel_manager_class(root)(
+            kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(self.sockets, "k")
+        )
         run_sync(km.start_kernel)()
         kc = km.client()
         kc.start_channels()
@@ -173,10 +175,8 @@ class WarmKernel:
         if kc is not None:
             kc.stop_channels()
         if km is not None:
-            try:
+            with contextlib.suppress(RuntimeError, OSError, TimeoutError):  # already gone
                 run_sync(km.shutdown_kernel)(now=True)
-            except Exception:  # already gone: nothing to clean but resources
-                pass
         if self.sockets:
             shutil.rmtree(self.sockets, ignore_errors=True)
             self.sockets = None
@@ -241,17 +241,33 @@ class WarmEngine(Engine):
     """papermill engine running notebooks on this thread's warm kernel (engine kwarg `root`)."""
 
     @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                 stderr_file=None, start_timeout=60, execution_timeout=None,
-                                 root=None, **kwargs):
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        root=None,
+        **kwargs,
+    ):
         if root is None:
             raise TypeError("the talentbrief engine needs root= (the project folder)")
         kernel = current_kernel()
         kernel.prepare(Path(root))
         kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"], **kwargs)
-        final = merge_kwargs(kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
-                             kernel_name=KERNEL_NAME, log=logger, log_output=log_output,
-                             stdout_file=stdout_file, stderr_file=stderr_file)
+        final = merge_kwargs(
+            kwargs,
+            timeout=execution_timeout,
+            startup_timeout=start_timeout,
+            kernel_name=KERNEL_NAME,
+            log=logger,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+        )
         client = PapermillNotebookClient(nb_man, km=kernel.km, **final)
         client.kc = kernel.kc  # reuse the channels: nbclient neither opens nor closes them
         try:
@@ -275,14 +291,30 @@ def execute(notebook: Path, parameters: dict, root: Path, output_path: Path) -> 
     import papermill
 
     root = Path(root)
-    common = dict(parameters=parameters, log_output=False, progress_bar=False,
-                  request_save_on_cell_execute=False, kernel_name=KERNEL_NAME)
+    common = {
+        "parameters": parameters,
+        "log_output": False,
+        "progress_bar": False,
+        "request_save_on_cell_execute": False,
+        "kernel_name": KERNEL_NAME,
+    }
     if warm_enabled():
-        return papermill.execute_notebook(str(notebook), str(output_path), engine_name=ENGINE_NAME,
-                                          root=root, **common)
-    return papermill.execute_notebook(str(notebook), str(output_path),
-                                      kernel_manager_class=kernel_manager_class(root), **common)
+        return papermill.execute_notebook(
+            str(notebook), str(output_path), engine_name=ENGINE_NAME, root=root, **common
+        )
+    return papermill.execute_notebook(
+        str(notebook), str(output_path), kernel_manager_class=kernel_manager_class(root), **common
+    )
 
 
-__all__ = ["ENGINE_NAME", "WarmEngine", "WarmKernel", "current_kernel", "execute", "kernel_env",
-           "kernel_manager_class", "warm_enabled", "warm_up"]
+__all__ = [
+    "ENGINE_NAME",
+    "WarmEngine",
+    "WarmKernel",
+    "current_kernel",
+    "execute",
+    "kernel_env",
+    "kernel_manager_class",
+    "warm_enabled",
+    "warm_up",
+]

@@ -100,9 +100,9 @@ def stable_ids(nb: Any) -> Any:
 # URLs into the page: XML prolog, DOCTYPE, namespace declarations, RDF metadata.
 _SVG_BOILERPLATE = [
     re.compile(r"<\?xml[^>]*\?>\s*"),
-    re.compile(r"<!DOCTYPE svg[^>]*>\s*", re.I),
+    re.compile(r"<!DOCTYPE svg[^>]*>\s*", re.IGNORECASE),
     re.compile(r'\s+xmlns(?::xlink)?="http://www\.w3\.org/(?:2000/svg|1999/xlink)"'),
-    re.compile(r"<metadata>\s*<rdf:rdf.*?</metadata>\s*", re.I | re.S),
+    re.compile(r"<metadata>\s*<rdf:rdf.*?</metadata>\s*", re.IGNORECASE | re.DOTALL),
 ]
 
 
@@ -117,20 +117,34 @@ def report_view(nb: Any) -> Any:
     view = copy.deepcopy(nb)
     for cell in view.cells:
         if "outputs" in cell:
-            cell.outputs = [o for o in cell.outputs
-                            if not (o.get("output_type") == "stream" and o.get("name") == "stderr")]
+            cell.outputs = [
+                o
+                for o in cell.outputs
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
     return view
 
 
 def warnings_of(nb: Any) -> list[str]:
     """stderr text per cell, for the build log (it is not shown in the report)."""
-    return [f"cell {i + 1}: {''.join(o.get('text', ''))}".strip()
-            for i, cell in enumerate(nb.cells) for o in cell.get("outputs", ())
-            if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    return [
+        f"cell {i + 1}: {''.join(o.get('text', ''))}".strip()
+        for i, cell in enumerate(nb.cells)
+        for o in cell.get("outputs", ())
+        if o.get("output_type") == "stream" and o.get("name") == "stderr"
+    ]
 
 
-def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None,
-                include_input: bool = False, failed: bool = False) -> str:
+def export_html(
+    nb: Any,
+    *,
+    title: str,
+    lang: str,
+    as_of: str,
+    root: Path | None = None,
+    include_input: bool = False,
+    failed: bool = False,
+) -> str:
     """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL."""
     code = html_lang(lang)
     resources = {
@@ -150,12 +164,14 @@ def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None
     return strip_svg_boilerplate(body)
 
 
-def failure_html(executed: bytes, *, title: str, lang: str = "en", as_of: str = "",
-                 root: Path | None = None) -> bytes:
+def failure_html(
+    executed: bytes, *, title: str, lang: str = "en", as_of: str = "", root: Path | None = None
+) -> bytes:
     """A failed notebook as a page with its code, outputs and traceback, for reports/_failed/."""
     nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
-    return export_html(nb, title=title, lang=lang, as_of=as_of, root=root, include_input=True,
-                       failed=True).encode("utf-8")
+    return export_html(
+        nb, title=title, lang=lang, as_of=as_of, root=root, include_input=True, failed=True
+    ).encode("utf-8")
 
 
 # -- PDF ------------------------------------------------------------------------------------------
@@ -209,7 +225,9 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
 
 
 def _without_markers(nb: Any) -> Any:
-    nb.cells = [c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", ())]
+    nb.cells = [
+        c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", ())
+    ]
     return nb
 
 
@@ -225,7 +243,9 @@ def run_job(job: Job, root: Path) -> Outputs:
         t2 = time.perf_counter()
         pdf = html_to_pdf(html) if "pdf" in job.formats else None
     except Exception as e:
-        raise JobFailure(job.report_id, f"rendering failed: {type(e).__name__}: {e}", executed=executed) from e
+        raise JobFailure(
+            job.report_id, f"rendering failed: {type(e).__name__}: {e}", executed=executed
+        ) from e
     t3 = time.perf_counter()
     return Outputs(
         report_id=job.report_id,
@@ -233,8 +253,14 @@ def run_job(job: Job, root: Path) -> Outputs:
         pdf=pdf,
         executed=executed,
         duration_s=round(t3 - t0, 3),
-        meta={"timings": {"execute_s": round(t1 - t0, 3), "html_s": round(t2 - t1, 3),
-                          "pdf_s": round(t3 - t2, 3)}, "warm": engine.warm_enabled(),
-              "warnings": warnings_of(nb)},
+        meta={
+            "timings": {
+                "execute_s": round(t1 - t0, 3),
+                "html_s": round(t2 - t1, 3),
+                "pdf_s": round(t3 - t2, 3),
+            },
+            "warm": engine.warm_enabled(),
+            "warnings": warnings_of(nb),
+        },
         **meta,
     )

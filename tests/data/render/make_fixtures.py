@@ -4,6 +4,7 @@ Run it after editing (`.venv/bin/python tests/data/render/make_fixtures.py`); th
 committed so the tests read exactly what is reviewed here.
 """
 
+import json
 from pathlib import Path
 
 import nbformat
@@ -11,20 +12,22 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).parent
 
-CHART = '''\
+CHART = """\
 import io
-import base64
-import pandas as pd
+
 import matplotlib
 import matplotlib.pyplot as plt
+import pandas as pd
 import seaborn as sns
 from IPython.display import HTML, Image, display
 
-display(HTML(f"<h1>{title}</h1><p class='as-of'>{as_of}</p>"),
-        metadata={"talentbrief": {"title": title, "lang": lang, "as_of": as_of}})
-'''
+display(
+    HTML(f"<h1>{title}</h1><p class='as-of'>{as_of}</p>"),
+    metadata={"talentbrief": {"title": title, "lang": lang, "as_of": as_of}},
+)
+"""
 
-PLOT = '''\
+PLOT = """\
 matplotlib.rcParams["svg.hashsalt"] = "talentbrief"
 matplotlib.rcParams["font.family"] = ["Noto Sans CJK SC", "DejaVu Sans"]
 df = pd.DataFrame({"year": [2019, 2020, 2021, 2022], "value": [3, 5, 4, 7 + offset]})
@@ -38,24 +41,30 @@ fig.savefig(png, format="png", dpi=60, metadata={"Software": None})
 plt.close(fig)
 display(HTML(f"<figure class='tb-chart'>{svg.getvalue()}</figure>"))
 display(Image(png.getvalue()))
-'''
+"""
 
-TABLE = '''\
+TABLE = """\
 print("total", int(df["value"].sum()))
 df.set_index("year")
-'''
+"""
 
 
 def chart(title="Programme overview", lang="en", as_of="2024-06-30"):
-    params = new_code_cell(f'title = {title!r}\nlang = {lang!r}\nas_of = {as_of!r}\noffset = 0')
+    params = new_code_cell(
+        f"title = {json.dumps(title, ensure_ascii=False)}\nlang = {json.dumps(lang)}\n"
+        f"as_of = {json.dumps(as_of)}\noffset = 0"
+    )
     params.metadata["tags"] = ["parameters"]
-    return new_notebook(cells=[
-        new_markdown_cell("# Fixture: a chart\nThis markdown stays in the report."),
-        params,
-        new_code_cell(CHART),
-        new_code_cell(PLOT),
-        new_code_cell(TABLE),
-    ], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# Fixture: a chart\nThis markdown stays in the report."),
+            params,
+            new_code_cell(CHART),
+            new_code_cell(PLOT),
+            new_code_cell(TABLE),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
 
 
 def failing():
@@ -66,12 +75,18 @@ def failing():
 
 def leak():
     """Notebook A: changes everything a later notebook could notice."""
-    return new_notebook(cells=[new_code_cell('''\
-import os, sys, warnings
+    return new_notebook(
+        cells=[
+            new_code_cell("""\
+import os
+import sys
+import warnings
+
 import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 import tbprobe
+
 leaked = 42
 tbprobe.STATE.append("dirty")
 matplotlib.rcParams["font.size"] = 31
@@ -82,20 +97,30 @@ sys.path.append("/leaked")
 warnings.simplefilter("error")
 os.chdir("/")
 print("A ran")
-''')], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+""")
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
 
 
 def probe():
     """Notebook B: reports what it can see of the kernel's state."""
-    params = new_code_cell("label = 'probe'")
+    params = new_code_cell('label = "probe"')
     params.metadata["tags"] = ["parameters"]
-    return new_notebook(cells=[params, new_code_cell('''\
-import os, sys, warnings
+    return new_notebook(
+        cells=[
+            params,
+            new_code_cell("""\
+import os
+import sys
+import warnings
 from pathlib import Path
+
 import matplotlib
 import matplotlib.pyplot as plt
 import pandas as pd
 import tbprobe
+
 state = {
     "label": label,
     "leaked": "leaked" in globals(),
@@ -113,7 +138,10 @@ state = {
     "hash": hash("talentbrief"),
 }
 print(sorted(state.items()))
-''')], metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}})
+"""),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
 
 
 if __name__ == "__main__":
@@ -121,5 +149,8 @@ if __name__ == "__main__":
         nbformat.validate(nb)
         for i, cell in enumerate(nb.cells):
             cell.id = f"{name}-{i}"
+            cell.source = cell.source.strip()
         nbformat.write(nb, HERE / f"{name}.ipynb")
-    (HERE / "tbprobe.py").write_text('"""A project module: its state must not survive between reports."""\nSTATE = []\n')
+    (HERE / "tbprobe.py").write_text(
+        '"""A project module: its state must not survive between reports."""\n\nSTATE = []\n'
+    )

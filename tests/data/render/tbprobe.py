@@ -1,2 +1,3 @@
 """A project module: its state must not survive between reports."""
+
 STATE = []
