@@ -247,8 +247,10 @@ def _source_problems(tables: dict[str, _Table], sources_dir: Path) -> list[Probl
     return problems
 
 
-def validate(paths: tb_paths.Paths, sources_dir: Path | str | None = None) -> list[Problem]:
+def validate(paths: tb_paths.Paths | Path | str, sources_dir: Path | str | None = None) -> list[Problem]:
     """Every problem in the data (empty list: valid). With sources_dir, also check provenance."""
+    if not isinstance(paths, tb_paths.Paths):  # a project root folder
+        paths = tb_paths.Paths(Path(paths))
     descriptor, problems = _read_descriptor(paths)
     if descriptor is None:
         return problems
