@@ -85,7 +85,8 @@ for name in {preload!r}:
     except ImportError:
         pass
 _b = types.ModuleType("_talentbrief_baseline")
-_b.root, _b.sys_path, _b.environ, _b.warnings = {root!r}, list(sys.path), dict(os.environ), list(warnings.filters)
+_b.root, _b.roots = {root!r}, {{{root!r}}}
+_b.sys_path, _b.environ, _b.warnings = list(sys.path), dict(os.environ), list(warnings.filters)
 sys.modules[_b.__name__] = _b
 del _b, name, importlib, os, sys, types, warnings
 """
@@ -99,7 +100,8 @@ from IPython import get_ipython
 ip = get_ipython()
 ip.run_line_magic("reset", "-f")
 ip.execution_count = 1
-src_dirs = {{os.path.join(r, "src") for r in (root, base.root)}}
+base.roots.add(root)  # every project this kernel served: their modules must all go
+src_dirs = {{os.path.join(r, "src") for r in base.roots}}
 def in_src(module):
     f = getattr(module, "__file__", None) or ""
     return any(f.startswith(d + os.sep) for d in src_dirs)

@@ -8,6 +8,7 @@ from `root/src/talentbrief/templates/talentbrief/`. It writes nothing into repor
 from __future__ import annotations
 
 import copy
+import logging
 import re
 import tempfile
 import threading
@@ -185,10 +186,18 @@ def html_to_pdf(html: str) -> bytes:
 
     font_config = getattr(_fonts, "config", None)
     if font_config is None:
+        # matplotlib's SVG style attributes are SVG, not CSS: WeasyPrint warns about each one
+        logging.getLogger("weasyprint").setLevel(logging.ERROR)
         font_config = _fonts.config = FontConfiguration()
     fetcher = URLFetcher(allowed_protocols={"data"})
     document = HTML(string=html, base_url=None, url_fetcher=fetcher)
     return document.write_pdf(font_config=font_config)
+
+
+def warm_up() -> None:
+    """Load nbconvert's templates, WeasyPrint and the fonts (Latin and CJK) before the first report."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm 预热")])
+    html_to_pdf(export_html(nb, title="warm", lang="zh", as_of=""))
 
 
 # -- one job --------------------------------------------------------------------------------------

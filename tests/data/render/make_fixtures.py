@@ -144,8 +144,22 @@ print(sorted(state.items()))
     )
 
 
+def killer():
+    """Kills the process that started its kernel: a worker dying mid-report."""
+    return new_notebook(
+        cells=[new_code_cell("import os\nimport signal\n\nos.kill(os.getppid(), signal.SIGKILL)")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+
+
 if __name__ == "__main__":
-    for name, nb in {"chart": chart(), "failing": failing(), "leak": leak(), "probe": probe()}.items():
+    for name, nb in {
+        "chart": chart(),
+        "failing": failing(),
+        "leak": leak(),
+        "probe": probe(),
+        "killer": killer(),
+    }.items():
         nbformat.validate(nb)
         for i, cell in enumerate(nb.cells):
             cell.id = f"{name}-{i}"

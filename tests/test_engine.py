@@ -1,0 +1,123 @@
+"""The warm kernel: a notebook run after another sees exactly what it would see on a fresh kernel."""
+
+from __future__ import annotations
+
+import ast
+import os
+import signal
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from talentbrief import engine, render
+from talentbrief.jobs import JobFailure
+from tests.test_render import job, make_project
+
+
+def probe_state(out) -> dict:
+    """The state the probe notebook printed, as a dict."""
+    nb = nbformat.reads(out.executed.decode("utf-8"), as_version=4)
+    text = "".join(
+        o.get("text", "") for c in nb.cells for o in c.get("outputs", []) if o.get("name") == "stdout"
+    )
+    return dict(ast.literal_eval(text.strip()))
+
+
+def probe(root: Path):
+    return render.run_job(job("probe", "probe", formats=("html",)), root)
+
+
+@pytest.fixture
+def cold(monkeypatch):
+    monkeypatch.setenv("TALENTBRIEF_WARM", "0")
+
+
+@pytest.fixture
+def warm(monkeypatch):
+    monkeypatch.setenv("TALENTBRIEF_WARM", "1")
+    return engine.current_kernel()
+
+
+def kernel_pid(kernel) -> int:
+    return kernel.km.provisioner.process.pid
+
+
+def test_b_after_a_on_warm_kernel_equals_b_on_fresh_kernel(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "p")
+    monkeypatch.setenv("TALENTBRIEF_WARM", "0")
+    fresh = probe(root)
+    monkeypatch.setenv("TALENTBRIEF_WARM", "1")
+    kernel = engine.current_kernel()
+    render.run_job(job("a", "leak", formats=("html",)), root)
+    pid, runs = kernel_pid(kernel), kernel.runs
+    after_a = probe(root)
+    assert kernel_pid(kernel) == pid and kernel.runs == runs + 1  # really the same kernel
+    assert probe_state(after_a) == probe_state(fresh)
+    assert after_a.html == fresh.html
+    assert after_a.executed.count(b'"execution_count": 1') == fresh.executed.count(b'"execution_count": 1')
+
+
+def test_nothing_from_a_is_visible_to_b(tmp_path, warm):
+    root = make_project(tmp_path / "p")
+    render.run_job(job("a", "leak", formats=("html",)), root)
+    state = probe_state(probe(root))
+    assert state["leaked"] is False  # user namespace
+    assert state["tbprobe"] == []  # project modules are imported afresh
+    assert state["font.size"] == 10.0 and state["figures"] == 0  # matplotlib
+    assert state["max_rows"] == 60  # pandas options
+    assert state["TB_LEAK"] is None and state["leaked_path"] is False  # environment, sys.path
+    assert state["cwd"] == "notebooks"
+    assert ("error", "Warning") not in state["warnings"]
+
+
+def test_kernel_env(tmp_path, warm):
+    root = make_project(tmp_path / "p")
+    state = probe_state(probe(root))
+    assert state["src_first"] is True  # root/src shadows any installed copy
+    assert state["mpl_backend"].lower() == "agg"
+    assert state["hashseed"] == "0"
+
+
+def test_warm_kernel_follows_a_new_root(tmp_path, warm):
+    first, second = make_project(tmp_path / "one"), make_project(tmp_path / "two")
+    probe(first)
+    pid = kernel_pid(warm)
+    state = probe_state(probe(second))
+    assert kernel_pid(warm) == pid
+    assert state["src_first"] is True and state["cwd"] == "notebooks"
+
+
+def test_dead_kernel_is_restarted(tmp_path, warm):
+    root = make_project(tmp_path / "p")
+    probe(root)
+    pid = kernel_pid(warm)
+    os.kill(pid, signal.SIGKILL)
+    for _ in range(50):
+        if not warm.alive():
+            break
+        time.sleep(0.1)
+    out = probe(root)
+    assert kernel_pid(warm) != pid
+    assert probe_state(out)["leaked"] is False
+
+
+def test_kernel_is_restarted_after_a_failure(tmp_path, warm):
+    root = make_project(tmp_path / "p")
+    with pytest.raises(JobFailure):
+        render.run_job(job("broken", "failing", formats=("html",)), root)
+    pid = kernel_pid(warm)
+    assert warm.dirty
+    probe(root)
+    assert kernel_pid(warm) != pid and not warm.dirty
+
+
+def test_cold_engine_gives_the_same_report(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "p")
+    monkeypatch.setenv("TALENTBRIEF_WARM", "0")
+    cold_out = render.run_job(job("c", "chart", formats=("html",), offset=2), root)
+    assert cold_out.meta["warm"] is False
+    monkeypatch.setenv("TALENTBRIEF_WARM", "1")
+    warm_out = render.run_job(job("c", "chart", formats=("html",), offset=2), root)
+    assert warm_out.html == cold_out.html
