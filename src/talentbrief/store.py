@@ -222,8 +222,12 @@ def failure_text(failure: JobFailure) -> str:
     return f"report: {failure.report_id}\nfailed in: {cell}\n\n{failure.message}\n"
 
 
-def _failure_html(executed: bytes) -> bytes | None:
+def _failure_html(executed: bytes, report_id: str) -> bytes | None:
     """The failed notebook as HTML with inputs and tracebacks shown (for debugging, not published)."""
+    with contextlib.suppress(Exception):  # the project's template when it can; else a plain page below
+        from talentbrief import render
+
+        return render.failure_html(executed, title=f"{report_id} (failed)")
     try:
         import nbformat
         from nbconvert import HTMLExporter
@@ -247,7 +251,7 @@ def store_failure(paths: Paths, failure: JobFailure) -> None:
     atomic_write(paths.failed / f"{rid}.txt", failure_text(failure).encode())
     if failure.executed:
         atomic_write(paths.failed / f"{rid}.ipynb", failure.executed)
-        page = _failure_html(failure.executed)
+        page = _failure_html(failure.executed, rid)
         if page is not None:
             atomic_write(paths.failed / f"{rid}.html", page)
     else:
