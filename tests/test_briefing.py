@@ -54,6 +54,8 @@ class DigitWalker(HTMLParser):
         self.stack.append((tag, covered))
 
     def handle_endtag(self, tag):
+        if tag in self.VOID or tag not in (t for t, _ in self.stack):
+            return
         while self.stack:
             if self.stack.pop()[0] == tag:
                 break
@@ -82,9 +84,9 @@ def test_every_visible_digit_carries_existing_figure_ids(build, lang):
 
 
 def test_the_walker_catches_an_uncited_digit():
-    walker = walk('<p>about <span data-figure-ids="x">1</span> and 2 more <time>2022</time>'
-                  '<sup class="tb-fnref">3</sup></p>')
-    assert walker.orphans == ["and 2 more"]
+    walker = walk('<p>about <span data-figure-ids="x">1<br/></span> and 2 more <time>2022</time>'
+                  '<sup class="tb-fnref">3</sup><img src="x"/> 4</p>')
+    assert walker.orphans == ["and 2 more", "4"]
     assert walker.ids == {"x"}
 
 

@@ -57,7 +57,8 @@ def row(basis, start=None, end=None):
     (row("cumulative", "2012-11-08"), "since <time", "</time>以来"),
     (row("point", end="2023-10-18"), "at <time", "截至<time"),
     (row("per_year"), "a year", "每年"),
-    (row("per_year", "2021-10-14"), "a year from <time", "</time>起每年"),
+    (row("per_year", "2021-10-14"), "from <time", "</time>起"),
+    (row("per_year", "2011-01-01", "2020-12-31"), "</time> to <time", "</time>至<time"),
     (row("cumulative"), "not stated", "未说明"),
 ])
 def test_period_words(fig, en, zh):

@@ -130,11 +130,10 @@ def show_header(report: Report, kind: str) -> None:
 def _figure_item(report: Report, row) -> Markup:
     """<li> with label, cited value, status and period; the item carries the figure id."""
     lang = report.lang
-    return Markup(
-        '<li data-figure-ids="{id}"><span class="tb-label">{label}</span>: {value} '
-        '<span class="tb-meta">({status}; {period})</span></li>'
-    ).format(id=str(row["figure_id"]), label=row[f"label_{lang}"], value=cite_row(report, row),
-             status=fmt.status_label(str(row["status"]), lang), period=text.period(row, lang))
+    item = text.t("figure.item", lang, label=Markup('<span class="tb-label">{}</span>').format(row[f"label_{lang}"]),
+                  value=cite_row(report, row), status=fmt.status_label(str(row["status"]), lang),
+                  period=text.period(row, lang))
+    return Markup('<li data-figure-ids="{id}">{item}</li>').format(id=str(row["figure_id"]), item=item)
 
 
 def headline_rows(figures: pd.DataFrame) -> pd.DataFrame:
@@ -271,9 +270,13 @@ def programme_summary(report: Report) -> Markup:
     if figs.empty:
         parts.append(Markup("<p>{}</p>").format(text.t("no_figures", lang)))
     else:
-        starts = pd.concat([figs["period_start"], figs["period_end"]]).dropna()
-        span = {"period_start": starts.min(), "period_end": starts.max(), "period_basis": "cumulative"}
-        if len(starts):
+        achieved = figs[figs["status"].astype(str) == "achieved"]
+        starts, ends = achieved["period_start"].dropna(), achieved["period_end"].dropna()
+        open_ended = achieved["period_end"].isna().any()
+        span = {"period_start": starts.min() if len(starts) else pd.NaT,
+                "period_end": pd.NaT if open_ended or not len(ends) else ends.max(), "period_basis": "cumulative"}
+        if len(starts) or len(ends):
+            ids = list(achieved["figure_id"].astype(str))
             parts.append(Markup('<p class="tb-period" data-figure-ids="{ids}">{p}</p>').format(
                 ids=" ".join(ids), p=text.t("period", lang, period=text.period(span, lang))))
     return Markup('<section class="tb-section tb-summary">{}</section>').format(Markup("").join(parts))
@@ -296,10 +299,10 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Markup:
             "<td>{qual}</td><td>{status}</td><td>{period}</td><td>{source}, {date}</td></tr>"
         ).format(id=str(row["figure_id"]), label=row[f"label_{lang}"], value=cite_row(report, row),
                  qual=fmt.qualifier_label(str(row["qualifier"]), lang), status=_status(str(row["status"]), lang),
-                 period=text.period(row, lang), source=outlet(src, lang),
+                 period=text.period(row, lang), source=reporter(src, lang),
                  date=text.time_tag(src["date_published"], lang)))
-    table = Markup('<table class="tb-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>').format(
-        head, Markup("").join(body))
+    table = Markup('<table class="tb-table tb-figure-table"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>')\
+        .format(head, Markup("").join(body))
     return _section("tb-figures", text.t("h.figures", lang), table)
 
 
@@ -361,16 +364,16 @@ def checks_section(report: Report) -> Markup:
     if not results:
         return _section("tb-checks", text.t("h.checks", lang), Markup("<p>{}</p>").format(text.t("no_checks", lang)))
     head = Markup("").join(Markup('<th scope="col">{}</th>').format(text.t(f"col.{c}", lang))
-                           for c in ("check", "result", "message", "rows"))
+                           for c in ("check", "result", "message"))
     rows = []
     for res in results:
         message = report.notes.cite(res.figure_ids, res.message[lang]) if res.figure_ids else escape(res.message[lang])
-        used = Markup("<br>").join(Markup("<code>{}</code>").format(i) for i in res.figure_ids) \
-            or text.t("none", lang)
+        used = text.t("rows_used", lang, rows=Markup(" ").join(
+            Markup("<code>{}</code>").format(i) for i in res.figure_ids) or text.t("none", lang))
         rows.append(Markup(
             '<tr class="tb-check tb-check-{status}" data-check="{key}" data-figure-ids="{ids}">'
-            '<th scope="row">{name}</th><td class="tb-check-status">{label}</td><td>{message}</td>'
-            '<td class="tb-rows">{used}</td></tr>'
+            '<th scope="row">{name}</th><td class="tb-check-status">{label}</td>'
+            '<td>{message}<p class="tb-rows">{used}</p></td></tr>'
         ).format(status=res.status, key=res.key, ids=" ".join(res.figure_ids),
                  name=text.t(f"check.name.{res.key}", lang), label=text.t(f"status.{res.status}", lang),
                  message=message, used=used))

@@ -74,7 +74,9 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "none": {"en": "none", "zh": "无"},
     # programme brief
     "owner": {"en": "Run by {owner}.", "zh": "主管单位：{owner}。"},
-    "period": {"en": "Period covered by the figures: {period}.", "zh": "数字涉及时期：{period}。"},
+    "period": {"en": "Period covered by the achieved figures: {period}.", "zh": "已完成数字涉及时期：{period}。"},
+    "figure.item": {"en": "{label}: {value} ({status}; {period})", "zh": "{label}：{value}（{status}；{period}）"},
+    "rows_used": {"en": "Rows used: {rows}", "zh": "所用数据行：{rows}"},
     "no_figures": {"en": "No figures are reported for this programme.", "zh": "本项目没有已报告的数字。"},
     "no_metrics": {"en": "No derived figures concern this programme.", "zh": "本项目没有推算数字。"},
     "no_checks": {"en": "No consistency checks concern this programme.", "zh": "本项目没有一致性检查。"},
@@ -84,8 +86,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "period.until": {"en": "up to {end}", "zh": "截至{end}"},
     "period.point": {"en": "at {end}", "zh": "截至{end}"},
     "period.per_year": {"en": "a year", "zh": "每年"},
-    "period.per_year_from": {"en": "a year from {start}", "zh": "{start}起每年"},
-    "period.per_year_range": {"en": "a year, {start} to {end}", "zh": "{start}至{end}每年"},
+    "period.per_year_from": {"en": "from {start}", "zh": "{start}起"},
+    "period.per_year_range": {"en": "{start} to {end}", "zh": "{start}至{end}"},
     "period.unknown": {"en": "not stated", "zh": "未说明"},
     # recent developments
     "dev.item": {"en": "{date}: {outlet} reports “{title}”.", "zh": "{date}，{outlet}报道《{title}》。"},
