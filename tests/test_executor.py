@@ -1,0 +1,72 @@
+"""executor.run_local: the same results with 1 or 2 workers; a dying worker fails only its own job."""
+
+from __future__ import annotations
+
+import pytest
+
+from talentbrief import executor
+from talentbrief.jobs import JobFailure, Outputs
+from tests.test_render import ZH_TITLE, job, make_project
+
+
+def jobs():
+    return [
+        job("chart-0", "chart", formats=("html",), offset=0),
+        job("chart-1", "chart", formats=("html",), offset=1, title="Second"),
+        job("chart-zh", "chart", formats=("html", "pdf"), title=ZH_TITLE, lang="zh"),
+        job("probe", "probe", formats=("html",)),
+        job("broken", "failing", formats=("html",)),
+    ]
+
+
+def run(root, workers) -> dict:
+    results = {}
+    for j, result in executor.run_local(jobs(), root, workers=workers):
+        assert j.report_id not in results  # each job yielded exactly once
+        results[j.report_id] = result
+    return results
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    return make_project(tmp_path_factory.mktemp("project"))
+
+
+def test_one_and_two_workers_give_identical_results(project):
+    one, two = run(project, 1), run(project, 2)
+    assert set(one) == set(two) == {j.report_id for j in jobs()}
+    for report_id in one:
+        a, b = one[report_id], two[report_id]
+        if report_id == "broken":
+            assert isinstance(a, JobFailure) and isinstance(b, JobFailure)
+            assert a.cell == b.cell == 5 and a.message == b.message
+            continue
+        assert isinstance(a, Outputs) and isinstance(b, Outputs), (a, b)
+        assert a.html == b.html
+        assert (a.title, a.lang, a.as_of) == (b.title, b.lang, b.as_of)
+    assert one["chart-zh"].pdf.startswith(b"%PDF") and one["chart-0"].pdf is None
+    assert one["chart-0"].html != one["chart-1"].html  # parameters reached the notebook
+
+
+def test_dead_worker_fails_only_its_job(project):
+    work = [
+        job("chart-0", "chart", formats=("html",)),
+        job("killer", "killer", formats=("html",)),
+        job("chart-1", "chart", formats=("html",), offset=1),
+        job("probe", "probe", formats=("html",)),
+    ]
+    results = {j.report_id: r for j, r in executor.run_local(work, project, workers=2)}
+    assert set(results) == {j.report_id for j in work}
+    assert isinstance(results["killer"], JobFailure)
+    assert "worker process died" in results["killer"].message
+    for report_id in ("chart-0", "chart-1", "probe"):
+        assert isinstance(results[report_id], Outputs), results[report_id]
+
+
+def test_work_returns_failures_instead_of_raising(project):
+    result = executor.work(job("missing", "no-such-notebook"), project)
+    assert isinstance(result, JobFailure) and result.report_id == "missing"
+
+
+def test_no_jobs_no_workers(project):
+    assert list(executor.run_local([], project, workers=2)) == []
