@@ -153,6 +153,7 @@ class Timing:
     peak_rss_mb: float
     returncode: int = 0
     output: str = ""
+    cpu_s: float = 0.0  # user + system CPU of the command and the descendants it waited for
     extra: dict = field(default_factory=dict)
 
 
@@ -181,6 +182,7 @@ def run(
         out.write(f"\n$ {' '.join(argv)}\n".encode())
         out.flush()
         start_at = out.tell()
+        cpu0 = _children_cpu()
         with PeakRSS() as mem:
             for pid in extra_pids:
                 mem.watch(pid)
@@ -193,14 +195,20 @@ def run(
                 proc.kill()
                 rc = proc.wait()
             seconds = time.perf_counter() - t0
+        cpu = _children_cpu() - cpu0
     with open(log, "rb") as f:
         f.seek(start_at)
         output = f.read().decode(errors="replace")
-    timing = Timing(label, seconds, mem.peak_mb, rc, output)
+    timing = Timing(label, seconds, mem.peak_mb, rc, output, cpu)
     if check and rc != 0:
         tail = "\n".join(output.splitlines()[-40:])
         raise CommandFailed(f"{label}: exit {rc}: {' '.join(argv)}\n{tail}")
     return timing
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def children_maxrss_mb() -> float:
@@ -223,6 +231,7 @@ def machine() -> dict:
         "cpu": model,
         "ram_gb": round(psutil.virtual_memory().total / 1024**3, 1),
         "python": platform.python_version(),
+        "loadavg": [round(x, 2) for x in os.getloadavg()],
     }
 
 

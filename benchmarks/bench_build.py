@@ -19,6 +19,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -85,11 +86,11 @@ def sample(specs: list, k: int | None) -> list:
     return [specs[int(i * step)] for i in range(k)]
 
 
-def time_naive(root: Path, work: Path, specs: list) -> tuple[float, float, dict]:
+def time_naive(root: Path, work: Path, specs: list) -> tuple[float, float, float, dict]:
     out = work / "naive"
     out.mkdir()
     env = c.child_env(root)
-    total, peak = 0.0, 0.0
+    total, peak, cpu = 0.0, 0.0, 0.0
     per_tool: dict[str, float] = {}
     for spec in specs:
         for label, argv in naive_commands(root, out, spec, work / "chromium-profile"):
@@ -97,25 +98,33 @@ def time_naive(root: Path, work: Path, specs: list) -> tuple[float, float, dict]
                 f"naive {label} {spec.id}", argv, cwd=root, env=env, log=work / "naive.log", timeout=600
             )
             total += t.seconds
+            cpu += t.cpu_s
             peak = max(peak, t.peak_rss_mb)
             per_tool[label] = per_tool.get(label, 0.0) + t.seconds
         if "pdf" in spec.formats and not (out / f"{spec.id}.pdf").exists():
             raise c.CommandFailed(f"naive: Chromium wrote no PDF for {spec.id}")
-    return total, peak, per_tool
+    return total, peak, cpu, per_tool
 
 
-def outputs_state(reports: Path) -> dict[str, tuple[int, int]]:
-    """(inode, mtime) of every output: an atomic replace changes both."""
-    state = {}
+def outputs_state(reports: Path) -> dict[str, tuple]:
+    """Per report, what changes when it is rebuilt: its manifest entry's input hash and build time,
+    and the (inode, mtime) of its output files (an atomic replace changes both)."""
+    state: dict[str, tuple] = {}
+    try:
+        entries = json.loads((reports / "manifest.json").read_text(encoding="utf-8")).get("reports", {})
+    except (OSError, ValueError):
+        entries = {}
+    for report_id, entry in entries.items():
+        state[report_id] = (entry.get("input_sha256"), entry.get("built_at"), entry.get("duration_s"))
     for path in sorted(reports.glob("*")):
         if path.suffix in (".html", ".pdf") and path.name != "index.html":
             st = path.stat()
-            state[path.name] = (st.st_ino, st.st_mtime_ns)
+            state[path.stem] = (*state.get(path.stem, ()), path.suffix, st.st_ino, st.st_mtime_ns)
     return state
 
 
 def rebuilt_ids(before: dict, after: dict) -> list[str]:
-    return sorted({Path(name).stem for name, st in after.items() if before.get(name) != st})
+    return sorted(report_id for report_id, st in after.items() if before.get(report_id) != st)
 
 
 def edit_one_row(root: Path, specs: list) -> tuple[str, str]:
@@ -177,10 +186,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         c.warm_up(root)
+        load_start = [round(x, 2) for x in os.getloadavg()]
 
         t0 = time.perf_counter()
-        naive_measured, naive_peak, per_tool = time_naive(root, work, naive_specs)
+        naive_measured, naive_peak, naive_cpu, per_tool = time_naive(root, work, naive_specs)
         naive_s = naive_measured * n / len(naive_specs)
+        naive_cpu = naive_cpu * n / len(naive_specs)
         print(
             f"  naive      {naive_measured:8.1f} s for {len(naive_specs)} reports"
             + (f" -> {naive_s:.1f} s extrapolated" if extrapolated else ""),
@@ -259,10 +270,14 @@ def main(argv: list[str] | None = None) -> int:
         f"no-op/full {noop.seconds / full.seconds:.4f} (target <= 0.02); "
         f"one change / alone {one.seconds / alone_s:.2f} (target <= 1.2)"
     )
+    print(
+        f"CPU seconds (user + system, all processes): naive {naive_cpu:.1f}, full {full.cpu_s:.1f}, "
+        f"ratio {full.cpu_s / naive_cpu:.3f} (less sensitive to other load on the machine than wall time)"
+    )
     m = c.machine()
     print(
         f"machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; "
-        f"benchmark wall time {total:.0f} s"
+        f"load average {load_start[0]} at start, {m['loadavg'][0]} at end; benchmark wall time {total:.0f} s"
     )
     result = {
         "reports": n,
@@ -275,12 +290,15 @@ def main(argv: list[str] | None = None) -> int:
         "one_alone_s": r(alone_s),
         "one_change_ratio": r(one.seconds / alone_s),
         "one_change_reports": changed,
+        "naive_cpu_s": r(naive_cpu, 1),
+        "full_cpu_s": r(full.cpu_s, 1),
+        "cpu_ratio": r(full.cpu_s / naive_cpu, 3),
         "peak_rss_mb": r(full.peak_rss_mb, 0),
         "naive_peak_rss_mb": r(naive_peak, 0),
         "naive_extrapolated": extrapolated,
         "naive_sampled": len(naive_specs),
         "jobs": args.jobs,
-        "machine": m,
+        "machine": {**m, "loadavg_start": load_start},
     }
     c.emit(result)
     return 0
