@@ -45,7 +45,9 @@ def trimmed_catalogue(root: Path) -> dict:
 
 def make_copy(dest: Path) -> Path:
     root = copy_project(dest)
-    (root / "reports.yml").write_text(yaml.safe_dump(trimmed_catalogue(root), sort_keys=False), encoding="utf-8")
+    (root / "reports.yml").write_text(
+        yaml.safe_dump(trimmed_catalogue(root), sort_keys=False), encoding="utf-8"
+    )
     return root
 
 
@@ -75,9 +77,11 @@ def expected_ids(root: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c:
-        with Client(c) as client:
-            yield c, client
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c,
+        Client(c) as client,
+    ):
+        yield c, client
 
 
 @pytest.fixture(scope="module")
@@ -119,8 +123,15 @@ def test_scheduler_from_environment_variable(cluster, reference, tmp_path):
     c, _ = cluster
     _, expected = reference
     root = make_copy(tmp_path / "project")
-    result = run_cli(root, "build", "--executor", "dask", "overview-*", "--quiet",
-                     env={dask_executor.ENV_SCHEDULER: c.scheduler_address})
+    result = run_cli(
+        root,
+        "build",
+        "--executor",
+        "dask",
+        "overview-*",
+        "--quiet",
+        env={dask_executor.ENV_SCHEDULER: c.scheduler_address},
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "started a local Dask cluster" not in result.stderr  # it used ours
     built = html_hashes(root)
@@ -142,9 +153,23 @@ def test_worker_killed_mid_build_loses_nothing(cluster, reference, tmp_path):
     env = {**os.environ}
     env.pop("TALENTBRIEF_ROOT", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "talentbrief", "--root", str(root), "build", "--executor", "dask",
-         "--scheduler", c.scheduler_address],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "talentbrief",
+            "--root",
+            str(root),
+            "build",
+            "--executor",
+            "dask",
+            "--scheduler",
+            c.scheduler_address,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=root,
     )
     killed = None
     try:
@@ -153,7 +178,7 @@ def test_worker_killed_mid_build_loses_nothing(cluster, reference, tmp_path):
             done = list((root / "reports").glob("*.html"))
             busy = {w: keys for w, keys in client.processing().items() if keys and w in pids}
             if len(done) >= 2 and busy:  # mid-build: some reports stored, others running
-                victim = sorted(busy)[0]
+                victim = min(busy)
                 os.kill(pids[victim], signal.SIGKILL)
                 killed = victim
             time.sleep(0.05)
@@ -174,14 +199,27 @@ def test_worker_killed_mid_build_loses_nothing(cluster, reference, tmp_path):
 
 BROKEN = {
     "cells": [
-        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "execution_count": None, "outputs": [],
-         "source": 'as_of = "2026-11-01"\nmarker = ""'},
-        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-         "source": 'with open(marker, "a") as f:\n    f.write("ran\\n")\nraise RuntimeError("broken on purpose")'},
+        {
+            "cell_type": "code",
+            "metadata": {"tags": ["parameters"]},
+            "execution_count": None,
+            "outputs": [],
+            "source": 'as_of = "2026-11-01"\nmarker = ""',
+        },
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": 'with open(marker, "a") as f:\n    f.write("ran\\n")\nraise RuntimeError("broken on purpose")',
+        },
     ],
-    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
-                 "language_info": {"name": "python"}},
-    "nbformat": 4, "nbformat_minor": 5,
+    "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
 }
 
 
@@ -194,8 +232,12 @@ def test_failing_notebook_is_reported_once_and_not_retried(cluster, tmp_path):
     first = cat["reports"][0]
     cat["reports"] = [
         {**first, "grid": {"lang": ["en"]}, "formats": ["html"]},
-        {"id": "broken", "notebook": "notebooks/broken.ipynb", "parameters": {"marker": str(marker)},
-         "formats": ["html"]},
+        {
+            "id": "broken",
+            "notebook": "notebooks/broken.ipynb",
+            "parameters": {"marker": str(marker)},
+            "formats": ["html"],
+        },
     ]
     (root / "reports.yml").write_text(yaml.safe_dump(cat, sort_keys=False), encoding="utf-8")
     result = run_cli(root, "build", "--executor", "dask", "--scheduler", c.scheduler_address, "--keep-going")
@@ -269,8 +311,9 @@ def test_task_returns_failures_as_values(tmp_path, monkeypatch):
     bundle = dask_executor.make_bundle(copy_project(tmp_path / "source"))
     job = Job("r", "notebooks/none.ipynb", {}, ("html",), "h")
 
-    mismatch = dask_executor.run_task(job, bundle, "0.0.0-other")
-    assert isinstance(mismatch, JobFailure) and "same version" in mismatch.message
+    mismatch = dask_executor.run_task(job, bundle, "0.0.0+other")
+    assert isinstance(mismatch, JobFailure) and "restart the workers" in mismatch.message
+    assert dask_executor.worker_code() == dask_executor.CODE  # as loaded, unchanged
 
     import talentbrief.render
 
@@ -278,7 +321,7 @@ def test_task_returns_failures_as_values(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(talentbrief.render, "run_job", crash)
-    failure = dask_executor.run_task(job, bundle, dask_executor.talentbrief.__version__)
+    failure = dask_executor.run_task(job, bundle, dask_executor.CODE)
     assert isinstance(failure, JobFailure) and "OSError: disk full" in failure.message
 
 
@@ -307,8 +350,9 @@ def test_run_dask_stops_pulling_jobs_when_the_caller_stops(cluster, project):
             yield _missing(f"r{i}")
 
     results = []
-    for job, result in dask_executor.run_dask(feed(), project, scheduler=c.scheduler_address,
-                                              progress=lambda m: None):
+    for job, result in dask_executor.run_dask(
+        feed(), project, scheduler=c.scheduler_address, progress=lambda m: None
+    ):
         assert isinstance(result, JobFailure) and result.report_id == job.report_id
         results.append(job.report_id)
         stop = True
@@ -318,8 +362,11 @@ def test_run_dask_stops_pulling_jobs_when_the_caller_stops(cluster, project):
 def test_without_scheduler_starts_a_local_cluster_and_says_so(project, monkeypatch):
     monkeypatch.delenv(dask_executor.ENV_SCHEDULER, raising=False)
     said = []
-    results = list(dask_executor.run_dask([_missing("a"), _missing("b")], project, scheduler=None,
-                                          workers=1, progress=said.append))
+    results = list(
+        dask_executor.run_dask(
+            [_missing("a"), _missing("b")], project, scheduler=None, workers=1, progress=said.append
+        )
+    )
     assert sorted(job.report_id for job, _ in results) == ["a", "b"]
     assert all(isinstance(r, JobFailure) for _, r in results)
     assert any("started a local Dask cluster (1 worker process," in m for m in said), said

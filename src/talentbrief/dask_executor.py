@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask  # noqa: F401  (the optional extra: ImportError here means "not installed")
+import dask  # the optional extra: an ImportError here means "not installed"
 import distributed
 from distributed import Client, LocalCluster, as_completed
 
@@ -57,6 +57,8 @@ _SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
 
 CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
+# What a worker process runs from its own installation (the rest comes in the bundle).
+WORKER_MODULES = ("__init__.py", "jobs.py", "paths.py", "engine.py", "render.py", "dask_executor.py")
 
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
 MAX_RESUBMITS = 2
@@ -158,15 +160,32 @@ def materialise(bundle: Bundle) -> Path:
         return target
 
 
-def run_task(job: Job, bundle: Bundle, client_version: str) -> Outputs | JobFailure:
+def worker_code() -> str:
+    """Version and sha256 of the talentbrief code a worker runs itself (the notebooks' own imports come
+    from the bundle's src/): it must be the client's, or the reports would differ from a local build."""
+    digest = hashlib.sha256()
+    package = Path(talentbrief.__file__).resolve().parent
+    files = [package / name for name in WORKER_MODULES]
+    files += sorted(f for f in (package / "templates").rglob("*") if f.is_file() and not _skipped(f))
+    for file in files:
+        digest.update(file.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(file.read_bytes() if file.is_file() else b"(missing)")
+    return f"{talentbrief.__version__}+{digest.hexdigest()[:12]}"
+
+
+# Computed when a worker first loads this module, i.e. from the code it has in memory.
+CODE = worker_code()
+
+
+def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure:
     """The Dask task: one report. Returns failures as values so the scheduler never retries them."""
     where = socket.gethostname()
     try:
-        if talentbrief.__version__ != client_version:
+        if CODE != client_code:
             return JobFailure(
                 job.report_id,
-                f"dask worker on {where} runs talentbrief {talentbrief.__version__}, the client "
-                f"{client_version}: install the same version on every worker ({INSTALL_HINT})",
+                f"dask worker on {where} runs talentbrief {CODE}, the client {client_code}: install "
+                f"the client's version on every worker ({INSTALL_HINT}) and restart the workers",
             )
         root = materialise(bundle)
         from talentbrief.render import run_job
@@ -174,7 +193,7 @@ def run_task(job: Job, bundle: Bundle, client_version: str) -> Outputs | JobFail
         return run_job(job, root)
     except JobFailure as failure:
         return failure
-    except Exception as exc:  # anything else is still this report's failure, reported once
+    except Exception as exc:  # noqa: BLE001 - anything else is still this report's failure, reported once
         detail = "".join(traceback.format_exception(exc)).rstrip()
         return JobFailure(job.report_id, f"on dask worker {where}: {type(exc).__name__}: {exc}\n{detail}")
 
@@ -203,7 +222,7 @@ def _dashboard(client: Client) -> str | None:
         if not client.run_on_scheduler(_scheduler_has_dashboard):
             return None
         return client.dashboard_link
-    except Exception:  # no dashboard service, or run_on_scheduler refused: nothing to print
+    except Exception:  # noqa: BLE001 - no dashboard, or run_on_scheduler refused: print nothing
         return None
 
 
@@ -268,11 +287,14 @@ def run_dask(
         bundle = make_bundle(root)
         shipped = client.scatter(bundle, broadcast=True, hash=False)
         run_token = uuid.uuid4().hex[:8]
-        version = talentbrief.__version__
+        code = worker_code()  # the workers must run the same
 
         def submit(job: Job, attempt: int):
             future = client.submit(
-                run_task, job, shipped, version,
+                run_task,
+                job,
+                shipped,
+                code,
                 key=("talentbrief-report", f"{job.report_id}-{run_token}", attempt),
                 retries=0,  # notebook errors come back as values; worker deaths are the scheduler's
                 pure=False,
