@@ -98,12 +98,12 @@ del _b, name, importlib, os, sys, types, warnings
 
 # Runs inside the kernel, in a throwaway namespace, before every notebook.
 _RESET = r"""
-import gc, importlib, os, sys, warnings
+import importlib, os, sys, warnings
 root = {root!r}
 base = sys.modules["_talentbrief_baseline"]
 from IPython import get_ipython
 ip = get_ipython()
-ip.run_line_magic("reset", "-f")
+ip.reset(new_session=False)  # what %reset -f does, minus a second full gc pass
 ip.execution_count = 1
 base.roots.add(root)  # every project this kernel served: their modules must all go
 src_dirs = {{os.path.join(r, "src") for r in base.roots}}
@@ -133,7 +133,6 @@ if "pandas" in sys.modules:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pandas.reset_option("all")
-gc.collect()
 """
 
 
