@@ -6,16 +6,15 @@ store does, in this process, with the usual atomic writes, cache, lock and failu
 
 Workers may not share a filesystem with the client. The client packs what a report reads
 (notebooks/, data/, src/, reports.yml, requirements.lock) into one deterministic tar.gz in memory,
-named by its sha256, and ships it once to every worker (`scatter(..., broadcast=True)`). Each task
-unpacks it into the worker's local directory once per bundle hash, then calls
-`talentbrief.render.run_job(job, that_root)`.
+named by its sha256, and ships it once, as a task of its own that every report depends on (see
+`ship`): workers fetch it from each other. Each task unpacks it into the worker's local directory
+once per bundle hash, then calls `talentbrief.render.run_job(job, that_root)`.
 
 Failures: a notebook that raises comes back as a JobFailure *value*, so Dask never retries it; it is
 reported once, like a local failure. A worker that dies mid-task is handled by the scheduler, which
 moves the task to another worker (up to `distributed.scheduler.allowed-failures` deaths, then the
 report fails with KilledWorker: a report that kills every worker it touches is a bug, not bad luck).
-If the shipped bundle itself is lost (every worker holding it died) the client ships it again and
-resubmits the affected reports.
+The bundle survives worker deaths too: the scheduler recomputes it from the bytes it keeps.
 
 Dask is an optional extra (`pip install 'talentbrief[dask]'`): this module imports it at the top, so
 importing the module is the check that it is installed.
@@ -39,7 +38,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask  # the optional extra: an ImportError here means "not installed"
 import distributed
 from distributed import Client, LocalCluster, as_completed
 
@@ -229,14 +227,31 @@ def _dashboard(client: Client) -> str | None:
 def _failure_from(job: Job, exc: BaseException | None, future) -> JobFailure:
     if isinstance(exc, distributed.KilledWorker):
         message = (
-            f"the dask workers running it died {dask.config.get('distributed.scheduler.allowed-failures') + 1}"
-            " times or more (out of memory? a crash in a native library?); not retried further"
+            "every dask worker that ran it died (distributed.scheduler.allowed-failures reached: out of"
+            f" memory? a crash in a native library?); not retried further ({exc})"
         )
     elif exc is None:
         message = f"dask task ended as {future.status!r}"
     else:
         message = f"dask task error: {type(exc).__name__}: {exc}"
     return JobFailure(job.report_id, message)
+
+
+def _the_bundle(bundle: Bundle) -> Bundle:
+    return bundle
+
+
+def ship(client: Client, bundle: Bundle):
+    """The bundle as a Dask task of its own, whose result every report depends on.
+
+    Its bytes travel once to the scheduler, which keeps them in the task's spec; a worker that needs
+    the bundle fetches it from a worker that has it. Unlike scattered data it can always be
+    recomputed, so it survives the death of every worker holding it, and it needs no worker to be
+    connected yet (a cluster that is still starting, or scales with demand).
+    """
+    return client.submit(
+        _the_bundle, bundle, key=f"talentbrief-bundle-{bundle.sha256}", priority=100, retries=3
+    )
 
 
 def run_dask(
@@ -285,7 +300,7 @@ def run_dask(
             say(f"Dask dashboard: {link}")
 
         bundle = make_bundle(root)
-        shipped = client.scatter(bundle, broadcast=True, hash=False)
+        shipped = ship(client, bundle)
         run_token = uuid.uuid4().hex[:8]
         code = worker_code()  # the workers must run the same
 
@@ -326,8 +341,8 @@ def run_dask(
                 lost = future.status in ("cancelled", "lost") or isinstance(exc, distributed.CancelledError)
                 future.release()
                 if lost and attempt < MAX_RESUBMITS:
-                    if shipped.status != "finished":  # every copy of the bundle died with its workers
-                        shipped = client.scatter(bundle, broadcast=True, hash=False)
+                    if shipped.status in ("cancelled", "lost", "error"):
+                        shipped = ship(client, bundle)
                     pending.add(submit(job, attempt + 1))
                 else:
                     yield job, _failure_from(job, exc, future)
