@@ -116,7 +116,7 @@ class Cluster:
         import psutil
 
         self.cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
         self.pids = [p.pid for p in psutil.Process().children(recursive=True)]
 
