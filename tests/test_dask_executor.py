@@ -375,3 +375,12 @@ def test_unreachable_scheduler_is_named(project, monkeypatch):
     monkeypatch.setattr(dask_executor, "CONNECT_TIMEOUT", "2s")
     with pytest.raises(dask_executor.SchedulerUnreachable, match="tcp://127.0.0.1:9"):
         list(dask_executor.run_dask([_missing("a")], project, scheduler="tcp://127.0.0.1:9"))
+    with pytest.raises(dask_executor.SchedulerUnreachable, match="tcp://127.0.0.1:9"):
+        dask_executor.check_scheduler("tcp://127.0.0.1:9")
+
+
+def test_check_scheduler_passes_for_a_live_one(cluster, monkeypatch):
+    c, _ = cluster
+    dask_executor.check_scheduler(c.scheduler_address)
+    monkeypatch.delenv(dask_executor.ENV_SCHEDULER, raising=False)
+    dask_executor.check_scheduler(None)  # no address: a local cluster will be started, nothing to check

@@ -208,6 +208,18 @@ def scheduler_address(scheduler: str | None) -> str | None:
     return (scheduler or os.environ.get(ENV_SCHEDULER) or "").strip() or None
 
 
+def check_scheduler(scheduler: str | None) -> None:
+    """Raise SchedulerUnreachable now, before a build takes its lock, if the scheduler named by
+    `scheduler` or $TALENTBRIEF_DASK_SCHEDULER cannot be reached (no address: nothing to check)."""
+    address = scheduler_address(scheduler)
+    if address is None:
+        return
+    try:
+        Client(address, timeout=CONNECT_TIMEOUT).close()
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+
+
 def _scheduler_has_dashboard() -> bool:
     import importlib.util
 
