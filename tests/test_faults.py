@@ -25,6 +25,7 @@ from tests.support.project import run_cli
 from tests.support.reports import load_manifest, manifest_reports, output_files, sha256
 
 SMALL = ["overview-en", "audit-en"]
+KILL_TARGET = "overview-en"
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -71,22 +72,32 @@ def kill_build(proc: subprocess.Popen) -> None:
 
 
 def _reap_orphans(started: set[int]) -> None:
-    deadline = time.monotonic() + 10
+    """Kill what the build left running (by pid), and wait briefly until it is gone (zombies count as gone)."""
+    victims = []
     for p in psutil.process_iter(["pid"]):
         try:
             parent = p.environ().get("JPY_PARENT_PID")
         except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
             continue
-        if p.pid in started or (parent and int(parent) in started):
+        if p.pid in started or (parent and parent.isdigit() and int(parent) in started):
+            victims.append(p)
+    for p in victims:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        alive = []
+        for p in victims:
             try:
-                p.kill()
+                if p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(p)
             except psutil.NoSuchProcess:
                 pass
-    for pid in started:
-        try:
-            psutil.Process(pid).wait(timeout=max(0.1, deadline - time.monotonic()))
-        except (psutil.NoSuchProcess, psutil.TimeoutExpired, ChildProcessError):
-            pass
+        if not alive:
+            return
+        time.sleep(0.1)
 
 
 def build_ok(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -159,16 +170,17 @@ def list_status(root: Path) -> dict[str, str]:
 
 
 def test_sigkill_at_random_points_loses_no_report(project):
+    """Kill the whole build (parent, workers, kernels) at random points; nothing previously built is lost."""
     seed = int(os.environ.get("TB_FAULT_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     t0 = time.monotonic()
-    build_ok(project, *SMALL, "--jobs", "2", "--quiet")
+    build_ok(project, KILL_TARGET, "--jobs", "1", "--quiet")
     duration = time.monotonic() - t0
     good = assert_outputs_match_manifest(project)
     known = {path: {digest} for path, digest in good.items()}
     for attempt in range(4):
-        delay = rng.uniform(0.5, max(1.0, duration * 1.1))
-        proc = start_build(project, *SMALL, "--force", "--jobs", "2")
+        delay = rng.uniform(0.5, max(1.0, duration))
+        proc = start_build(project, KILL_TARGET, "--force", "--jobs", "1")
         time.sleep(delay)
         finished = proc.poll() is not None
         kill_build(proc)
@@ -186,7 +198,7 @@ def test_sigkill_at_random_points_loses_no_report(project):
             )
         for path, digest in now.items():
             known.setdefault(path, set()).add(digest)
-    build_ok(project, *SMALL, "--jobs", "2")
+    build_ok(project, KILL_TARGET, "--jobs", "1")
     assert_outputs_match_manifest(project)
     leftovers = [p.name for p in (project / "reports").rglob(".*.tmp")]
     assert not leftovers, f"temp files left after the next build: {leftovers}"
@@ -195,56 +207,48 @@ def test_sigkill_at_random_points_loses_no_report(project):
 # --- concurrency --------------------------------------------------------------------------------------
 
 
-def test_two_concurrent_builds_do_not_corrupt(project):
-    first = start_build(project, "overview-en", "--force", "--jobs", "1")
-    second = start_build(project, "overview-en", "--force", "--jobs", "1")
+def test_concurrent_builds_do_not_corrupt(project):
+    """Three builds at once: without --wait a build either runs or says another holds the lock; --wait waits."""
+    first = start_build(project, KILL_TARGET, "--force", "--jobs", "1")
+    second = start_build(project, KILL_TARGET, "--force", "--jobs", "1")
+    waiter = start_build(project, KILL_TARGET, "--force", "--jobs", "1", "--wait")
+    procs = (first, second, waiter)
     try:
-        _out1, err1 = first.communicate(timeout=600)
-        _out2, err2 = second.communicate(timeout=600)
+        results = [proc.communicate(timeout=600) for proc in procs]
     finally:
-        for proc in (first, second):
+        for proc in procs:
             if proc.poll() is None:
                 kill_build(proc)
-    codes = sorted([first.returncode, second.returncode])
-    assert codes[0] == 0, f"neither build succeeded: {codes}\n{err1}\n{err2}"
-    if codes[1] != 0:
-        loser_err = err2 if second.returncode else err1
-        assert re.search(r"another build|lock", loser_err, re.IGNORECASE), (
-            f"the refused build does not say why: {loser_err!r}"
-        )
+    codes = [proc.returncode for proc in procs]
+    errs = [err for _, err in results]
+    assert 0 in codes[:2], f"neither plain build succeeded: {codes}\n{errs}"
+    for code, err in zip(codes[:2], errs[:2]):
+        if code != 0:
+            assert code == 1, f"a refused build exits 1, not {code}: {err}"
+            assert re.search(r"another build", err, re.IGNORECASE), (
+                f"the refused build does not say why: {err!r}"
+            )
+    assert codes[2] == 0, f"the build with --wait did not wait and succeed: {codes[2]}\n{errs[2]}"
     json.loads((project / "reports" / "manifest.json").read_text(encoding="utf-8"))
     for path in assert_outputs_match_manifest(project):
         assert_parses(path)
 
 
-def test_concurrent_build_with_wait_runs_after_the_first(project):
-    first = start_build(project, "overview-en", "--force", "--jobs", "1")
-    time.sleep(0.5)
-    second = start_build(project, "overview-en", "--force", "--jobs", "1", "--wait")
-    try:
-        _out1, err1 = first.communicate(timeout=600)
-        _out2, err2 = second.communicate(timeout=600)
-    finally:
-        for proc in (first, second):
-            if proc.poll() is None:
-                kill_build(proc)
-    assert (first.returncode, second.returncode) == (0, 0), f"{err1}\n{err2}"
-    assert_outputs_match_manifest(project)
-
-
 # --- determinism --------------------------------------------------------------------------------------
 
 
-def test_jobs_2_gives_the_same_html_as_jobs_1_and_builds_are_reproducible(project, built_project):
-    build_ok(project, *SMALL, "--force", "--jobs", "1", "--quiet")
+def test_jobs_1_gives_the_same_html_as_jobs_2_and_builds_are_reproducible(project, built_project):
+    """--jobs 1 here against the session's full build (default --jobs = cores) in another folder, at another time."""
+    build_ok(project, *SMALL, "--jobs", "1", "--quiet")
     one = {rid: (project / "reports" / f"{rid}.html").read_bytes() for rid in SMALL}
-    build_ok(project, *SMALL, "--force", "--jobs", "2", "--quiet")
-    two = {rid: (project / "reports" / f"{rid}.html").read_bytes() for rid in SMALL}
+    if (os.cpu_count() or 1) >= 2:
+        reference, how = built_project, "the session build (default --jobs, all reports)"
+    else:  # one core: the default is --jobs 1, so build with --jobs 2 explicitly
+        reference, how = project, "--jobs 2"
+        build_ok(project, *SMALL, "--force", "--jobs", "2", "--quiet")
     for rid in SMALL:
-        assert one[rid] == two[rid], f"{rid}.html differs between --jobs 1 and --jobs 2"
-        # another copy, in another folder, built at another time by the session fixture
-        other = (built_project / "reports" / f"{rid}.html").read_bytes()
-        assert other == one[rid], f"{rid}.html is not reproducible: two builds of the same inputs differ"
+        other = (reference / "reports" / f"{rid}.html").read_bytes()
+        assert other == one[rid], f"{rid}.html built with --jobs 1 differs from {how}"
         assert str(project) not in one[rid].decode("utf-8"), f"{rid}.html leaks the build folder's path"
 
 
@@ -297,16 +301,12 @@ def test_failing_notebook_keeps_the_old_report(project):
     ), "audit-en was not rebuilt with --keep-going"
     assert list_status(project).get("overview-en") == "failed"
 
-    # without --keep-going the build stops and still exits 1
-    result = run_cli(project, "build", "overview-en", "--force", timeout=600)
-    assert result.returncode == 1, result.stdout + result.stderr
-
 
 # --- incremental: one changed row rebuilds exactly its readers ----------------------------------------
 
 
 def test_one_row_change_rebuilds_only_its_readers(project):
-    ids = ["overview-en", "audit-en", "programme-software-exams-en", "programme-vocational-skills-en"]
+    ids = ["overview-en", "programme-software-exams-en", "programme-vocational-skills-en"]
     build_ok(project, *ids, "--jobs", "2", "--quiet")
     stamps = built_at(project)
     mtimes = {p: p.stat().st_mtime_ns for p in (project / "reports").iterdir() if p.is_file()}
@@ -326,7 +326,7 @@ def test_one_row_change_rebuilds_only_its_readers(project):
 
     rewrite_csv(project / "data" / "figures.csv", touch)
     status = list_status(project)
-    expected = {"overview-en", "audit-en", "programme-software-exams-en"}
+    expected = {"overview-en", "programme-software-exams-en"}
     for rid in ids:
         want = "stale" if rid in expected else "up to date"
         assert status.get(rid) == want, (
