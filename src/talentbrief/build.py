@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from talentbrief import catalogue, hashing, params, store
+from talentbrief import catalogue, hashing, params, snapshot, store
 from talentbrief import paths as paths_mod
 from talentbrief.catalogue import CatalogueError, ReportSpec
 from talentbrief.jobs import Job, JobFailure, Outputs
@@ -207,6 +207,12 @@ def run_build(
         workers = jobs if jobs is not None else (os.cpu_count() or 1)
         if workers < 1:
             raise BadInput([f"--jobs {workers}: must be at least 1"])
+        ids = list(ids)
+        build_key = snapshot.key(ids, parse_as_of(as_of))
+        if not force and (fresh := snapshot.unchanged(paths, build_key)) is not None:
+            if not quiet:
+                print(f"talentbrief: 0 built, {fresh} up to date in {time.monotonic() - started:.1f} s", file=out)
+            return 0
         specs = prepare(paths, ids, as_of)
         run = resolve_executor(executor, scheduler)
         hashes = hash_all(paths, specs)
@@ -222,7 +228,10 @@ def run_build(
         with store.build_lock(
             paths, wait=wait or lock_timeout is not None, timeout=lock_timeout, on_wait=waiting
         ):
-            return _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, out, started)
+            code = _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, out, started)
+            if code == 0:
+                snapshot.record(paths, build_key, [s.id for s in specs], store.read_manifest(paths))
+            return code
     except store.LockBusy as exc:
         print(f"talentbrief: {exc}; another build is running (use --wait to wait for it)", file=err)
         return 1
@@ -239,6 +248,8 @@ def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, 
         if force or not store.up_to_date(paths, manifest["reports"].get(s.id), hashes[s.id][0], s.formats)
     ]
     fresh = len(specs) - len(stale)
+    if stale:
+        snapshot.forget(paths)  # outputs are about to change
     by_id = {s.id: s for s in stale}
     progress = Progress(len(stale), out, quiet)
     built: list[str] = []

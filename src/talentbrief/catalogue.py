@@ -8,17 +8,20 @@ kernel starts. Grids expand into one report per combination, with ids from the e
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import re
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from talentbrief.paths import Paths
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 FORMATS = ("html", "pdf")
@@ -41,19 +44,26 @@ class ReportSpec:
     entry: str = ""  # the catalogue entry it came from, for messages
 
 
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    id: str
-    notebook: str
-    parameters: dict[str, Any] = {}
-    grid: dict[str, list[Any]] = {}
-    formats: list[Literal["html", "pdf"]] = list(FORMATS)
+@functools.cache
+def _schema():
+    """The catalogue's strict schema. Built on first use: pydantic costs half a second to import,
+    which a no-op build (see talentbrief.snapshot) must not pay."""
+    from pydantic import BaseModel, ConfigDict
 
+    class Entry(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        id: str
+        notebook: str
+        parameters: dict[str, Any] = {}
+        grid: dict[str, list[Any]] = {}
+        formats: list[Literal["html", "pdf"]] = list(FORMATS)
 
-class _Catalogue(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-    parameters: dict[str, Any] = {}  # shared by every report (e.g. a fixed as_of), entries override
-    reports: list[dict[str, Any]]
+    class Catalogue(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+        parameters: dict[str, Any] = {}  # shared by every report (e.g. a fixed as_of), entries override
+        reports: list[dict[str, Any]]
+
+    return Entry, Catalogue
 
 
 def _plain(value: Any) -> Any:
@@ -98,7 +108,7 @@ def _check_notebook(paths: Paths, notebook: str) -> str | None:
     return None
 
 
-def _expand(entry: _Entry, shared: dict[str, Any]) -> tuple[list[ReportSpec], list[str]]:
+def _expand(entry: Any, shared: dict[str, Any]) -> tuple[list[ReportSpec], list[str]]:
     names = [f for _, f, _, _ in string.Formatter().parse(entry.id) if f is not None]
     known = set(entry.grid) | set(entry.parameters) | set(shared)
     unknown = [n for n in names if n not in known]
@@ -128,9 +138,12 @@ def _expand(entry: _Entry, shared: dict[str, Any]) -> tuple[list[ReportSpec], li
 
 def parse(paths: Paths, data: Any) -> list[ReportSpec]:
     """Validate and expand an already-parsed catalogue document."""
+    from pydantic import ValidationError
+
     data = _plain(data)
+    Entry, Catalogue = _schema()
     try:
-        cat = _Catalogue.model_validate(data if isinstance(data, dict) else {"reports": data})
+        cat = Catalogue.model_validate(data if isinstance(data, dict) else {"reports": data})
     except ValidationError as exc:
         raise CatalogueError([f"reports.yml: {m}" for m in _errors(exc)]) from None
     problems: list[str] = []
@@ -138,7 +151,7 @@ def parse(paths: Paths, data: Any) -> list[ReportSpec]:
     for n, raw in enumerate(cat.reports, start=1):
         label = f"entry {n}" + (f" ({raw['id']!r})" if isinstance(raw, dict) and "id" in raw else "")
         try:
-            entry = _Entry.model_validate(raw)
+            entry = Entry.model_validate(raw)
         except ValidationError as exc:
             problems += [f"reports.yml {label}: {m}" for m in _errors(exc)]
             continue

@@ -22,11 +22,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talentbrief", description=__doc__.splitlines()[0])
     parser.add_argument("--root", help="project folder (default: found from the working directory)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    registered = set()
     for module_name in dict.fromkeys(COMMANDS.values()):
-        module = importlib.import_module(module_name)
-        module.register(sub)
-        registered.add(module_name)
+        importlib.import_module(module_name).register(sub)
     return parser
 
 
@@ -35,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:  # e.g. `talentbrief list | head`
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("talentbrief: interrupted", file=sys.stderr)
         return 130

@@ -15,8 +15,10 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import frictionless
+if TYPE_CHECKING:  # imported where used: the CLI registers this command without paying for it
+    import frictionless
 
 from talentbrief import paths as tb_paths
 from talentbrief import rules
@@ -61,6 +63,8 @@ def _rel(paths: tb_paths.Paths, path: Path) -> str:
 
 
 def _read_descriptor(paths: tb_paths.Paths) -> tuple[dict | None, list[Problem]]:
+    import frictionless
+
     file = _rel(paths, paths.datapackage)
     try:
         descriptor = json.loads(paths.datapackage.read_bytes().decode("utf-8"))
@@ -185,6 +189,8 @@ def _same_as(note: str, table: _Table) -> str:
 def _frictionless_problems(
     paths: tb_paths.Paths, descriptor: dict, tables: dict[str, _Table]
 ) -> list[Problem]:
+    import frictionless
+
     descriptor = copy.deepcopy(descriptor)
     for resource in descriptor["resources"]:
         headers = {name: t.header for name, t in tables.items()}

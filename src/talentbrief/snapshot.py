@@ -1,0 +1,98 @@
+"""The no-op fast path: "nothing changed since the last clean build" without loading anything.
+
+A full up-to-date check validates the data, inspects every notebook and fingerprints each report's
+rows: seconds of imports (pandas, frictionless, papermill) for an answer that is usually "all up to
+date". After a build in which every selected report ended up to date, we record the bytes of every
+input (one digest) and the size and mtime of every output. A later build with the same arguments
+whose inputs hash the same and whose outputs are untouched has nothing to do. Anything else (an
+edited row, a deleted or touched report, other ids, another as-of date) falls through to the full
+check, which stays the authority. The file lives under reports/ and is removed by any build that
+writes, before it writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from talentbrief.paths import Paths
+
+NAME = ".uptodate.json"
+# Inputs of any report: the same set the per-report hashes draw from, plus the catalogue.
+INPUT_DIRS = (("data", None), ("notebooks", (".ipynb",)), ("src", (".py", ".css", ".j2", ".json")))
+
+
+def _file(paths: Paths) -> Path:
+    return paths.reports / NAME
+
+
+def inputs_digest(paths: Paths) -> str:
+    h = hashlib.sha256()
+    files = [paths.catalogue, paths.lockfile]
+    for name, suffixes in INPUT_DIRS:
+        folder = paths.root / name
+        if folder.is_dir():
+            files += sorted(
+                p
+                for p in folder.rglob("*")
+                if p.is_file()
+                and "__pycache__" not in p.parts
+                and ".ipynb_checkpoints" not in p.parts
+                and (suffixes is None or p.name.endswith(suffixes))
+            )
+    for p in files:
+        h.update(p.relative_to(paths.root).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(p.read_bytes()).digest() if p.is_file() else b"-")
+    return h.hexdigest()
+
+
+def _stat(path: Path) -> list[int] | None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+def _outputs(paths: Paths, manifest: dict[str, Any]) -> dict[str, list[int] | None]:
+    names = ["manifest.json", "index.html"]
+    for entry in manifest.get("reports", {}).values():
+        names += [o["file"] for o in entry.get("outputs", {}).values() if "file" in o]
+    return {n: _stat(paths.reports / n) for n in sorted(set(names))}
+
+
+def key(ids: list[str], as_of: str | None, formats: Any = None) -> str:
+    return json.dumps({"ids": sorted(ids), "as_of": as_of}, sort_keys=True)
+
+
+def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any]) -> None:
+    """Called after a build in which every selected report is up to date."""
+    from talentbrief.store import atomic_write
+
+    data = {"key": build_key, "inputs": inputs_digest(paths), "reports": sorted(report_ids),
+            "outputs": _outputs(paths, manifest)}
+    atomic_write(_file(paths), json.dumps(data, sort_keys=True).encode())
+
+
+def forget(paths: Paths) -> None:
+    try:
+        os.unlink(_file(paths))
+    except FileNotFoundError:
+        pass
+
+
+def unchanged(paths: Paths, build_key: str) -> int | None:
+    """The number of reports known up to date, or None when the full check is needed."""
+    try:
+        data = json.loads(_file(paths).read_bytes())
+        manifest = json.loads(paths.manifest.read_bytes())
+    except (FileNotFoundError, ValueError):
+        return None
+    if data.get("key") != build_key or data.get("outputs") != _outputs(paths, manifest):
+        return None
+    if data.get("inputs") != inputs_digest(paths):
+        return None
+    return len(data.get("reports", []))
