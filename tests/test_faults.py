@@ -170,38 +170,104 @@ def list_status(root: Path) -> dict[str, str]:
 
 
 def test_sigkill_at_random_points_loses_no_report(project):
-    """Kill the whole build (parent, workers, kernels) at random points; nothing previously built is lost."""
+    """Kill the whole build (parent, workers, kernels) at random points; nothing previously built is lost.
+
+    Each attempt builds with another --as-of, so the report's bytes change and the store really writes;
+    half the kills aim at the end of the build, where the writes happen.
+    """
     seed = int(os.environ.get("TB_FAULT_SEED", random.randrange(1 << 30)))
     rng = random.Random(seed)
     t0 = time.monotonic()
     build_ok(project, KILL_TARGET, "--jobs", "1", "--quiet")
     duration = time.monotonic() - t0
-    good = assert_outputs_match_manifest(project)
-    known = {path: {digest} for path, digest in good.items()}
+    previous = list(assert_outputs_match_manifest(project))
+    previous += [project / "reports" / "index.html"]
     for attempt in range(4):
-        delay = rng.uniform(0.5, max(1.0, duration))
-        proc = start_build(project, KILL_TARGET, "--force", "--jobs", "1")
+        if attempt % 2:
+            delay = rng.uniform(0.75 * duration, 1.05 * duration)
+        else:
+            delay = rng.uniform(0.5, max(1.0, duration))
+        as_of = f"2026-10-{10 + attempt:02d}"
+        proc = start_build(project, KILL_TARGET, "--force", "--jobs", "1", "--as-of", as_of)
         time.sleep(delay)
         finished = proc.poll() is not None
         kill_build(proc)
         where = f"(seed {seed}, attempt {attempt + 1}, killed after {delay:.2f} s{', had finished' if finished else ''})"
         manifest = project / "reports" / "manifest.json"
         assert manifest.is_file(), f"manifest.json vanished {where}"
-        json.loads(manifest.read_text(encoding="utf-8"))  # valid JSON, never half-written
-        now = recorded_outputs(project)
-        for path, digests in known.items():
+        data = json.loads(manifest.read_text(encoding="utf-8"))  # valid JSON, never half-written
+        assert KILL_TARGET in manifest_reports(data), f"the manifest forgot {KILL_TARGET} {where}"
+        for path in previous:
             assert path.is_file(), f"{path.name} lost {where}"
-            assert_parses(path)
-            current = sha256(path)
-            assert current in digests | {now.get(path)}, (
-                f"{path.name} holds bytes no manifest recorded {where}"
-            )
-        for path, digest in now.items():
-            known.setdefault(path, set()).add(digest)
+            assert_parses(path)  # the old version or the new one, whole either way
     build_ok(project, KILL_TARGET, "--jobs", "1")
     assert_outputs_match_manifest(project)
     leftovers = [p.name for p in (project / "reports").rglob(".*.tmp")]
     assert not leftovers, f"temp files left after the next build: {leftovers}"
+
+
+# An audit hook loaded into every Python process of a build (and its workers) through PYTHONPATH:
+# it logs each open-for-writing and each rename that touches reports/.
+AUDIT_SITECUSTOMIZE = r"""
+import os, sys
+_dir, _log = os.environ.get("TB_AUDIT_REPORTS"), os.environ.get("TB_AUDIT_LOG")
+if _dir and _log:
+    _fd = os.open(_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    _WRITE = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    def _abs(p):
+        try:
+            return os.path.abspath(os.fsdecode(p))
+        except Exception:
+            return ""
+
+    def _hook(event, args):
+        if event == "open" and not isinstance(args[0], int):
+            mode, flags = args[1], args[2]
+            writing = (isinstance(flags, int) and flags & _WRITE) or (mode and any(c in mode for c in "wax+"))
+            path = _abs(args[0])
+            if writing and path.startswith(_dir):
+                os.write(_fd, ("open\t" + path + "\n").encode())
+        elif event == "os.rename":
+            dst = _abs(args[1])
+            if dst.startswith(_dir):
+                os.write(_fd, ("rename\t" + _abs(args[0]) + "\t" + dst + "\n").encode())
+
+    sys.addaudithook(_hook)
+"""
+
+
+def test_outputs_are_written_atomically(project, tmp_path):
+    """No final output is ever opened for writing: each appears by renaming a temp file in the same folder."""
+    hook = tmp_path / "audit"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(AUDIT_SITECUSTOMIZE, encoding="utf-8")
+    log = tmp_path / "audit.log"
+    reports = (project / "reports").resolve()
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH", "")])),
+        "TB_AUDIT_REPORTS": str(reports),
+        "TB_AUDIT_LOG": str(log),
+    }
+    for as_of in ("2026-10-01", "2026-10-02"):  # a first build, then one that replaces every file
+        result = run_cli(project, "build", KILL_TARGET, "--jobs", "1", "--as-of", as_of, env=env)
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr}"
+    events = [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
+    assert events, "the audit hook saw nothing (is sitecustomize loaded?)"
+    finals = [
+        reports / f"{KILL_TARGET}.html",
+        reports / f"{KILL_TARGET}.pdf",
+        reports / "manifest.json",
+        reports / "index.html",
+    ]
+    direct = sorted({e[1] for e in events if e[0] == "open" and Path(e[1]) in finals})
+    assert not direct, f"outputs opened for writing in place (not atomic): {direct}"
+    for final in finals:
+        renames = [e for e in events if e[0] == "rename" and Path(e[2]) == final]
+        assert len(renames) == 2, f"{final.name}: expected one rename per build, saw {len(renames)}"
+        for _, src, _ in renames:
+            assert Path(src).parent == final.parent, f"{final.name} renamed from another folder: {src}"
+            assert Path(src) not in finals
 
 
 # --- concurrency --------------------------------------------------------------------------------------
