@@ -46,8 +46,6 @@ def check_data(paths: paths_mod.Paths) -> None:
 
     Loading validates and caches the tables, so hashing reuses them without validating twice.
     """
-    if importlib.util.find_spec("talentbrief.load") is None:
-        return  # no data layer installed: nothing to validate against
     from talentbrief import load
 
     try:
@@ -97,6 +95,10 @@ def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Exec
             raise BadInput([f"--executor dask needs dask and distributed; {DASK_HINT}"])
         from talentbrief import dask_executor
 
+        try:
+            dask_executor.check_scheduler(scheduler)
+        except dask_executor.SchedulerUnreachable as exc:
+            raise BadInput([str(exc)]) from None
         return functools.partial(dask_executor.run_dask, scheduler=scheduler)
     raise BadInput([f"unknown executor {name!r}: use local or dask"])
 

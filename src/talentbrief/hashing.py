@@ -8,7 +8,6 @@ the parameters as canonical JSON. The components go into the manifest so a rebui
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,6 @@ class Context:
         self._src: str | None = None
         self._lock: str | None = None
         self._tables: Any = None
-        self._data_files: str | None = None
 
     @property
     def src(self) -> str:
@@ -75,22 +73,15 @@ class Context:
         return self._lock
 
     def data(self, parameters: dict[str, Any]) -> str:
-        """Fingerprint of the rows a report with these parameters reads."""
-        have_load = importlib.util.find_spec("talentbrief.load") is not None
-        if not have_load:  # data layer not installed: fall back to every data file
-            if self._data_files is None:
-                self._data_files = tree_hash(self.paths.data)
-            return self._data_files
-        from talentbrief import load as load_mod
+        """Fingerprint of the rows a report with these parameters reads (talentbrief.scope decides)."""
+        from talentbrief import load, scope
 
         if self._tables is None:
-            self._tables = load_mod.load(self.paths.root)
+            self._tables = load.load(self.paths.root)
         tables = self._tables
-        if importlib.util.find_spec("talentbrief.scope") is not None and "as_of" in parameters:
-            from talentbrief import scope
-
+        if "as_of" in parameters:
             tables = scope.select(tables, as_of=parameters["as_of"], programme=parameters.get("programme"))
-        return load_mod.fingerprint(tables)
+        return load.fingerprint(tables)
 
 
 def input_hash(paths: Paths, spec, context: Context | None = None) -> tuple[str, dict[str, str]]:

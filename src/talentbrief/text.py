@@ -113,7 +113,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "metric.average": {"en": "{average} on average over {years} years", "zh": "{years}年平均{average}"},
     "metric.exam_ratio": {
         "en": "Exam passes ({passes}) are {ratio} of applicants ({applicants}).",
-        "zh": "考试通过人数（{passes}）约为报考人数（{applicants}）的{ratio}。"},
+        "zh": "考试通过人数（{passes}）为报考人数（{applicants}）的{ratio}。"},
     "metric.missing": {"en": "{name} cannot be computed: no data for {indicators}.",
                        "zh": "无法计算{name}：缺少{indicators}的数据。"},
     "metric.name.first_round_average": {"en": "The first round's yearly average", "zh": "第一轮年均培训量"},
