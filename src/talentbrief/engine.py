@@ -38,7 +38,7 @@ from papermill.utils import merge_kwargs, remove_args
 
 ENGINE_NAME = "talentbrief"
 KERNEL_NAME = "python3"  # ipykernel's native spec: runs sys.executable, i.e. this venv's python
-PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn")
+PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "frictionless")
 
 
 def warm_enabled() -> bool:
@@ -84,6 +84,7 @@ def kernel_manager_class(root: Path) -> type[AsyncKernelManager]:
 # module of its own (sys.modules survives %reset).
 _BASELINE = r"""
 import importlib, os, sys, types, warnings
+sys.modules.setdefault("rfc3987_syntax", None)  # as talentbrief/__init__ does: a 1-3 s import we never need
 for name in {preload!r}:
     try:
         importlib.import_module(name)
