@@ -40,6 +40,7 @@ class PageReport:
         self.title = ""
         self.links: list[str] = []
         self.scripts: list[str] = []
+        self.external: list[str] = []
 
 
 @pytest.fixture(scope="session")
@@ -77,6 +78,7 @@ def visits(browser, built_project, manifest) -> dict[str, PageReport]:  # noqa: 
                 "() => Array.from(document.querySelectorAll('script[src], link[href], img[src], source[src]'))"
                 ".map(e => e.getAttribute('src') || e.getAttribute('href'))"
             )
+            rep.external = page.evaluate(EXTERNAL_URLS_JS)
             rep.axe = run_axe(page)
             # problems last: axe injection must not itself cause a console error
             rep.problems = visit.problems()
@@ -84,6 +86,28 @@ def visits(browser, built_project, manifest) -> dict[str, PageReport]:  # noqa: 
             close(visit)
         out[name] = rep
     return out
+
+
+# Every URL to the outside in the DOM: only <a href> (source links the report writes) is allowed; no
+# src/srcset/poster/data/action attribute, no url(http...) or @import in CSS.
+EXTERNAL_URLS_JS = r"""() => {
+    const out = [];
+    const remote = /(^|[\s,("'])(https?:)?\/\//i;
+    for (const el of document.querySelectorAll('*')) {
+        for (const a of el.attributes) {
+            if (el.tagName === 'A' && a.name === 'href') continue;
+            if (a.name === 'xmlns' || a.name.startsWith('xmlns:')) continue;
+            if (a.name.startsWith('data-')) continue;
+            if (['title', 'alt', 'aria-label', 'aria-description'].includes(a.name)) continue;
+            if (remote.test(a.value)) out.push(`<${el.tagName.toLowerCase()} ${a.name}="${a.value.slice(0, 80)}">`);
+        }
+    }
+    for (const st of document.querySelectorAll('style')) {
+        const m = st.textContent.match(/(url\(\s*['"]?(https?:)?\/\/|@import)[^;]{0,60}/gi);
+        if (m) out.push(...m.map(x => `<style> ${x}`));
+    }
+    return out;
+}"""
 
 
 def _figure_ids(root: Path) -> set[str]:
@@ -120,6 +144,11 @@ def test_no_external_resources(visits):
         if external:
             bad[name] = external
     assert not bad, f"pages referencing external scripts/styles/images: {bad}"
+
+
+def test_only_source_links_point_outside(visits):
+    bad = {name: rep.external for name, rep in visits.items() if rep.external}
+    assert not bad, f"external URLs outside <a href> (scripts, styles, fonts, images): {bad}"
 
 
 def test_html_lang_and_title(visits, manifest):

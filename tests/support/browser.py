@@ -39,18 +39,39 @@ def axe_source() -> str:
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
 
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session."""
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
+_SHARED: dict = {}
 
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+
+def shared_browser(config):
+    """One headless Chromium per test process, however many modules import the fixture.
+
+    Playwright's sync API allows one running instance per thread, so a second session fixture in
+    another module must reuse the first; it is closed when the pytest session ends.
+    """
+    if "browser" not in _SHARED:
+        executable = require_chromium()
+        from playwright.sync_api import sync_playwright
+
+        pw = sync_playwright().start()
         try:
-            yield chromium
-        finally:
-            chromium.close()
+            chromium = pw.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+        except Exception:
+            pw.stop()
+            raise
+        _SHARED.update(pw=pw, browser=chromium)
+
+        def stop():
+            _SHARED.pop("browser").close()
+            _SHARED.pop("pw").stop()
+
+        config.add_cleanup(stop)
+    return _SHARED["browser"]
+
+
+@pytest.fixture(scope="session")
+def browser(pytestconfig):
+    """Debian's Chromium, headless (shared by every module that imports this fixture)."""
+    return shared_browser(pytestconfig)
 
 
 @dataclass
