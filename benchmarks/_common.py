@@ -28,24 +28,15 @@ from typing import Self
 
 import psutil
 
+from talentbrief.paths import copy_inputs
+
 CHECKOUT = Path(__file__).resolve().parents[1]
-# What a project copy needs: inputs only, never reports/ or the virtualenv (same list as tests/support).
-PROJECT_ITEMS = ("data", "notebooks", "src", "reports.yml", "requirements.lock", "pyproject.toml")
 BIN = Path(sys.executable).parent  # the virtualenv's bin: papermill, jupyter, talentbrief
 MB = 1024 * 1024
 
 
 def copy_project(dest: Path, source: Path = CHECKOUT) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
-    for item in PROJECT_ITEMS:
-        src = source / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=ignore)
-        elif src.exists():
-            shutil.copy2(src, dest / item)
-    (dest / "reports").mkdir(exist_ok=True)
-    return dest
+    return copy_inputs(source, dest)
 
 
 class Workdir:

@@ -7,8 +7,6 @@ and any kernel whose JPY_PARENT_PID is one of them), never by name.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import random
@@ -21,7 +19,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.support.project import run_cli
+from tests.support.project import rewrite_csv, run_cli
 from tests.support.reports import load_manifest, manifest_reports, output_files, sha256
 
 SMALL = ["overview-en", "audit-en"]
@@ -136,19 +134,6 @@ def assert_parses(path: Path) -> None:
         text = data.decode("utf-8")
         assert text.lstrip().lower().startswith("<!doctype html"), f"{path.name} does not start as HTML"
         assert text.rstrip().lower().endswith("</html>"), f"{path.name} is cut short"
-
-
-def rewrite_csv(path: Path, change) -> None:
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        fields = reader.fieldnames
-        rows = list(reader)
-    change(rows)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
 
 
 def built_at(root: Path) -> dict[str, str]:

@@ -5,8 +5,6 @@ Works on temporary copies of the project (`project` fixture); never on the check
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import shutil
 from pathlib import Path
@@ -15,25 +13,11 @@ import pytest
 import yaml
 
 from tests.support.browser import browser, close, open_file  # noqa: F401  (browser is a fixture)
-from tests.support.project import run_cli
+from tests.support.project import rewrite_csv, run_cli
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 TARGET_PROGRAMME = "vocational-skills"
-
-
-def _rewrite_figures(root: Path, change) -> None:
-    path = root / "data" / "figures.csv"
-    with open(path, newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        fields = reader.fieldnames
-        rows = list(reader)
-    change(rows)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
 
 
 def _inject(rows: list[dict]) -> None:
@@ -61,7 +45,7 @@ def _dom_findings(page) -> dict:
 
 
 def test_hostile_figure_text_is_escaped(project, browser):  # noqa: F811
-    _rewrite_figures(project, _inject)
+    rewrite_csv(project / "data" / "figures.csv", _inject)
     ids = [f"programme-{TARGET_PROGRAMME}-en", f"programme-{TARGET_PROGRAMME}-zh", "overview-en"]
     result = run_cli(project, "build", *ids, "--jobs", "2", "--quiet", timeout=600)
     assert result.returncode == 0, f"build with hostile labels failed:\n{result.stdout}\n{result.stderr}"

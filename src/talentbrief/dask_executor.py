@@ -43,13 +43,14 @@ from distributed import Client, LocalCluster, as_completed
 
 import talentbrief
 from talentbrief.jobs import Job, JobFailure, Outputs
+from talentbrief.paths import INPUTS
 
 ENV_SCHEDULER = "TALENTBRIEF_DASK_SCHEDULER"
 INSTALL_HINT = "pip install 'talentbrief[dask]'"
 
-# What a report reads, relative to the project root. reports.yml rides along (tiny) so that the
-# unpacked folder is a recognisable project root for talentbrief.paths.
-BUNDLE_ITEMS = ("notebooks", "data", "src", "reports.yml", "requirements.lock")
+# What a report reads, relative to the project root (reports.yml included, so that the unpacked
+# folder is a recognisable project root for talentbrief.paths).
+BUNDLE_ITEMS = INPUTS
 _SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"}
 _SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_ROOT = "TALENTBRIEF_ROOT"
+# Everything a build reads, relative to the root: a copy of these is a complete project
+# (tests and benchmarks work on such copies; the dask executor ships them to workers).
+INPUTS = ("data", "notebooks", "src", "reports.yml", "requirements.lock")
 
 
 def _is_root(folder: Path) -> bool:
@@ -88,6 +91,22 @@ class Paths:
     @property
     def build_lock(self) -> Path:
         return self.reports / ".build.lock"
+
+
+def copy_inputs(source: Path, dest: Path) -> Path:
+    """Copy a project's inputs (never reports/ or caches) into dest, ready to build."""
+    import shutil
+
+    dest.mkdir(parents=True, exist_ok=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info", "kernel-ipc-*")
+    for item in INPUTS:
+        src = source / item
+        if src.is_dir():
+            shutil.copytree(src, dest / item, ignore=ignore)
+        elif src.exists():
+            shutil.copy2(src, dest / item)
+    (dest / "reports").mkdir(exist_ok=True)
+    return dest
 
 
 def get(root: Path | str | None = None) -> Paths:

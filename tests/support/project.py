@@ -5,31 +5,21 @@ Loaded for the whole suite through pyproject's `-p tests.support.project`.
 
 from __future__ import annotations
 
+import csv
+import io
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from talentbrief.paths import copy_inputs
+
 CHECKOUT = Path(__file__).resolve().parents[2]
 SEEDS = CHECKOUT.parent / "shared" / "seeds"
-# What a project copy needs: inputs only, never reports/ or the virtualenv.
-PROJECT_ITEMS = ("data", "notebooks", "src", "reports.yml", "requirements.lock", "pyproject.toml")
-
-
 def copy_project(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
-    for item in PROJECT_ITEMS:
-        src = CHECKOUT / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=ignore)
-        elif src.exists():
-            shutil.copy2(src, dest / item)
-    (dest / "reports").mkdir(exist_ok=True)
-    return dest
+    return copy_inputs(CHECKOUT, dest)
 
 
 def run_cli(root: Path, *args: str, timeout: float = 600, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -38,8 +28,22 @@ def run_cli(root: Path, *args: str, timeout: float = 600, env: dict | None = Non
     full_env.pop("TALENTBRIEF_ROOT", None)
     return subprocess.run(
         [sys.executable, "-m", "talentbrief", "--root", str(root), *args],
-        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=root,
+        capture_output=True, text=True, timeout=timeout, env=full_env, cwd=root, check=False,
     )
+
+
+def rewrite_csv(path: Path, change) -> None:
+    """Edit a data CSV the way an analyst would: `change(rows)` mutates a list of dicts in place."""
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        fields = reader.fieldnames
+        rows = list(reader)
+    change(rows)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
 
 
 @pytest.fixture
