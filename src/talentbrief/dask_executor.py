@@ -176,6 +176,34 @@ def worker_code() -> str:
 CODE = worker_code()
 
 
+# Dask's statistical profiler samples every running task's Python stack every 10 ms (the dashboard's
+# "Profile" page) and folds it into per-second histories kept for an hour. A report's stacks are deep
+# (WeasyPrint layout, nbconvert) and the sampling holds the GIL on the worker's event loop: measured
+# with py-spy, ~9 % of a worker's GIL time, and reports ran ~15-20 % slower than in the local pool,
+# with worker memory growing with every report. Reports never need it, so the first report a worker
+# runs switches it off on that worker.
+_PROFILER_CALLBACKS = ("profile", "profile-cycle")
+_profiler_stopped: set[int] = set()
+
+
+def _stop_profiler() -> None:
+    try:
+        worker = distributed.get_worker()
+    except ValueError:  # not inside a worker
+        return
+    if id(worker) in _profiler_stopped:
+        return
+    _profiler_stopped.add(id(worker))
+
+    def stop() -> None:  # on the worker's event loop: tornado's PeriodicCallback is not thread-safe
+        for name in _PROFILER_CALLBACKS:
+            callback = worker.periodic_callbacks.get(name)
+            if callback is not None:
+                callback.stop()
+
+    worker.loop.add_callback(stop)
+
+
 def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure:
     """The Dask task: one report. Returns failures as values so the scheduler never retries them."""
     where = socket.gethostname()
@@ -186,6 +214,7 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
                 f"dask worker on {where} runs talentbrief {CODE}, the client {client_code}: install "
                 f"the client's version on every worker ({INSTALL_HINT}) and restart the workers",
             )
+        _stop_profiler()
         root = materialise(bundle)
         from talentbrief.render import run_job
 
