@@ -382,10 +382,12 @@ def style_rc(lang: str) -> dict:
 
 
 def use_style(lang: str) -> None:
-    """Apply the house style globally (Agg backend) for charts a notebook draws itself."""
+    """Apply the house style globally, for charts an analyst draws in a notebook cell.
+
+    The backend is left alone: JupyterLab keeps its inline plots, and builds run with MPLBACKEND=Agg.
+    """
     import matplotlib
 
-    matplotlib.use("Agg")
     matplotlib.rcParams.update(style_rc(lang))
 
 
