@@ -272,7 +272,8 @@ def test_concurrent_builds_do_not_corrupt(project):
                 kill_build(proc)
     codes = [proc.returncode for proc in procs]
     errs = [err for _, err in results]
-    assert 0 in codes[:2], f"neither plain build succeeded: {codes}\n{errs}"
+    # Which build takes the lock first is a race (the --wait one may win and refuse both others);
+    # the contract: a plain build either runs or is refused with a reason, the waiter always runs.
     for code, err in zip(codes[:2], errs[:2]):
         if code != 0:
             assert code == 1, f"a refused build exits 1, not {code}: {err}"
