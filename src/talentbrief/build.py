@@ -331,13 +331,8 @@ def _paths(args: argparse.Namespace) -> paths_mod.Paths:
 
 
 def _build_cmd(args: argparse.Namespace) -> int:
-    try:
-        paths = _paths(args)
-    except FileNotFoundError as exc:
-        print(f"talentbrief: {exc}", file=sys.stderr)
-        return 2
     return run_build(
-        paths,
+        _paths(args),
         args.ids,
         jobs=args.jobs,
         force=args.force,
@@ -369,12 +364,7 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
 
 
 def _list_cmd(args: argparse.Namespace) -> int:
-    try:
-        paths = _paths(args)
-    except FileNotFoundError as exc:
-        print(f"talentbrief: {exc}", file=sys.stderr)
-        return 2
-    return run_list(paths)
+    return run_list(_paths(args))
 
 
 def register(subparsers) -> None:

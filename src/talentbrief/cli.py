@@ -9,6 +9,8 @@ import argparse
 import importlib
 import sys
 
+from talentbrief.paths import ProjectNotFound
+
 # subcommand -> module exposing register(subparsers); the module sets `func` on its parser.
 COMMANDS = {
     "validate": "talentbrief.validate",
@@ -32,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ProjectNotFound as exc:
+        print(f"talentbrief: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:  # e.g. `talentbrief list | head`
         sys.stderr.close()
         return 0

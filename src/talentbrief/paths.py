@@ -18,6 +18,10 @@ ENV_ROOT = "TALENTBRIEF_ROOT"
 INPUTS = ("data", "notebooks", "src", "reports.yml", "requirements.lock")
 
 
+class ProjectNotFound(FileNotFoundError):
+    """No talentbrief project where one was looked for (the CLI exits 2 with this message)."""
+
+
 def _is_root(folder: Path) -> bool:
     return (folder / "reports.yml").is_file() and (folder / "data" / "datapackage.json").is_file()
 
@@ -30,11 +34,11 @@ def find_root(start: Path | str | None = None) -> Path:
         if _is_root(folder):
             return folder
     if start is not None:
-        raise FileNotFoundError(f"no talentbrief project (reports.yml + data/datapackage.json) at or above {here}")
+        raise ProjectNotFound(f"no talentbrief project (reports.yml + data/datapackage.json) at or above {here}")
     checkout = Path(__file__).resolve().parents[2]
     if _is_root(checkout):
         return checkout
-    raise FileNotFoundError(
+    raise ProjectNotFound(
         f"no talentbrief project found at or above {here}; run from the project folder or set {ENV_ROOT}"
     )
 
