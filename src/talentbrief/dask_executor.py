@@ -41,7 +41,7 @@ from pathlib import Path
 import distributed
 from distributed import Client, LocalCluster, as_completed
 
-import talentbrief
+from talentbrief import fingerprint
 from talentbrief.jobs import Job, JobFailure, Outputs
 from talentbrief.paths import INPUTS
 
@@ -57,7 +57,7 @@ _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (a
 
 CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
 # What a worker process runs from its own installation (the rest comes in the bundle).
-WORKER_MODULES = ("__init__.py", "jobs.py", "paths.py", "engine.py", "render.py", "dask_executor.py")
+WORKER_MODULES = ("__init__.py", "jobs.py", "paths.py", "engine.py", "render.py", "fingerprint.py", "dask_executor.py")
 
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
 MAX_RESUBMITS = 2
@@ -160,16 +160,9 @@ def materialise(bundle: Bundle) -> Path:
 
 
 def worker_code() -> str:
-    """Version and sha256 of the talentbrief code a worker runs itself (the notebooks' own imports come
-    from the bundle's src/): it must be the client's, or the reports would differ from a local build."""
-    digest = hashlib.sha256()
-    package = Path(talentbrief.__file__).resolve().parent
-    files = [package / name for name in WORKER_MODULES]
-    files += sorted(f for f in (package / "templates").rglob("*") if f.is_file() and not _skipped(f))
-    for file in files:
-        digest.update(file.relative_to(package).as_posix().encode() + b"\0")
-        digest.update(file.read_bytes() if file.is_file() else b"(missing)")
-    return f"{talentbrief.__version__}+{digest.hexdigest()[:12]}"
+    """The talentbrief code a worker runs itself (the notebooks' own imports come from the bundle's src/):
+    it must be the client's, or the reports would differ from a local build."""
+    return fingerprint.code(WORKER_MODULES)
 
 
 # Computed when a worker first loads this module, i.e. from the code it has in memory.

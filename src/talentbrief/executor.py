@@ -2,24 +2,33 @@
 
 Workers are spawned (not forked: a forked child would share the parent's kernel sockets and
 event loop), warm up in their initializer (kernel started, pandas/matplotlib/seaborn imported,
-WeasyPrint loaded) and then call `render.run_job` for each job. Results are yielded as they
-complete. A worker process that dies (killed, out of memory) breaks the pool: jobs that had not
-started go to a fresh pool, jobs that were running are retried once each on their own (so a job
+WeasyPrint loaded) and then call `render.run_job` for each job. A `WorkerPool` keeps them warm for
+as long as it lives: one build (`run_local`) or many (the build server, `talentbrief.server`).
+
+Jobs are pulled lazily, at most two per worker in flight, so a build that stops after a failure
+stops scheduling. A worker process that dies (killed, out of memory) breaks the pool: jobs that had
+not started go to a fresh pool, jobs that were running are retried once each on their own (so a job
 that kills its worker takes nobody else along) and then reported as JobFailure. Nothing hangs.
+Workers exit by themselves when the process that owns the pool dies, even by SIGKILL.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Self
 
 from talentbrief.jobs import Job, JobFailure, Outputs
 
-_started = None  # in a worker: queue on which it announces the job it starts
+_events = None  # in a worker: queue on which it announces ("ready", pid) and ("started", report_id)
+PER_WORKER_IN_FLIGHT = 2  # one running, one queued: a worker never waits for the parent
 
 
 def default_workers() -> int:
@@ -28,23 +37,41 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
-def _init_worker(root: str, started) -> None:
+def _watch_parent(parent: int) -> None:
+    """Exit when the pool's owner is gone; multiprocessing alone would leave us (and our kernel) running."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    try:
+        from talentbrief import engine
+
+        engine.shutdown_all()
+    finally:
+        os._exit(1)
+
+
+def _init_worker(root: str, events, parent: int) -> None:
     """Pay the start-up costs once per worker, before the first job arrives."""
-    global _started
+    global _events
     from talentbrief import engine, render
 
-    _started = started
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
+    _events = events
     if engine.warm_enabled():
         engine.warm_up(Path(root))
     render.warm_up()
+    events.put(("ready", os.getpid()))
+
+
+def _noop() -> None:
+    """A task whose only effect is to make the pool spawn (and warm) a worker."""
 
 
 def work(job: Job, root: str | Path) -> Outputs | JobFailure:
     """Run one job and return (never raise) its result, so any failure crosses the process boundary."""
     from talentbrief import render
 
-    if _started is not None:
-        _started.put(job.report_id)
+    if _events is not None:
+        _events.put(("started", job.report_id))
     try:
         return render.run_job(job, Path(root))
     except JobFailure as failure:
@@ -53,60 +80,161 @@ def work(job: Job, root: str | Path) -> Outputs | JobFailure:
         return JobFailure(job.report_id, f"worker error: {type(e).__name__}: {e}")
 
 
-def _run_pool(jobs: list[Job], root: Path, workers: int):
-    """Yield (job, result) as jobs complete; return (suspects, unstarted) if a worker died.
-
-    Suspects were started but not finished when the pool broke; unstarted jobs never reached a
-    worker and are innocent.
-    """
-    ctx = multiprocessing.get_context("spawn")
-    started_q = ctx.SimpleQueue()
-    started: set[str] = set()
-    pool = ProcessPoolExecutor(
-        max_workers=workers, mp_context=ctx, initializer=_init_worker, initargs=(str(root), started_q)
-    )
-    lost: list[Job] = []
-    try:
-        running: dict[Future, Job] = {pool.submit(work, job, str(root)): job for job in jobs}
-        while running:
-            done, _ = wait(running, return_when=FIRST_COMPLETED)
-            for future in done:
-                job = running.pop(future)
-                try:
-                    result = future.result()
-                except BrokenProcessPool:
-                    lost.append(job)
-                    continue
-                except Exception as e:  # noqa: BLE001 -- e.g. the job did not pickle
-                    result = JobFailure(job.report_id, f"could not run: {type(e).__name__}: {e}")
-                yield job, result
-    finally:
-        pool.shutdown(wait=not lost, cancel_futures=True)
-        while not started_q.empty():
-            started.add(started_q.get())
-        started_q.close()
-    return [j for j in lost if j.report_id in started], [j for j in lost if j.report_id not in started]
-
-
 def _died(job: Job) -> JobFailure:
     return JobFailure(job.report_id, "worker process died (killed or out of memory) while running it")
+
+
+class WorkerPool:
+    """`workers` warm worker processes for the project at `root`, reusable for any number of runs.
+
+    Not thread-safe: one `run` at a time.
+    """
+
+    def __init__(self, root: Path | str, workers: int | None = None):
+        self.root = Path(root).resolve()
+        self.workers = max(1, workers or default_workers())
+        self._ctx = multiprocessing.get_context("spawn")
+        self._pool: ProcessPoolExecutor | None = None
+        self._events = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._events = self._ctx.SimpleQueue()
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers,
+                mp_context=self._ctx,
+                initializer=_init_worker,
+                initargs=(str(self.root), self._events, os.getpid()),
+            )
+        return self._pool
+
+    def _drain(self) -> tuple[set[str], set[int]]:
+        """Events so far: ids of jobs that started, pids of workers that finished warming up."""
+        started, ready = set(), set()
+        while self._events is not None and not self._events.empty():
+            kind, value = self._events.get()
+            (started if kind == "started" else ready).add(value)
+        return started, ready
+
+    def warm(self, timeout: float = 300) -> None:
+        """Start every worker now and return once each has warmed up (RuntimeError if they cannot)."""
+        pool = self._executor()
+        futures = [pool.submit(_noop) for _ in range(self.workers)]  # each submit spawns one worker
+        ready: set[int] = set()
+        deadline = time.monotonic() + timeout
+        while len(ready) < self.workers:
+            ready |= self._drain()[1]
+            broken = [f for f in futures if f.done() and f.exception() is not None]
+            if broken:
+                self._discard()
+                raise RuntimeError(f"worker processes failed to start: {broken[0].exception()}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"workers not ready after {timeout:.0f} s")
+            time.sleep(0.02)
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        self._close_events()
+
+    def _discard(self) -> None:
+        """Drop a broken pool without waiting for it (its workers are dead or dying)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+        self._close_events()
+
+    def _close_events(self) -> None:
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+
+    def _round(self, todo: Iterator[Job]):
+        """Run jobs from `todo` until it is exhausted or the pool breaks.
+
+        Yields (job, result) as jobs complete; returns None when all went through, else
+        (suspects, innocents, completed): jobs lost while running, jobs lost before they started, and
+        how many completed in this round.
+        """
+        pool = self._executor()
+        self._drain()  # forget events of earlier runs
+        window = PER_WORKER_IN_FLIGHT * self.workers
+        running: dict[Future, Job] = {}
+        lost: list[Job] = []
+        completed = 0
+        exhausted = False
+        try:
+            while True:
+                while not exhausted and not lost and len(running) < window:
+                    job = next(todo, None)
+                    if job is None:
+                        exhausted = True
+                        break
+                    try:
+                        running[pool.submit(work, job, str(self.root))] = job
+                    except BrokenProcessPool:
+                        lost.append(job)
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    job = running.pop(future)
+                    try:
+                        result = future.result()
+                    except (BrokenProcessPool, CancelledError):
+                        lost.append(job)
+                        continue
+                    except Exception as e:  # noqa: BLE001 -- e.g. the job did not pickle
+                        result = JobFailure(job.report_id, f"could not run: {type(e).__name__}: {e}")
+                    completed += 1
+                    yield job, result
+        finally:
+            for future in running:  # the caller stopped early: nothing new starts (running ones finish)
+                future.cancel()
+        if not lost:
+            return None
+        started, _ = self._drain()
+        self._discard()
+        return (
+            [j for j in lost if j.report_id in started],
+            [j for j in lost if j.report_id not in started],
+            completed,
+        )
+
+    def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outputs | JobFailure]]:
+        """Yield (job, Outputs | JobFailure) for every job, in completion order."""
+        todo: Iterator[Job] = iter(jobs)
+        while True:
+            outcome = yield from self._round(todo)
+            if outcome is None:
+                return
+            suspects, innocents, completed = outcome
+            if not suspects and not completed:  # nothing even started: the workers cannot start at all
+                for job in itertools.chain(innocents, todo):
+                    yield job, JobFailure(job.report_id, "worker processes failed to start")
+                return
+            for job in suspects:  # each alone, so a job that kills its worker takes nobody else along
+                with WorkerPool(self.root, 1) as solo:
+                    again = yield from solo._round(iter([job]))
+                if again is not None:
+                    yield job, _died(job)
+            todo = itertools.chain(innocents, todo)
 
 
 def run_local(
     jobs: Iterable[Job], root: Path, *, workers: int | None = None
 ) -> Iterator[tuple[Job, Outputs | JobFailure]]:
-    """Yield (job, Outputs | JobFailure) for every job, in completion order."""
-    todo = list(jobs)
-    root = Path(root).resolve()
-    workers = max(1, min(workers or default_workers(), len(todo) or 1))
-    while todo:
-        suspects, unstarted = yield from _run_pool(todo, root, workers)
-        if len(unstarted) == len(todo):  # nothing even started: the workers cannot start at all
-            for job in unstarted:
-                yield job, JobFailure(job.report_id, "worker processes failed to start")
-            return
-        todo = unstarted
-        for job in suspects:  # each alone, so a job that kills its worker takes nobody else along
-            again, never = yield from _run_pool([job], root, 1)
-            if again or never:
-                yield job, _died(job)
+    """Yield (job, Outputs | JobFailure) for every job, in completion order, from a pool of its own."""
+    todo = iter(jobs)
+    first = next(todo, None)
+    if first is None:
+        return
+    with WorkerPool(root, workers) as pool:
+        yield from pool.run(itertools.chain([first], todo))
