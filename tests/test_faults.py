@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 
+from tests.support.processes import still_alive
 from tests.support.project import rewrite_csv, run_cli
 from tests.support.reports import load_manifest, manifest_reports, output_files, sha256
 
@@ -84,18 +85,7 @@ def _reap_orphans(started: set[int]) -> None:
             p.kill()
         except psutil.NoSuchProcess:
             pass
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        alive = []
-        for p in victims:
-            try:
-                if p.status() != psutil.STATUS_ZOMBIE:
-                    alive.append(p)
-            except psutil.NoSuchProcess:
-                pass
-        if not alive:
-            return
-        time.sleep(0.1)
+    still_alive(victims, timeout=10)
 
 
 def build_ok(root: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:

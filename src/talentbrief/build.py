@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from talentbrief import catalogue, hashing, params, snapshot, store
@@ -82,10 +83,26 @@ def check_params(paths: paths_mod.Paths, specs: list[ReportSpec]) -> None:
         raise BadInput(problems)
 
 
-def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Executor:
-    """`local` (default) or `dask`; dask is optional and imported only when asked for."""
+def resolve_executor(
+    name: str | Executor, scheduler: str | None = None, root: Path | None = None
+) -> Executor:
+    """`auto` (default: the project's build server if one can take the build, else local), `server`
+    (the build server, required), `local` (a pool of its own) or `dask` (optional, imported only when
+    asked for)."""
     if callable(name):
         return name
+    if name == "auto":
+        from talentbrief.server import run_server
+
+        return run_server
+    if name == "server":
+        from talentbrief import server
+
+        try:
+            server.check(paths_mod.Paths(Path(root or paths_mod.find_root()).resolve()))
+        except server.ServerError as exc:
+            raise BadInput([str(exc)]) from None
+        return server.run_server
     if name == "local":
         from talentbrief.executor import run_local
 
@@ -100,7 +117,7 @@ def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Exec
         except dask_executor.SchedulerUnreachable as exc:
             raise BadInput([str(exc)]) from None
         return functools.partial(dask_executor.run_dask, scheduler=scheduler)
-    raise BadInput([f"unknown executor {name!r}: use local or dask"])
+    raise BadInput([f"unknown executor {name!r}: use auto, server, local or dask"])
 
 
 def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None = None) -> list[ReportSpec]:
@@ -194,7 +211,7 @@ def run_build(
     keep_going: bool = False,
     quiet: bool = False,
     as_of: str | None = None,
-    executor: str | Executor = "local",
+    executor: str | Executor = "auto",
     scheduler: str | None = None,
     wait: bool = False,
     lock_timeout: float | None = None,
@@ -213,10 +230,13 @@ def run_build(
         build_key = snapshot.key(ids, parse_as_of(as_of))
         if not force and (fresh := snapshot.unchanged(paths, build_key)) is not None:
             if not quiet:
-                print(f"talentbrief: 0 built, {fresh} up to date in {time.monotonic() - started:.1f} s", file=out)
+                print(
+                    f"talentbrief: 0 built, {fresh} up to date in {time.monotonic() - started:.1f} s",
+                    file=out,
+                )
             return 0
         specs = prepare(paths, ids, as_of)
-        run = resolve_executor(executor, scheduler)
+        run = resolve_executor(executor, scheduler, paths.root)
         hashes = hash_all(paths, specs)
     except (BadInput, CatalogueError) as exc:
         for message in exc.messages:
@@ -370,12 +390,24 @@ def _list_cmd(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     b = subparsers.add_parser("build", help="build reports (only those whose inputs changed)")
     b.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
-    b.add_argument("-j", "--jobs", type=int, default=None, help="reports built at once (default: CPU count)")
+    b.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        help="reports built at once (default: CPU count; a build server uses its own)",
+    )
     b.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
     b.add_argument("-k", "--keep-going", action="store_true", help="after a failure, still build the others")
     b.add_argument("-q", "--quiet", action="store_true", help="print only failures")
     b.add_argument("--as-of", metavar="DATE|today", help="override every report's as_of (e.g. for cron)")
-    b.add_argument("--executor", default="local", choices=("local", "dask"), help="where reports run")
+    b.add_argument(
+        "--executor",
+        default="auto",
+        choices=("auto", "server", "local", "dask"),
+        help="where reports run: auto (default) uses this project's build server (talentbrief serve) "
+        "when one is running, else local worker processes; server requires it",
+    )
     b.add_argument(
         "--scheduler",
         default=os.environ.get("TALENTBRIEF_DASK_SCHEDULER"),

@@ -17,6 +17,7 @@ COMMANDS = {
     "build": "talentbrief.build",
     "list": "talentbrief.build",
     "params": "talentbrief.params",
+    "serve": "talentbrief.server",
 }
 
 

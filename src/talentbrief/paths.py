@@ -8,7 +8,9 @@ the project, so nothing may assume the checkout.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,7 +36,9 @@ def find_root(start: Path | str | None = None) -> Path:
         if _is_root(folder):
             return folder
     if start is not None:
-        raise ProjectNotFound(f"no talentbrief project (reports.yml + data/datapackage.json) at or above {here}")
+        raise ProjectNotFound(
+            f"no talentbrief project (reports.yml + data/datapackage.json) at or above {here}"
+        )
     checkout = Path(__file__).resolve().parents[2]
     if _is_root(checkout):
         return checkout
@@ -96,13 +100,35 @@ class Paths:
     def build_lock(self) -> Path:
         return self.reports / ".build.lock"
 
+    @property
+    def server_socket(self) -> Path:
+        """Where this project's build server listens (`talentbrief serve`); its key sits beside it.
+
+        Outside the project: a socket path must stay short (108 bytes) and the project may sit on a
+        filesystem without sockets. The name is derived from the root, so each project has its own.
+        """
+        digest = hashlib.sha256(str(self.root).encode("utf-8")).hexdigest()[:16]
+        return runtime_dir() / f"server-{digest}.sock"
+
+    @property
+    def server_key(self) -> Path:
+        return self.server_socket.with_suffix(".key")
+
+
+def runtime_dir() -> Path:
+    """Per-user folder for sockets and keys: $XDG_RUNTIME_DIR if set, else the temp folder."""
+    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
+    return Path(base) / f"talentbrief-{os.getuid()}"
+
 
 def copy_inputs(source: Path, dest: Path) -> Path:
     """Copy a project's inputs (never reports/ or caches) into dest, ready to build."""
     import shutil
 
     dest.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info", "kernel-ipc-*")
+    ignore = shutil.ignore_patterns(
+        "__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info", "kernel-ipc-*"
+    )
     for item in INPUTS:
         src = source / item
         if src.is_dir():
