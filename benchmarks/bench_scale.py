@@ -1,6 +1,6 @@
 """How `talentbrief build` grows with the catalogue: synthetic catalogues of 25, 50, 100, 200 reports.
 
-    .venv/bin/python benchmarks/bench_scale.py [--sizes 25,50,100,200] [--jobs N] [--dask] [--keep]
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 25,50,100,200] [--jobs N] [--server] [--dask] [--keep]
 
 The synthetic catalogue sweeps the project's own reports (every notebook, programme and language of
 reports.yml) over as-of dates, one week apart, from the catalogue's as-of date back towards the latest
@@ -8,7 +8,10 @@ source publication (so every report has the same data to show): report k of a si
 same at every N, and every size has the same mix of notebooks. For each size the copy's reports.yml
 is replaced, reports/ emptied, and `talentbrief build --force` timed with the peak RSS of its process
 tree. With --dask each size is built again with `--executor dask --scheduler ADDR` against a fresh
-LocalCluster of 2 worker processes (1 thread each) started by this script.
+LocalCluster of 2 worker processes (1 thread each) started by this script. With --server each size is
+built again with `--executor server` against one `talentbrief serve` started (untimed, its warm-up
+reported apart) before the first size and kept for all of them: the cost of a build when the workers
+are already warm, which is what an analyst rebuilding all day pays.
 
 The growth exponent is the least-squares slope of log(seconds) against log(reports): 1 is linear; fixed
 start-up costs make it slightly below 1 for small catalogues. Last line: one JSON object.
@@ -17,8 +20,10 @@ start-up costs make it slightly below 1 for small catalogues. Last line: one JSO
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
+import functools
 import math
 import shutil
 import sys
@@ -82,6 +87,16 @@ def fit_exponent(sizes: list[int], seconds: list[float]) -> float:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sxx if sxx else float("nan")
 
 
+def fit_linear(sizes: list[int], seconds: list[float]) -> tuple[float, float]:
+    """Least-squares seconds = fixed + per_report * size: the start-up and the marginal cost."""
+    if len(sizes) < 2:
+        return float("nan"), float("nan")
+    mx, my = sum(sizes) / len(sizes), sum(seconds) / len(seconds)
+    sxx = sum((x - mx) ** 2 for x in sizes)
+    slope = sum((x - mx) * (y - my) for x, y in zip(sizes, seconds)) / sxx
+    return my - slope * mx, slope
+
+
 def reset(root: Path, catalogue: dict) -> None:
     (root / "reports.yml").write_text(
         "# synthetic catalogue written by benchmarks/bench_scale.py\n"
@@ -101,6 +116,21 @@ def check_outputs(root: Path, catalogue: dict) -> None:
     ]
     if missing:
         raise c.CommandFailed(f"{len(missing)} outputs missing after the build, e.g. {missing[:3]}")
+
+
+def timed_build(label: str, args: list[str], *, size, root, catalogue, env, log, extra_pids=()) -> c.Timing:
+    """`build --force --quiet ARGS` of the size-`size` catalogue, timed, outputs checked, one line printed."""
+    reset(root, catalogue)
+    argv = c.talentbrief(root, "build", "--force", "--quiet", *args)
+    t = c.run(f"{label} {size}", argv, cwd=root, env=env, log=log, extra_pids=extra_pids)
+    check_outputs(root, catalogue)
+    print(
+        f"  {size:4d} reports  {label:6s} {t.seconds:7.1f} s  {t.seconds / size:5.2f} s/report  "
+        f"peak {t.peak_rss_mb:5.0f} MB",
+        file=sys.stderr,
+        flush=True,
+    )
+    return t
 
 
 class Cluster:
@@ -139,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--dask-workers", type=int, default=2, help=argparse.SUPPRESS)
     ap.add_argument(
+        "--server", action="store_true", help="also build each size through a warm `talentbrief serve`"
+    )
+    ap.add_argument(
         "--source", type=Path, default=c.CHECKOUT, help="project to copy (default: this checkout)"
     )
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
@@ -146,75 +179,67 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
 
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    seconds, peaks, dask_seconds, dask_peaks = [], [], [], []
-    with c.Workdir("talentbrief-bench-scale-", keep=args.keep) as work:
+    seconds, peaks, dask_seconds, dask_peaks, server_seconds, server_peaks = [], [], [], [], [], []
+    with contextlib.ExitStack() as stack:
+        work = stack.enter_context(c.Workdir("talentbrief-bench-scale-", keep=args.keep))
         root = c.copy_project(work / "project", args.source)
         base_specs = c.load_specs(root)
         env = c.child_env()
         log = work / "build.log"
         c.warm_up(root)
+        server = None
+        if args.server:
+            server = stack.enter_context(c.BuildServer(root, work / "server.log", env, args.jobs))
+            print(
+                f"  build server warm in {server.ready_s:.1f} s (not timed below)",
+                file=sys.stderr,
+                flush=True,
+            )
         for size in sizes:
             catalogue = synthetic_catalogue(root, base_specs, size)
             if len(catalogue["reports"]) != size:
                 raise SystemExit(f"bench_scale: could only make {len(catalogue['reports'])} reports")
-            reset(root, catalogue)
-            t = c.run(
-                f"local {size}",
-                c.talentbrief(root, "build", "--force", "--quiet", *jobs),
-                cwd=root,
-                env=env,
-                log=log,
+            build = functools.partial(
+                timed_build, size=size, root=root, catalogue=catalogue, env=env, log=log
             )
-            check_outputs(root, catalogue)
+            t = build("local", ["--executor", "local", *jobs])
             seconds.append(t.seconds)
             peaks.append(t.peak_rss_mb)
-            print(
-                f"  {size:4d} reports  local {t.seconds:7.1f} s  {t.seconds / size:5.2f} s/report  "
-                f"peak {t.peak_rss_mb:5.0f} MB",
-                file=sys.stderr,
-                flush=True,
-            )
             if args.dask:
-                reset(root, catalogue)
                 cluster = Cluster(args.dask_workers)
                 try:
-                    t = c.run(
-                        f"dask {size}",
-                        c.talentbrief(
-                            root,
-                            "build",
-                            "--force",
-                            "--quiet",
-                            "--executor",
-                            "dask",
-                            "--scheduler",
-                            cluster.address,
-                        ),
-                        cwd=root,
-                        env=env,
-                        log=log,
+                    t = build(
+                        "dask",
+                        ["--executor", "dask", "--scheduler", cluster.address],
                         extra_pids=cluster.pids,
                     )
                 finally:
                     cluster.close()
-                check_outputs(root, catalogue)
                 dask_seconds.append(t.seconds)
                 dask_peaks.append(t.peak_rss_mb)
-                print(
-                    f"  {size:4d} reports  dask  {t.seconds:7.1f} s  {t.seconds / size:5.2f} s/report  "
-                    f"peak {t.peak_rss_mb:5.0f} MB",
-                    file=sys.stderr,
-                    flush=True,
-                )
+            if server is not None:
+                t = build("server", ["--executor", "server"], extra_pids=server.pids())
+                server_seconds.append(t.seconds)
+                server_peaks.append(t.peak_rss_mb)
 
     spr = [t / n for t, n in zip(seconds, sizes)]
     exponent = fit_exponent(sizes, seconds) if len(sizes) > 1 else float("nan")
     headers = ["reports", "seconds", "s/report", "vs first", "peak RSS MB"]
+    if args.server:
+        server_spr = [t / n for t, n in zip(server_seconds, sizes)]
+        headers += ["server s", "server s/report", "vs first", "server peak MB"]
     if args.dask:
         headers += ["dask s", "dask s/report", "dask/local", "dask peak MB"]
     rows = []
     for i, n in enumerate(sizes):
         row = [n, f"{seconds[i]:.1f}", f"{spr[i]:.3f}", f"{spr[i] / spr[0]:.2f}", f"{peaks[i]:.0f}"]
+        if args.server:
+            row += [
+                f"{server_seconds[i]:.1f}",
+                f"{server_spr[i]:.3f}",
+                f"{server_spr[i] / server_spr[0]:.2f}",
+                f"{server_peaks[i]:.0f}",
+            ]
         if args.dask:
             row += [
                 f"{dask_seconds[i]:.1f}",
@@ -230,6 +255,15 @@ def main(argv: list[str] | None = None) -> int:
         f"s/report at {sizes[-1]} vs {sizes[0]}: {spr[-1] / spr[0]:.3f} (target within 10 %); "
         f"max peak RSS {max(peaks):.0f} MB (target < 2048)"
     )
+    fixed, marginal = fit_linear(sizes, seconds)
+    print(f"linear fit (local): {fixed:.2f} s start-up + {marginal:.3f} s per report")
+    if args.server:
+        s_fixed, s_marginal = fit_linear(sizes, server_seconds)
+        print(
+            f"with the build server (warm-up {server.ready_s:.1f} s, once): s/report at {sizes[-1]} vs "
+            f"{sizes[0]}: {server_spr[-1] / server_spr[0]:.3f} (target within 10 %); linear fit: "
+            f"{s_fixed:.2f} s + {s_marginal:.3f} s per report; max peak RSS {max(server_peaks):.0f} MB"
+        )
     m = c.machine()
     print(
         f"machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; "
@@ -243,6 +277,14 @@ def main(argv: list[str] | None = None) -> int:
         "spr_ratio_last_first": round(spr[-1] / spr[0], 3),
         "peak_rss_mb": [round(p) for p in peaks],
     }
+    result["linear_fit"] = {"fixed_s": round(fixed, 3), "per_report_s": round(marginal, 4)}
+    if args.server:
+        result["server_ready_s"] = round(server.ready_s, 2)
+        result["server_seconds"] = [round(s, 2) for s in server_seconds]
+        result["server_s_per_report"] = [round(s, 4) for s in server_spr]
+        result["server_spr_ratio_last_first"] = round(server_spr[-1] / server_spr[0], 3)
+        result["server_linear_fit"] = {"fixed_s": round(s_fixed, 3), "per_report_s": round(s_marginal, 4)}
+        result["server_peak_rss_mb"] = [round(p) for p in server_peaks]
     if args.dask:
         result["dask_seconds"] = [round(s, 2) for s in dask_seconds]
         result["dask_peak_rss_mb"] = [round(p) for p in dask_peaks]
