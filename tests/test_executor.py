@@ -70,3 +70,30 @@ def test_work_returns_failures_instead_of_raising(project):
 
 def test_no_jobs_no_workers(project):
     assert list(executor.run_local([], project, workers=2)) == []
+
+
+def test_a_pool_serves_several_runs_with_the_same_warm_workers(project):
+    with executor.WorkerPool(project, 2) as pool:
+        pool.warm()
+        workers = set(pool._pool._processes)
+        assert len(workers) == 2
+        first = {j.report_id: r for j, r in pool.run(jobs()[:3])}
+        second = {j.report_id: r for j, r in pool.run(jobs()[:3])}
+        assert set(pool._pool._processes) == workers  # no new process was started for the second run
+    assert first.keys() == second.keys() == {"chart-0", "chart-1", "chart-zh"}
+    for report_id, result in first.items():
+        assert result.html == second[report_id].html
+
+
+def test_jobs_are_pulled_lazily(project):
+    pulled = []
+
+    def feed():
+        for i in range(12):
+            pulled.append(i)
+            yield job(f"chart-{i}", "chart", formats=("html",), offset=i)
+
+    results = executor.run_local(feed(), project, workers=1)
+    next(results)
+    assert len(pulled) <= executor.PER_WORKER_IN_FLIGHT + 1  # not the whole catalogue at once
+    results.close()

@@ -265,3 +265,14 @@ def test_auto_executor_without_a_server_builds_locally(project, capsys):
     assert code == 0
     assert "server" not in capsys.readouterr().err
     assert (project / "reports" / "audit-en.html").is_file()
+
+
+def test_a_server_in_a_folder_others_can_write_is_never_used(served, monkeypatch, tmp_path):
+    folder = tmp_path / "run"
+    folder.mkdir(mode=0o700)
+    for real in (served.paths.server_socket, served.paths.server_key):
+        (folder / real.name).symlink_to(real)
+    monkeypatch.setattr(paths_mod, "runtime_dir", lambda: folder)
+    assert server.status(served.paths)["pid"] == served.pid  # private: found through the links
+    folder.chmod(0o777)
+    assert server.status(served.paths) is None  # anyone could have planted them: not even connected to

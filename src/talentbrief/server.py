@@ -74,11 +74,16 @@ def identity() -> dict[str, str]:
     return {"code": fingerprint.code(MODULES), "env": fingerprint.environment()}
 
 
-def private_dir(folder: Path) -> Path:
-    """`folder`, created 0700; refused unless it is a real folder owned by us that nobody else can enter."""
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+def _is_private(folder: Path) -> bool:
+    """A real folder (not a link) owned by us that nobody else can enter: nobody else can plant files in it."""
     st = os.lstat(folder)
-    if not stat.S_ISDIR(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and not st.st_mode & 0o077
+
+
+def private_dir(folder: Path) -> Path:
+    """`folder`, created 0700; refused unless it is private (see _is_private)."""
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not _is_private(folder):
         raise ServerError(
             f"{folder} is not a private folder of yours (owner only, mode 0700): refusing to use it"
         )
@@ -102,8 +107,13 @@ def _recv_timeout(sock: socket.socket, seconds: float) -> None:
 
 
 def _connect(paths: paths_mod.Paths) -> Connection | None:
-    """An authenticated connection to this project's server, or None when none is running."""
+    """An authenticated connection to this project's server, or None when none is running.
+
+    Only in a private folder: results arrive as pickles, so the server must be one of ours.
+    """
     try:
+        if not _is_private(paths.server_socket.parent):
+            return None
         key = paths.server_key.read_bytes()
     except OSError:
         return None
