@@ -17,3 +17,12 @@ def data_root(tmp_path: Path) -> Path:
     shutil.copytree(CHECKOUT / "data", root / "data")
     shutil.copy2(CHECKOUT / "reports.yml", root / "reports.yml")
     return root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _private_memo(tmp_path_factory):
+    """The suite's own talentbrief.memo cache (inherited by every build it starts), never the user's."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield

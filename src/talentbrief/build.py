@@ -199,6 +199,12 @@ def _where(failure: JobFailure) -> str:
     return f"cell {failure.cell}" if failure.cell is not None else "cell unknown"
 
 
+def _summary(failure: JobFailure) -> str:
+    """'cell 5: ValueError: ...' (the renderer's 'cell 5 raised ...' would name the cell twice)."""
+    where, text = _where(failure), _first_line(failure.message)
+    return f"{where}: {text.removeprefix(f'{where} raised ')}"
+
+
 # --- the build ----------------------------------------------------------------------------------------
 
 
@@ -297,7 +303,7 @@ def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, 
                 spec = by_id[job.report_id]
                 if isinstance(result, JobFailure):
                     store.store_failure(paths, result)
-                    fail(spec.id, f"{_where(result)}: {_first_line(result.message)}")
+                    fail(spec.id, _summary(result))
                     continue
                 try:
                     store.store_success(paths, manifest, spec, result, *hashes[spec.id])

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import ast
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from talentbrief import memo
 from talentbrief import paths as paths_mod
 
 TYPES: dict[str, type | tuple[type, ...]] = {
@@ -90,25 +92,36 @@ def _missed_by_papermill(path: Path) -> dict[str, dict[str, str]]:
 
 
 def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
-    """Parameters of a notebook, cached by the notebook's content hash."""
+    """Parameters of a notebook, cached by the notebook's content (in memory, and in talentbrief.memo
+    keyed by the notebook, this module and the installed packages, so most builds never import papermill)."""
+    path = Path(notebook)
+    source = path.read_bytes()
+    key = hashlib.sha256(source).hexdigest()
+    if key not in _cache:
+        stored = memo.key(source, Path(__file__))
+        if (hit := memo.get("params", stored)) is not None:
+            _cache[key] = {p["name"]: ParamInfo(**p) for p in json.loads(hit)}
+        else:
+            _cache[key] = _inspect(path)
+            memo.put("params", stored, json.dumps([asdict(p) for p in _cache[key].values()]).encode())
+    return _cache[key]
+
+
+def _inspect(path: Path) -> dict[str, ParamInfo]:
     import papermill
 
-    path = Path(notebook)
-    key = hashlib.sha256(path.read_bytes()).hexdigest()
-    if key not in _cache:
-        raw = papermill.inspect_notebook(str(path))
-        for name, extra in _missed_by_papermill(path).items():
-            raw.setdefault(name, extra)
-        infos = {}
-        for name, p in raw.items():
-            annotated = p.get("inferred_type_name") or "None"
-            if annotated != "None":
-                kind, optional = _parse_annotation(annotated)
-            else:
-                kind, optional = _literal_type(p.get("default") or "None"), False
-            infos[name] = ParamInfo(name, kind, p.get("default") or "", p.get("help") or "", optional)
-        _cache[key] = infos
-    return _cache[key]
+    raw = papermill.inspect_notebook(str(path))
+    for name, extra in _missed_by_papermill(path).items():
+        raw.setdefault(name, extra)
+    infos = {}
+    for name, p in raw.items():
+        annotated = p.get("inferred_type_name") or "None"
+        if annotated != "None":
+            kind, optional = _parse_annotation(annotated)
+        else:
+            kind, optional = _literal_type(p.get("default") or "None"), False
+        infos[name] = ParamInfo(name, kind, p.get("default") or "", p.get("help") or "", optional)
+    return infos
 
 
 def type_error(info: ParamInfo, value: Any) -> str | None:

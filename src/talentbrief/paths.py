@@ -115,6 +115,12 @@ class Paths:
         return self.server_socket.with_suffix(".key")
 
 
+def cache_dir() -> Path:
+    """Per-user cache of content-addressed results (talentbrief.memo): $XDG_CACHE_HOME or ~/.cache."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "talentbrief"
+
+
 def runtime_dir() -> Path:
     """Per-user folder for sockets and keys: $XDG_RUNTIME_DIR if set, else the temp folder."""
     base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()

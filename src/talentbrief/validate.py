@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # imported where used: the CLI registers this command without paying for it
     import frictionless
 
+from talentbrief import memo, rules
 from talentbrief import paths as tb_paths
-from talentbrief import rules
 
 
 @dataclass(frozen=True)
@@ -281,10 +281,31 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 
 
 def ensure_valid(paths: tb_paths.Paths, sources_dir: Path | str | None = None) -> None:
-    """Raise DataError listing every problem; the build calls this before it starts."""
+    """Raise DataError listing every problem; the build calls this before it starts.
+
+    Data found valid is remembered (talentbrief.memo) by the bytes of the data files, of this module
+    and of the rules, and by the installed packages: the same bytes are not checked twice.
+    """
+    stored = _memo_key(paths) if sources_dir is None else None
+    if stored is not None and memo.get("valid", stored) is not None:
+        return
     problems = validate(paths, sources_dir)
     if problems:
         raise DataError(problems)
+    if stored is not None:
+        memo.put("valid", stored, b"valid\n")
+
+
+def _memo_key(paths: tb_paths.Paths) -> str | None:
+    try:
+        descriptor = paths.datapackage.read_bytes()
+        files = sorted(r["path"] for r in json.loads(descriptor)["resources"])
+        return memo.key(
+            descriptor, *(f.encode() for f in files), *(paths.data / f for f in files),
+            Path(__file__), Path(rules.__file__),
+        )
+    except (OSError, ValueError, KeyError, TypeError):  # unreadable: let validate() say what is wrong
+        return None
 
 
 def row_counts(paths: tb_paths.Paths) -> dict[str, int]:
