@@ -220,15 +220,19 @@ class BuildServer:
             self.argv, cwd=self.root, env=self.env, stdout=out, stderr=subprocess.STDOUT
         )
         status = talentbrief(self.root, "serve", "--status")
-        while True:
-            if self.proc.poll() is not None:
-                raise CommandFailed(f"build server exited with {self.proc.returncode}; see {self.log}")
-            probe = subprocess.run(status, env=self.env, capture_output=True, text=True, check=False)
-            if probe.returncode == 0:
-                break
-            if time.perf_counter() - t0 > 300:
-                raise CommandFailed("build server not ready after 300 s")
-            time.sleep(0.05)
+        try:
+            while True:
+                if self.proc.poll() is not None:
+                    raise CommandFailed(f"build server exited with {self.proc.returncode}; see {self.log}")
+                probe = subprocess.run(status, env=self.env, capture_output=True, text=True, check=False)
+                if probe.returncode == 0:
+                    break
+                if time.perf_counter() - t0 > 300:
+                    raise CommandFailed("build server not ready after 300 s")
+                time.sleep(0.05)
+        except BaseException:  # not ready: stop what was started, close the log
+            self.__exit__()
+            raise
         self.ready_s = time.perf_counter() - t0
         return self
 

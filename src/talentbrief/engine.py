@@ -19,15 +19,10 @@ import atexit
 import contextlib
 import os
 import shutil
-import sys
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any
-
-# papermill → nbformat → jsonschema would import rfc3987_syntax, which compiles a grammar at import
-# (0.5-3 s per process) for a format check nothing here uses; see render.py.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync

@@ -31,12 +31,16 @@ def key(*parts: bytes | str | Path) -> str:
     return digest.hexdigest()
 
 
+def _enabled() -> bool:
+    return os.environ.get("TALENTBRIEF_MEMO", "1") != "0"
+
+
 def _path(kind: str, digest: str) -> Path:
     return paths_mod.cache_dir() / kind / digest
 
 
 def get(kind: str, digest: str) -> bytes | None:
-    if os.environ.get("TALENTBRIEF_MEMO", "1") == "0":
+    if not _enabled():
         return None
     try:
         return _path(kind, digest).read_bytes()
@@ -46,7 +50,7 @@ def get(kind: str, digest: str) -> bytes | None:
 
 def put(kind: str, digest: str, data: bytes) -> None:
     """Store atomically (a reader sees all of it or nothing); errors are ignored."""
-    if os.environ.get("TALENTBRIEF_MEMO", "1") == "0":
+    if not _enabled():
         return
     target = _path(kind, digest)
     with contextlib.suppress(OSError):

@@ -10,17 +10,11 @@ from __future__ import annotations
 import copy
 import logging
 import re
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 from typing import Any
-
-# jsonschema (imported by nbformat) imports rfc3987_syntax when it is installed (jupyterlab pulls it
-# in), and that module compiles a Lark grammar at import: 0.5 s idle, 3 s on a busy machine, paid by
-# every worker. It only backs jsonschema's "iri" format check, which nothing here uses.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 import nbformat
 

@@ -64,7 +64,7 @@ def _outputs(paths: Paths, manifest: dict[str, Any]) -> dict[str, list[int] | No
     return {n: _stat(paths.reports / n) for n in sorted(set(names))}
 
 
-def key(ids: list[str], as_of: str | None, formats: Any = None) -> str:
+def key(ids: list[str], as_of: str | None) -> str:
     return json.dumps({"ids": sorted(ids), "as_of": as_of}, sort_keys=True)
 
 
