@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 SOURCES ?= ../shared/seeds
 PYTEST_ARGS ?=
 
-.PHONY: reports test validate system-reports system-test bootstrap lock clean-reports
+.PHONY: reports test validate doctor system-reports system-test bootstrap lock clean-reports
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-bootstrap: $(STAMP) system-test
+# The Debian packages come first: on a bare image they bring python3-venv itself.
+bootstrap: system-test $(STAMP)
 
 system-reports:
 	@bash scripts/bootstrap-system.sh reports
@@ -23,14 +24,18 @@ system-reports:
 system-test:
 	@bash scripts/bootstrap-system.sh test
 
-reports: $(STAMP) system-reports
+reports: system-reports $(STAMP)
+	$(BIN)/talentbrief doctor
 	$(BIN)/talentbrief build $(ARGS)
 
-validate: $(STAMP)
+validate: system-reports $(STAMP)
 	$(BIN)/talentbrief validate --sources $(SOURCES)
 
-test: $(STAMP) system-test
+test: system-test $(STAMP)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
+
+doctor: $(STAMP)
+	$(BIN)/talentbrief doctor
 
 # Re-pin after changing pyproject.toml's dependencies.
 lock: $(STAMP)
