@@ -293,7 +293,9 @@ _CJK_CANDIDATES = (
     "Noto Sans CJK TC",
     "WenQuanYi Zen Hei",
 )
-_LATIN_FONT = "DejaVu Sans"  # bundled with matplotlib: English charts render the same everywhere
+# The page's faces (base.css --tb-font-en / --tb-font-zh): English charts in the Latin face, Chinese
+# charts in the CJK face, each falling back to the other for the odd glyph, as the page does.
+_LATIN_FONT = "Noto Sans"  # Debian: fonts-noto-core; `talentbrief doctor` checks matplotlib finds it
 TYPE_SCALE = {"title": 13, "label": 10, "tick": 9, "value": 9, "legend": 9, "note": 8}
 INK, MUTED, GRID = "#222222", "#555555", "#dddddd"
 _HATCHES = {"exact": "", "approx": "....", "lower_bound": "////", "upper_bound": "\\\\\\\\"}
@@ -351,7 +353,7 @@ def style_rc(lang: str) -> dict:
     import seaborn as sns
 
     _check_lang(lang)
-    families = [cjk_font().name, _LATIN_FONT] if lang == "zh" else [_LATIN_FONT]
+    families = [cjk_font().name, _LATIN_FONT] if lang == "zh" else [_LATIN_FONT, _CJK_CANDIDATES[0]]
     rc = dict(sns.axes_style("white"))
     rc.update(
         {

@@ -282,6 +282,7 @@ def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, 
     progress = Progress(len(stale), out, quiet)
     built: list[str] = []
     failed: list[tuple[str, str]] = []
+    fallbacks: set[str] = set()  # slow or wrong font fallbacks the workers met (render.FALLBACKS)
     stopped = False
 
     def feed() -> Iterator[Job]:
@@ -312,6 +313,7 @@ def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, 
                     fail(spec.id, str(exc))
                     continue
                 built.append(spec.id)
+                fallbacks.update(result.meta.get("fallbacks", ()))
                 progress.line(f"{spec.id}  built  {result.duration_s:.1f} s")
         except Exception as exc:  # noqa: BLE001 - the executor itself broke (not a notebook): report, keep what was stored
             done = {r for r in built} | {r for r, _ in failed}
@@ -326,6 +328,8 @@ def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, 
     progress.close()
     store.write_index(paths, manifest, order)
 
+    if fallbacks:  # once per build, whatever --quiet says: the PDFs are slow or set in the wrong face
+        print(f"talentbrief: warning: {'; '.join(sorted(fallbacks))} (see `talentbrief doctor`)", file=out)
     not_run = len(stale) - len(built) - len(failed)
     parts = [f"{len(built)} built", f"{fresh} up to date"]
     if failed:

@@ -18,6 +18,7 @@ COMMANDS = {
     "list": "talentbrief.build",
     "params": "talentbrief.params",
     "serve": "talentbrief.server",
+    "doctor": "talentbrief.doctor",
 }
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import nbformat
 
-from talentbrief import engine
+from talentbrief import doctor, engine
 from talentbrief.jobs import Job, JobFailure, Outputs
 
 TEMPLATE = "talentbrief"
@@ -177,6 +177,23 @@ def failure_html(
 
 # -- PDF ------------------------------------------------------------------------------------------
 _fonts = threading.local()
+# Slow or wrong fallbacks met in this process (fontTools subsetting, a font stack falling through):
+# every job's meta carries them and the build warns once, instead of WeasyPrint once per font per report.
+FALLBACKS: set[str] = set()
+_FONTTOOLS = "Using fontTools instead of HarfBuzz-Subset"
+_checked_fonts: set[Path] = set()  # project roots whose font stacks this process checked
+
+
+class _WeasyPrintLog(logging.Filter):
+    """WeasyPrint's warnings stay visible, except two: CSS it ignores in matplotlib's SVG style
+    attributes (noise, one per attribute), and the fontTools fallback, which goes to FALLBACKS."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = str(record.msg)
+        if message.startswith(_FONTTOOLS):
+            FALLBACKS.add(doctor.SLOW_SUBSET)
+            return False
+        return not message.startswith("Ignored `")
 
 
 def html_to_pdf(html: str) -> bytes:
@@ -186,8 +203,9 @@ def html_to_pdf(html: str) -> bytes:
 
     font_config = getattr(_fonts, "config", None)
     if font_config is None:
-        # matplotlib's SVG style attributes are SVG, not CSS: WeasyPrint warns about each one
-        logging.getLogger("weasyprint").setLevel(logging.ERROR)
+        log = logging.getLogger("weasyprint")
+        if not any(isinstance(f, _WeasyPrintLog) for f in log.filters):
+            log.addFilter(_WeasyPrintLog())
         font_config = _fonts.config = FontConfiguration()
     fetcher = URLFetcher(allowed_protocols={"data"})
     document = HTML(string=html, base_url=None, url_fetcher=fetcher)
@@ -243,6 +261,9 @@ def _without_markers(nb: Any) -> Any:
 def run_job(job: Job, root: Path) -> Outputs:
     """Execute and render one report; raise JobFailure naming the cell when the notebook raises."""
     root = Path(root).resolve()
+    if "pdf" in job.formats and root not in _checked_fonts:
+        _checked_fonts.add(root)
+        FALLBACKS.update(doctor.fallbacks(root))
     t0 = time.perf_counter()
     nb, executed = _execute(job, root)
     t1 = time.perf_counter()
@@ -270,6 +291,7 @@ def run_job(job: Job, root: Path) -> Outputs:
             },
             "warm": engine.warm_enabled(),
             "warnings": warnings_of(nb),
+            "fallbacks": sorted(FALLBACKS),
         },
         **meta,
     )

@@ -1,0 +1,286 @@
+"""`talentbrief doctor`: is this machine set up for fast, correct builds? Modelled on `quarto check`.
+
+Each check asks what the code itself uses: the fonts fontconfig resolves for the page's font stacks
+(read from base.css) and matplotlib for the charts' (from figures.style_rc), WeasyPrint's own test for
+HarfBuzz subsetting. Exit 1, with the exact install line, when something a build needs is missing.
+`fallbacks()` is the cheap part a build runs once to warn about a slow or wrong fallback.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from talentbrief import paths as paths_mod
+
+STACK = re.compile(r"--tb-font-(\w+)\s*:\s*([^;]+);")
+# first family of a stack -> the Debian package that provides it
+FONT_PACKAGES = {"Noto Sans": "fonts-noto-core", "Noto Sans CJK SC": "fonts-noto-cjk"}
+PACKAGES = ("weasyprint", "pydyf", "fonttools", "nbconvert", "papermill", "jupyter_client", "ipykernel",
+            "pandas", "matplotlib", "seaborn", "frictionless")
+FC_WEIGHT_BOLD = 200
+SUBSET_PACKAGE = "libharfbuzz-subset0"
+SLOW_SUBSET = f"PDF fonts subset with fontTools, not HarfBuzz (slow: install {SUBSET_PACKAGE})"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the report. ok=None is information; a failed check with `essential` fails doctor."""
+
+    label: str
+    detail: str
+    ok: bool | None = True
+    essential: bool = True
+    package: str | None = None  # the Debian package that fixes it
+    fix: str | None = None  # any other fix (a command)
+
+
+# --- what the page and the charts ask for --------------------------------------------------------
+def page_stacks(root: Path | None = None) -> dict[str, list[str]]:
+    """{lang: [family, ...]} from base.css's --tb-font-<lang> properties: what WeasyPrint is given."""
+    from talentbrief import render
+
+    css = (render.templates_dir(root) / render.TEMPLATE / "base.css").read_text(encoding="utf-8")
+    return {
+        lang: [f.strip().strip("\"'") for f in value.split(",") if f.strip()]
+        for lang, value in STACK.findall(css)
+    }
+
+
+def fc_match(family: str, bold: bool = False) -> tuple[list[str], int, str] | None:
+    """(family names, weight, file) of the face fontconfig picks for `family`, as Pango would ask."""
+    if shutil.which("fc-match") is None:
+        return None
+    pattern = f"{family}:weight={FC_WEIGHT_BOLD if bold else 80}"
+    out = subprocess.run(
+        ["fc-match", "-f", "%{family}\t%{weight}\t%{file}", pattern],
+        capture_output=True, text=True, check=False,
+    ).stdout
+    names, weight, file = (out.split("\t") + ["", "", ""])[:3]
+    try:
+        weight_value = int(float(weight.split()[0].strip("[]")))
+    except (ValueError, IndexError):
+        weight_value = 0
+    return [n.strip() for n in names.split(",")], weight_value, file
+
+
+def resolves(family: str, bold: bool = False) -> tuple[bool, str]:
+    """Does fontconfig give `family` itself (a bold face when asked)? And what it gives."""
+    found = fc_match(family, bold)
+    if found is None:
+        return False, "fc-match not found"
+    names, weight, file = found
+    same = family.lower() in (n.lower() for n in names)
+    ok = same and (not bold or weight >= FC_WEIGHT_BOLD)
+    return ok, f"{names[0]} ({Path(file).name})"
+
+
+def subsetting() -> tuple[bool, str]:
+    """WeasyPrint's own test (weasyprint.pdf.fonts.Font.subset): HarfBuzz-subset loaded and >= 4.1."""
+    from weasyprint.pdf import fonts as wp_fonts
+
+    if wp_fonts.harfbuzz_subset is None:
+        return False, "fontTools (slow: libharfbuzz-subset.so.0 not loadable)"
+    if not wp_fonts.harfbuzz.hb_version_atleast(4, 1, 0):
+        return False, "fontTools (slow: HarfBuzz < 4.1)"
+    return True, f"HarfBuzz {_harfbuzz_version()}"
+
+
+def _harfbuzz_version() -> str:
+    import ctypes
+
+    try:
+        hb = ctypes.CDLL("libharfbuzz.so.0")
+        hb.hb_version_string.restype = ctypes.c_char_p
+        return hb.hb_version_string().decode()
+    except (OSError, AttributeError):
+        return "(version unknown)"
+
+
+def fallbacks(root: Path | None = None) -> list[str]:
+    """The slow or wrong fallbacks a build would take here, one short phrase each (none: [])."""
+    found = [] if subsetting()[0] else [SLOW_SUBSET]
+    for lang, families in page_stacks(root).items():
+        wrong = [got for ok, got in (resolves(families[0], bold) for bold in (False, True)) if not ok]
+        if wrong:
+            found.append(f"{lang} text set in {wrong[0]}, not {families[0]}")
+    return found
+
+
+# --- the checks --------------------------------------------------------------------------------
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def python_checks() -> list[Check]:
+    versions = {name: _version(name) for name in PACKAGES}
+    missing = [name for name, v in versions.items() if v is None]
+    listed = ", ".join(f"{name} {v}" for name, v in versions.items() if v)
+    return [
+        Check("Python", f"{platform.python_version()} ({sys.executable})", ok=None),
+        Check("packages", listed + (f"; missing: {', '.join(missing)}" if missing else ""),
+              ok=not missing, fix="make bootstrap"),
+    ]
+
+
+def pdf_checks() -> list[Check]:
+    try:
+        from weasyprint.text.ffi import pango
+    except OSError as exc:  # a library WeasyPrint dlopens is missing
+        return [Check("WeasyPrint", f"cannot load its libraries: {exc}", ok=False,
+                      package="libpango-1.0-0 libpangoft2-1.0-0")]
+    ok, detail = subsetting()
+    return [
+        Check("Pango", _int_version(pango.pango_version()), ok=None),
+        Check("PDF font subsetting", detail, ok=ok, package=None if ok else SUBSET_PACKAGE),
+    ]
+
+
+def _int_version(n: int) -> str:
+    return f"{n // 10000}.{n // 100 % 100}.{n % 100}"
+
+
+def font_checks(root: Path | None = None) -> list[Check]:
+    """Each family of each page stack, regular and bold: the first must resolve to itself."""
+    checks = []
+    if shutil.which("fc-match") is None:
+        return [Check("fontconfig", "fc-match not found", ok=False, package="fontconfig")]
+    for lang, families in page_stacks(root).items():
+        for i, family in enumerate(families):
+            if family in ("sans-serif", "serif", "monospace"):
+                continue
+            for bold in (False, True):
+                ok, got = resolves(family, bold)
+                if i == 0:
+                    label = f"page {lang} {'bold' if bold else 'regular'}: {family}"
+                    checks.append(Check(label, got, ok=ok, package=FONT_PACKAGES.get(family)))
+                elif not bold:  # fallbacks: for other systems' browsers; information only
+                    detail = got if ok else f"not installed (→ {got})"
+                    checks.append(Check(f"page {lang} fallback: {family}", detail, ok=None))
+    return checks
+
+
+def chart_checks() -> list[Check]:
+    """The charts' families as matplotlib resolves them (its own font list, not fontconfig)."""
+    import figures
+    from matplotlib import font_manager
+
+    checks = []
+    for lang in ("en", "zh"):
+        try:
+            family = figures.style_rc(lang)["font.sans-serif"][0]
+        except RuntimeError as exc:  # no CJK font
+            checks.append(Check(f"chart {lang}", str(exc).split(";")[0], ok=False, package="fonts-noto-cjk"))
+            continue
+        try:
+            path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            checks.append(Check(f"chart {lang}: {family}", Path(path).name))
+        except ValueError:
+            fix = None
+            if resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
+                fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}"
+            checks.append(Check(f"chart {lang}: {family}", "not found by matplotlib", ok=False,
+                                package=None if fix else FONT_PACKAGES.get(family), fix=fix))
+    return checks
+
+
+def _tool_version(argv: list[str]) -> str | None:
+    if shutil.which(argv[0]) is None:
+        return None
+    run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
+    text = (run.stdout or run.stderr).strip().splitlines()
+    return text[0] if text else "?"
+
+
+def tool_checks() -> list[Check]:
+    """What the tests need: not essential for builds."""
+    chromium = _tool_version(["/usr/bin/chromium", "--version"]) if os.access("/usr/bin/chromium", os.X_OK) else None
+    poppler = _tool_version(["pdffonts", "-v"])
+    return [
+        Check("Chromium (tests)", chromium or "not found", ok=chromium is not None, essential=False,
+              package="chromium"),
+        Check("poppler (tests)", poppler or "not found", ok=poppler is not None, essential=False,
+              package="poppler-utils"),
+    ]
+
+
+def dask_check() -> Check:
+    dask, distributed = _version("dask"), _version("distributed")
+    if dask and distributed:
+        return Check("Dask extra", f"dask {dask}, distributed {distributed}", ok=None)
+    return Check("Dask extra", "not installed (only for --executor dask)", ok=None,
+                 fix="pip install -e '.[dask]'")
+
+
+def _writable(folder: Path) -> bool:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
+def folder_checks(root: Path) -> list[Check]:
+    reports, cache = root / "reports", paths_mod.cache_dir()
+    return [
+        Check("reports/ writable", str(reports), ok=_writable(reports)),
+        Check("cache writable", str(cache), ok=_writable(cache)),
+    ]
+
+
+def run_checks(root: Path) -> list[Check]:
+    return [
+        *python_checks(),
+        *pdf_checks(),
+        *font_checks(root),
+        *chart_checks(),
+        *tool_checks(),
+        dask_check(),
+        *folder_checks(root),
+    ]
+
+
+# --- report ------------------------------------------------------------------------------------
+def install_line(checks: list[Check]) -> str | None:
+    packages = " ".join(dict.fromkeys(c.package for c in checks if c.ok is False and c.package))
+    return f"sudo apt-get install -y --no-install-recommends {packages}" if packages else None
+
+
+def report(checks: list[Check], out) -> int:
+    """Print like `quarto check`; 1 when an essential check failed."""
+    for c in checks:
+        mark = "-" if c.ok is None else "✓" if c.ok else "✗" if c.essential else "!"
+        print(f"[{mark}] {c.label}: {c.detail}", file=out)
+    failed = [c for c in checks if c.ok is False]
+    line = install_line(failed)
+    if line:
+        print(f"\ninstall with (or as root: bash scripts/bootstrap-system.sh test):\n  {line}", file=out)
+    for fix in dict.fromkeys(c.fix for c in failed if c.fix):
+        print(f"then: {fix}", file=out)
+    essential = [c for c in failed if c.essential]
+    if essential:
+        print(f"\ntalentbrief doctor: {len(essential)} essential problem(s)", file=out)
+        return 1
+    print("\ntalentbrief doctor: ready" + (" (tests need the packages above)" if failed else ""), file=out)
+    return 0
+
+
+def cmd_doctor(args) -> int:
+    return report(run_checks(paths_mod.get(args.root).root), sys.stdout)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("doctor", help="check this machine: fonts, PDF subsetting, tools, folders")
+    p.set_defaults(func=cmd_doctor)
