@@ -11,7 +11,9 @@ On a temporary copy of the project it times, in this order:
   one change  one data row edited (the note of one programme's figure), then `talentbrief build`;
   alone       the report(s) that change rebuilt, built by themselves: `talentbrief build --force IDS`;
   --server    the same row edited again and both timed once more through a warm `talentbrief serve`.
-Prints a table, then as its last line one JSON object (see benchmarks/README.md).
+Prints a table, which PDF font-subsetting path WeasyPrint took and which fonts the PDFs embed (so a
+slow or wrong fallback shows next to the numbers), then as its last line one JSON object (see
+benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import csv
 import io
 import json
 import os
+import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -77,6 +81,26 @@ def naive_commands(root: Path, out: Path, spec, profile: Path) -> list[tuple[str
             )
         )
     return cmds
+
+
+def pdf_fonts(reports: Path, specs: list) -> dict[str, list[str]]:
+    """{lang: the font names (subset prefix dropped) pdffonts lists in that language's PDFs}."""
+    fonts: dict[str, set[str]] = {}
+    for spec in specs:
+        pdf = reports / f"{spec.id}.pdf"
+        if not pdf.is_file():
+            continue
+        out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+        names = {re.sub(r"^[A-Z]{6}\+", "", line.split()[0]) for line in out.splitlines()[2:] if line.strip()}
+        fonts.setdefault(str(spec.parameters.get("lang", "?")), set()).update(names)
+    return {lang: sorted(names) for lang, names in sorted(fonts.items())}
+
+
+def subsetting_path() -> str:
+    """WeasyPrint's choice here, by its own test (talentbrief.doctor.subsetting)."""
+    from talentbrief import doctor
+
+    return doctor.subsetting()[1]
 
 
 def sample(specs: list, k: int | None) -> list:
@@ -206,6 +230,10 @@ def main(argv: list[str] | None = None) -> int:
 
         full = c.run("full", c.talentbrief(root, "build", "--force", *jobs), cwd=root, env=env, log=log)
         print(f"  full       {full.seconds:8.1f} s", file=sys.stderr)
+        fonts = pdf_fonts(root / "reports", specs)
+        fallback_warnings = sorted(
+            {ln for ln in log.read_text(encoding="utf-8").splitlines() if ln.startswith("talentbrief: warning:")}
+        )
         noop = c.run("no-op", c.talentbrief(root, "build", *jobs), cwd=root, env=env, log=log)
         print(f"  no-op      {noop.seconds:8.2f} s", file=sys.stderr)
 
@@ -326,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
         f"CPU seconds (user + system, all processes): naive {naive_cpu:.1f}, full {full.cpu_s:.1f}, "
         f"ratio {full.cpu_s / naive_cpu:.3f} (less sensitive to other load on the machine than wall time)"
     )
+    subset = subsetting_path()
+    print(f"PDF font subsetting: {subset}")
+    for lang, names in fonts.items():
+        print(f"PDF fonts ({lang}): {', '.join(names)}")
+    for line in fallback_warnings:
+        print(line)
     m = c.machine()
     print(
         f"machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; "
@@ -350,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
         "naive_extrapolated": extrapolated,
         "naive_sampled": len(naive_specs),
         "jobs": args.jobs,
+        "subsetting": subset,
+        "pdf_fonts": fonts,
+        "fallback_warnings": fallback_warnings,
         "machine": {**m, "loadavg_start": load_start},
     }
     if served is not None:

@@ -296,6 +296,7 @@ _CJK_CANDIDATES = (
 # The page's faces (base.css --tb-font-en / --tb-font-zh): English charts in the Latin face, Chinese
 # charts in the CJK face, each falling back to the other for the odd glyph, as the page does.
 _LATIN_FONT = "Noto Sans"  # Debian: fonts-noto-core; `talentbrief doctor` checks matplotlib finds it
+_SYMBOL_FONT = "DejaVu Sans"  # ≥ ≈ ≤, which Noto Sans lacks (bundled with matplotlib)
 TYPE_SCALE = {"title": 13, "label": 10, "tick": 9, "value": 9, "legend": 9, "note": 8}
 INK, MUTED, GRID = "#222222", "#555555", "#dddddd"
 _HATCHES = {"exact": "", "approx": "....", "lower_bound": "////", "upper_bound": "\\\\\\\\"}
@@ -353,11 +354,14 @@ def style_rc(lang: str) -> dict:
     import seaborn as sns
 
     _check_lang(lang)
-    families = [cjk_font().name, _LATIN_FONT] if lang == "zh" else [_LATIN_FONT, _CJK_CANDIDATES[0]]
+    if lang == "zh":
+        families = [cjk_font().name, _LATIN_FONT]
+    else:
+        families = [_LATIN_FONT, _SYMBOL_FONT, _CJK_CANDIDATES[0]]
     rc = dict(sns.axes_style("white"))
     rc.update(
         {
-            "font.family": "sans-serif",
+            "font.family": families,  # a list: matplotlib falls back glyph by glyph, as the page does
             "font.sans-serif": families,
             "font.size": TYPE_SCALE["label"],
             "axes.titlesize": TYPE_SCALE["label"],

@@ -387,9 +387,15 @@ def test_zh_chart_resolves_a_cjk_font_and_has_no_missing_glyphs():
     )
 
 
-def test_missing_glyph_detection_works():
-    """Control: a Chinese label in the Latin-only English style must be reported."""
+def test_missing_glyph_detection_works(monkeypatch):
+    """Control: a Chinese label in a Latin-only style must be reported."""
+    style_rc = figures.style_rc
+    monkeypatch.setattr(figures, "style_rc", lambda lang: {**style_rc(lang), "font.family": ["Noto Sans"]})
     assert _missing_glyph_reports(lambda: _chart(HEADLINE, "en", title="人才工程主要数据"))
+
+
+def test_en_chart_falls_back_to_cjk_like_the_page():
+    assert _missing_glyph_reports(lambda: _chart(HEADLINE, "en", title="人才工程主要数据")) == []
 
 
 def test_cjk_font_missing_gives_install_hint(monkeypatch):
@@ -408,7 +414,7 @@ def test_use_style_sets_house_rcparams():
         assert matplotlib.rcParams["font.sans-serif"][0] == figures.cjk_font().name
         assert matplotlib.rcParams["svg.hashsalt"] == "talentbrief"
         figures.use_style("en")
-        assert matplotlib.rcParams["font.sans-serif"] == ["DejaVu Sans"]
+        assert matplotlib.rcParams["font.sans-serif"] == ["Noto Sans", "DejaVu Sans", "Noto Sans CJK SC"]
 
 
 def test_alt_text_says_a_year_for_yearly_rates():

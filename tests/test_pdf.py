@@ -24,6 +24,7 @@ from tests.support.pdf import (
 from tests.support.reports import load_manifest, manifest_lang, manifest_reports
 
 CJK_FONT = re.compile(r"noto\s*-?\s*(sans|serif)\s*-?\s*cjk", re.IGNORECASE)
+LATIN_FONT = re.compile(r"^(?:[A-Z]{6}\+)?Noto-?Sans(-Bold)?$")  # subset prefix, then the Latin face
 MONTHS = [
     "January",
     "February",
@@ -153,6 +154,9 @@ def test_fonts_embedded_and_cjk_font_in_chinese_pdfs(pdf_reports):
             assert any(CJK_FONT.search(f.name) for f in fonts), (
                 f"{rid}.pdf: no Noto CJK font among {[f.name for f in fonts]}"
             )
+        else:  # English body text and headings in the Latin face, not the CJK one
+            latin = {m.group(1) or "" for f in fonts if (m := LATIN_FONT.match(f.name))}
+            assert latin == {"", "-Bold"}, f"{rid}.pdf: no Noto Sans regular and bold among {[f.name for f in fonts]}"
 
 
 def test_chinese_page_renders(pdf_reports, tmp_path: Path):
