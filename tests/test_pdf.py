@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.pdf import (
+    chars_by_font,
     pdf_metadata,
     pdf_text,
     pdffonts,
@@ -24,6 +25,8 @@ from tests.support.pdf import (
 from tests.support.reports import load_manifest, manifest_lang, manifest_reports
 
 CJK_FONT = re.compile(r"noto\s*-?\s*(sans|serif)\s*-?\s*cjk", re.IGNORECASE)
+LATIN_TEXT = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz“”‘’—–"
+PAGE_NUMBER = "0123456789/ "
 LATIN_FONT = re.compile(r"^(?:[A-Z]{6}\+)?Noto-?Sans(-Bold)?$")  # subset prefix, then the Latin face
 MONTHS = [
     "January",
@@ -157,6 +160,22 @@ def test_fonts_embedded_and_cjk_font_in_chinese_pdfs(pdf_reports):
         else:  # English body text and headings in the Latin face, not the CJK one
             latin = {m.group(1) or "" for f in fonts if (m := LATIN_FONT.match(f.name))}
             assert latin == {"", "-Bold"}, f"{rid}.pdf: no Noto Sans regular and bold among {[f.name for f in fonts]}"
+
+
+def test_each_language_set_in_its_own_face(pdf_reports):
+    """English letters and quotes never in the CJK face (full-width quotes, wide gaps); Chinese text,
+    quotes included, only in the CJK face (the Latin face holds no more than the page numbers)."""
+    for rid, rep in pdf_reports.items():
+        fonts = chars_by_font(rep["pdf"])
+        cjk = {c for name, chars in fonts.items() if CJK_FONT.search(name) for c in chars}
+        body = {c for name, chars in fonts.items() if "Mono" not in name and not CJK_FONT.search(name) for c in chars}
+        if rep["lang"] == "zh":
+            assert body <= set(PAGE_NUMBER), f"{rid}.pdf: {''.join(sorted(body))!r} set outside the CJK face"
+            assert re.search(r"[\u4e00-\u9fff]", "".join(cjk)), f"{rid}.pdf: no Chinese in the CJK face"
+        else:
+            wrong = cjk & set(LATIN_TEXT)
+            assert not wrong, f"{rid}.pdf: {''.join(sorted(wrong))!r} set in the CJK face"
+            assert set("aeiost") <= body, f"{rid}.pdf: the Latin face holds {''.join(sorted(body))!r}"
 
 
 def test_chinese_page_renders(pdf_reports, tmp_path: Path):

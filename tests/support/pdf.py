@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -104,3 +105,41 @@ def render_page_png(pdf: Path, page: int, dest_prefix: Path, dpi: int = 60) -> P
         capture_output=True,
     )
     return dest_prefix.with_suffix(".png")
+
+
+_CMAP_BLOCK = re.compile(r"begin(bfchar|bfrange)(.*?)end\1", re.DOTALL)
+_HEX = re.compile(r"<([0-9a-fA-F]+)>")
+
+
+def _utf16(hexstr: str) -> str:
+    return bytes.fromhex(hexstr).decode("utf-16-be", errors="replace")
+
+
+def chars_by_font(pdf: Path | bytes) -> dict[str, set[str]]:
+    """{font name without subset prefix: the characters set in it}, from each font's ToUnicode map:
+    which face each character of the page was actually set in (pdffonts only says which faces exist)."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(BytesIO(pdf) if isinstance(pdf, bytes) else str(pdf))
+    found: dict[str, set[str]] = {}
+    for page in reader.pages:
+        for ref in page.get("/Resources", {}).get("/Font", {}).values():
+            font = ref.get_object()
+            name = str(font["/BaseFont"]).lstrip("/").split("+", 1)[-1]
+            chars = found.setdefault(name, set())
+            if "/ToUnicode" not in font:
+                continue
+            cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+            for kind, body in _CMAP_BLOCK.findall(cmap):
+                for line in body.splitlines():
+                    codes = _HEX.findall(line)
+                    if kind == "bfchar" and len(codes) == 2:
+                        chars.add(_utf16(codes[1]))
+                    elif kind == "bfrange" and len(codes) == 3:
+                        first = ord(_utf16(codes[2])[0])
+                        chars.update(chr(first + i) for i in range(int(codes[1], 16) - int(codes[0], 16) + 1))
+    for chars in found.values():
+        chars.discard("\ufffd")
+    return found
