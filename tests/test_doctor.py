@@ -9,6 +9,7 @@ import pytest
 
 from talentbrief import cli, doctor, render
 from tests.support.pdf import chars_by_font
+from tests.support.project import run_cli
 
 ROOT = Path(__file__).resolve().parents[1]
 INSTALL = "sudo apt-get install -y --no-install-recommends"
@@ -118,3 +119,31 @@ def test_charts_use_the_page_faces(lang):
     assert families == [f for f in page if f in families] and families[0] == page[0], (families, page)
     chart_file = font_manager.findfont(font_manager.FontProperties(family=families[0]), fallback_to_default=False)
     assert Path(chart_file).name == Path(doctor.fc_match(page[0])[2]).name
+
+
+# --- no silent fallbacks ------------------------------------------------------------------------
+def test_fonttools_fallback_is_recorded_not_printed_per_font(monkeypatch, capsys):
+    """WeasyPrint's own warning goes to render.FALLBACKS (the build prints it once), not per font."""
+    from weasyprint.pdf import fonts
+
+    monkeypatch.setattr(fonts, "harfbuzz_subset", None)
+    monkeypatch.setattr(render, "FALLBACKS", set())
+    _pdf("fallback 回退", "zh")
+    assert render.FALLBACKS == {doctor.SLOW_SUBSET}
+    assert "fontTools" not in capsys.readouterr().err
+
+
+def test_build_warns_once_when_english_falls_back_to_the_cjk_face(tmp_path, project):
+    """fontconfig without Noto Sans (only the CJK folder): the build says so in one line, for two reports."""
+    conf = tmp_path / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>'
+        f"<dir>{Path(doctor.fc_match('Noto Sans CJK SC')[2]).parent}</dir><cachedir>{tmp_path / 'cache'}</cachedir>"
+        "</fontconfig>\n"
+    )
+    result = run_cli(project, "build", "overview-en", "audit-en", env={"FONTCONFIG_FILE": str(conf)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    output = result.stdout + result.stderr
+    warnings = [line for line in output.splitlines() if "warning" in line.lower()]
+    assert len(warnings) == 1, output
+    assert re.fullmatch(r"talentbrief: warning: en text set in Noto Sans CJK \w+ .*, not Noto Sans .*", warnings[0])
