@@ -92,7 +92,9 @@ def test_report_fonts_subset_with_harfbuzz_not_fonttools(monkeypatch):
 def test_english_text_and_quotes_in_the_latin_face():
     """Letters and curly quotes in English come from Noto Sans (proportional), not the CJK face
     (whose quotes are full-width); a Chinese name inside falls back to the CJK face."""
-    fonts = chars_by_font(_pdf("The Ministry “reports” **more than** 2.52 million — ‘trained’ by 人社部.", "en"))
+    fonts = chars_by_font(
+        _pdf("The Ministry “reports” **more than** 2.52 million — ‘trained’ by 人社部.", "en")
+    )
     latin = fonts.get("Noto-Sans", set()) | fonts.get("Noto-Sans-Bold", set())
     assert set("TheMinstry“”‘’—") <= latin, fonts
     assert set("morethan") <= fonts.get("Noto-Sans-Bold", set()), fonts
@@ -111,13 +113,16 @@ def test_chinese_text_and_quotes_in_the_cjk_face():
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_charts_use_the_page_faces(lang):
     """figures.style_rc draws in the page's first family, and matplotlib finds the file fontconfig does."""
-    import figures
     from matplotlib import font_manager
+
+    import figures
 
     families = figures.style_rc(lang)["font.sans-serif"]
     page = doctor.page_stacks(ROOT)[lang]
     assert families == [f for f in page if f in families] and families[0] == page[0], (families, page)
-    chart_file = font_manager.findfont(font_manager.FontProperties(family=families[0]), fallback_to_default=False)
+    chart_file = font_manager.findfont(
+        font_manager.FontProperties(family=families[0]), fallback_to_default=False
+    )
     assert Path(chart_file).name == Path(doctor.fc_match(page[0])[2]).name
 
 
@@ -146,4 +151,6 @@ def test_build_warns_once_when_english_falls_back_to_the_cjk_face(tmp_path, proj
     output = result.stdout + result.stderr
     warnings = [line for line in output.splitlines() if "warning" in line.lower()]
     assert len(warnings) == 1, output
-    assert re.fullmatch(r"talentbrief: warning: en text set in Noto Sans CJK \w+ .*, not Noto Sans .*", warnings[0])
+    assert re.fullmatch(
+        r"talentbrief: warning: en text set in Noto Sans CJK \w+ .*, not Noto Sans .*", warnings[0]
+    )

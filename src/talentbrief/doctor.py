@@ -24,8 +24,19 @@ from talentbrief import paths as paths_mod
 STACK = re.compile(r"--tb-font-(\w+)\s*:\s*([^;]+);")
 # first family of a stack -> the Debian package that provides it
 FONT_PACKAGES = {"Noto Sans": "fonts-noto-core", "Noto Sans CJK SC": "fonts-noto-cjk"}
-PACKAGES = ("weasyprint", "pydyf", "fonttools", "nbconvert", "papermill", "jupyter_client", "ipykernel",
-            "pandas", "matplotlib", "seaborn", "frictionless")
+PACKAGES = (
+    "weasyprint",
+    "pydyf",
+    "fonttools",
+    "nbconvert",
+    "papermill",
+    "jupyter_client",
+    "ipykernel",
+    "pandas",
+    "matplotlib",
+    "seaborn",
+    "frictionless",
+)
 FC_WEIGHT_BOLD = 200
 SUBSET_PACKAGE = "libharfbuzz-subset0"
 SLOW_SUBSET = f"PDF fonts subset with fontTools, not HarfBuzz (slow: install {SUBSET_PACKAGE})"
@@ -62,7 +73,9 @@ def fc_match(family: str, bold: bool = False) -> tuple[list[str], int, str] | No
     pattern = f"{family}:weight={FC_WEIGHT_BOLD if bold else 80}"
     out = subprocess.run(
         ["fc-match", "-f", "%{family}\t%{weight}\t%{file}", pattern],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     ).stdout
     names, weight, file = (out.split("\t") + ["", "", ""])[:3]
     try:
@@ -129,8 +142,12 @@ def python_checks() -> list[Check]:
     listed = ", ".join(f"{name} {v}" for name, v in versions.items() if v)
     return [
         Check("Python", f"{platform.python_version()} ({sys.executable})", ok=None),
-        Check("packages", listed + (f"; missing: {', '.join(missing)}" if missing else ""),
-              ok=not missing, fix="make bootstrap"),
+        Check(
+            "packages",
+            listed + (f"; missing: {', '.join(missing)}" if missing else ""),
+            ok=not missing,
+            fix="make bootstrap",
+        ),
     ]
 
 
@@ -138,11 +155,23 @@ def pdf_checks() -> list[Check]:
     try:
         from weasyprint.text.ffi import pango
     except OSError as exc:  # a library WeasyPrint dlopens is missing
-        return [Check("WeasyPrint", f"cannot load its libraries: {exc}", ok=False,
-                      package="libpango-1.0-0 libpangoft2-1.0-0")]
+        return [
+            Check(
+                "WeasyPrint",
+                f"cannot load its libraries: {exc}",
+                ok=False,
+                package="libpango-1.0-0 libpangoft2-1.0-0",
+            )
+        ]
     ok, detail = subsetting()
     return [
-        Check("Pango", _int_version(pango.pango_version()), ok=None),
+        # WeasyPrint needs Pango >= 1.44
+        Check(
+            "Pango",
+            _int_version(pango.pango_version()),
+            ok=pango.pango_version() >= 14400,
+            package="libpango-1.0-0 libpangoft2-1.0-0",
+        ),
         Check("PDF font subsetting", detail, ok=ok, package=None if ok else SUBSET_PACKAGE),
     ]
 
@@ -173,8 +202,9 @@ def font_checks(root: Path | None = None) -> list[Check]:
 
 def chart_checks() -> list[Check]:
     """The charts' families as matplotlib resolves them (its own font list, not fontconfig)."""
-    import figures
     from matplotlib import font_manager
+
+    import figures
 
     checks = []
     for lang in ("en", "zh"):
@@ -184,14 +214,23 @@ def chart_checks() -> list[Check]:
             checks.append(Check(f"chart {lang}", str(exc).split(";")[0], ok=False, package="fonts-noto-cjk"))
             continue
         try:
-            path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            path = font_manager.findfont(
+                font_manager.FontProperties(family=family), fallback_to_default=False
+            )
             checks.append(Check(f"chart {lang}: {family}", Path(path).name))
         except ValueError:
             fix = None
             if resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
                 fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}"
-            checks.append(Check(f"chart {lang}: {family}", "not found by matplotlib", ok=False,
-                                package=None if fix else FONT_PACKAGES.get(family), fix=fix))
+            checks.append(
+                Check(
+                    f"chart {lang}: {family}",
+                    "not found by matplotlib",
+                    ok=False,
+                    package=None if fix else FONT_PACKAGES.get(family),
+                    fix=fix,
+                )
+            )
     return checks
 
 
@@ -205,13 +244,25 @@ def _tool_version(argv: list[str]) -> str | None:
 
 def tool_checks() -> list[Check]:
     """What the tests need: not essential for builds."""
-    chromium = _tool_version(["/usr/bin/chromium", "--version"]) if os.access("/usr/bin/chromium", os.X_OK) else None
+    chromium = (
+        _tool_version(["/usr/bin/chromium", "--version"]) if os.access("/usr/bin/chromium", os.X_OK) else None
+    )
     poppler = _tool_version(["pdffonts", "-v"])
     return [
-        Check("Chromium (tests)", chromium or "not found", ok=chromium is not None, essential=False,
-              package="chromium"),
-        Check("poppler (tests)", poppler or "not found", ok=poppler is not None, essential=False,
-              package="poppler-utils"),
+        Check(
+            "Chromium (tests)",
+            chromium or "not found",
+            ok=chromium is not None,
+            essential=False,
+            package="chromium",
+        ),
+        Check(
+            "poppler (tests)",
+            poppler or "not found",
+            ok=poppler is not None,
+            essential=False,
+            package="poppler-utils",
+        ),
     ]
 
 
@@ -219,8 +270,9 @@ def dask_check() -> Check:
     dask, distributed = _version("dask"), _version("distributed")
     if dask and distributed:
         return Check("Dask extra", f"dask {dask}, distributed {distributed}", ok=None)
-    return Check("Dask extra", "not installed (only for --executor dask)", ok=None,
-                 fix="pip install -e '.[dask]'")
+    return Check(
+        "Dask extra", "not installed (only for --executor dask)", ok=None, fix="pip install -e '.[dask]'"
+    )
 
 
 def _writable(folder: Path) -> bool:
