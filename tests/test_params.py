@@ -37,7 +37,8 @@ def test_inspect_reads_types_defaults_and_help():
     infos = params.inspect(HERE / "data" / "notebooks" / "hello.ipynb")
     assert list(infos) == ["lang", "as_of", "count", "programme"]
     assert infos["lang"].type == "str" and infos["lang"].default == '"en"'
-    assert infos["lang"].help == "language of the report: en or zh"
+    assert infos["lang"].help == "language of the report; one of: en, zh"
+    assert infos["lang"].choices == ("en", "zh")
     assert infos["count"].type == "int"
     assert infos["programme"].type == "None"
 
@@ -72,6 +73,7 @@ def test_inspect_cache_follows_content(tmp_path):
         ({"count": 1.5}, "parameter 'count' expects int"),
         ({"lang": 1}, "parameter 'lang' expects str"),
         ({"lang": None}, "parameter 'lang' expects str"),
+        ({"lang": "fr"}, "parameter 'lang' must be one of en, zh, got 'fr'"),
     ],
 )
 def test_check_rejects_naming_report_and_parameter(values, fragment):
@@ -91,12 +93,24 @@ def test_check_float_takes_int_and_optional_takes_none(tmp_path):
     assert params.check(spec(str(path), flag=1), tmp_path)[0].endswith("got int 1")
 
 
+def test_domains_are_declared_in_the_help_comment(tmp_path):
+    path = notebook(
+        tmp_path,
+        'mode = None  # how to draw; one of: 1, 2.5, "x y", plain\nlang = "en"  # en or zh, free text\n',
+    )
+    infos = params.inspect(path)
+    assert infos["mode"].choices == (1, 2.5, "x y", "plain")
+    assert infos["lang"].choices == ()
+    assert params.check(spec(str(path), mode="plain", lang="fr"), tmp_path) == []
+    assert "must be one of 1, 2.5, x y, plain, got 3" in params.check(spec(str(path), mode=3), tmp_path)[0]
+
+
 def test_params_command_prints_name_type_default_help(project):
     result = run_cli(project, "params", str(HERE / "data" / "notebooks" / "hello.ipynb"))
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].split() == ["name", "type", "default", "help"]
-    assert lines[1].split(None, 3) == ["lang", "str", '"en"', "language of the report: en or zh"]
+    assert lines[1].split(None, 3) == ["lang", "str", '"en"', "language of the report; one of: en, zh"]
     assert lines[3].split(None, 3) == ["count", "int", "1", "a number shown in the report"]
 
 

@@ -24,7 +24,13 @@ if TYPE_CHECKING:
     from pydantic import ValidationError
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+ID_MAX = 100  # reports/<id>.html, _failed/<id>.ipynb and temp names stay far below NAME_MAX (255)
+RESERVED_IDS = frozenset({"index", "manifest"})  # reports/index.html, reports/manifest.json
 FORMATS = ("html", "pdf")
+LIMITS = ("timeout", "max_output", "max_memory")  # per-entry overrides of the build's limits
+# A catalogue is a few dozen entries; YAML aliases may share values, but expanding them may not
+# produce more than this many values (an "alias bomb" grows exponentially as Python objects).
+MAX_VALUES = 10_000
 
 
 class CatalogueError(Exception):
@@ -42,13 +48,16 @@ class ReportSpec:
     parameters: dict[str, Any] = field(default_factory=dict)
     formats: tuple[str, ...] = FORMATS
     entry: str = ""  # the catalogue entry it came from, for messages
+    limits: dict[str, float] = field(default_factory=dict)  # the entry's overrides (keys in LIMITS)
 
 
 @functools.cache
 def _schema():
     """The catalogue's strict schema. Built on first use: pydantic costs half a second to import,
     which a no-op build (see talentbrief.snapshot) must not pay."""
-    from pydantic import BaseModel, ConfigDict
+    from typing import Annotated
+
+    from pydantic import BaseModel, ConfigDict, Field
 
     class Entry(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
@@ -57,6 +66,9 @@ def _schema():
         parameters: dict[str, Any] = {}
         grid: dict[str, list[Any]] = {}
         formats: list[Literal["html", "pdf"]] = list(FORMATS)
+        timeout: Annotated[float, Field(ge=0, strict=False)] | None = None  # seconds
+        max_output: Annotated[float, Field(ge=0, strict=False)] | None = None  # MB
+        max_memory: Annotated[float, Field(ge=0, strict=False)] | None = None  # MB
 
     class Catalogue(BaseModel):
         model_config = ConfigDict(extra="forbid", strict=True)
@@ -90,8 +102,12 @@ def _errors(exc: ValidationError) -> list[str]:
 
 def check_id(report_id: str) -> str | None:
     """Why `report_id` is not a safe file name, or None. Ids become reports/<id>.html."""
+    if len(report_id) > ID_MAX:
+        return f"bad id {report_id[:40]!r}... ({len(report_id)} characters): ids are at most {ID_MAX}"
     if not ID_RE.match(report_id) or ".." in report_id:
         return f"bad id {report_id!r}: use lowercase letters, digits and '-', starting with a letter or digit"
+    if report_id in RESERVED_IDS:
+        return f"bad id {report_id!r}: reserved (reports/ has its own {report_id} file)"
     return None
 
 
@@ -132,7 +148,8 @@ def _expand(entry: Any, shared: dict[str, Any]) -> tuple[list[ReportSpec], list[
             problems.append(why)
             continue
         formats = tuple(f for f in FORMATS if f in entry.formats)
-        specs.append(ReportSpec(report_id, entry.notebook, params, formats, entry.id))
+        limits = {k: getattr(entry, k) for k in LIMITS if getattr(entry, k) is not None}
+        specs.append(ReportSpec(report_id, entry.notebook, params, formats, entry.id, limits))
     return specs, problems
 
 
@@ -172,10 +189,94 @@ def parse(paths: Paths, data: Any) -> list[ReportSpec]:
     return specs
 
 
+def _where(node: yaml.Node) -> str:
+    return f"reports.yml:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    return []
+
+
+def _sizes(root: yaml.Node) -> dict[int, int]:
+    """How many values each node of the composed document expands to (aliases counted every time
+    they are used), computed on the node graph, which stays as small as the text. A node that
+    contains itself (a recursive alias) raises CatalogueError."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    open_: set[int] = set()
+    while stack:
+        node, done = stack.pop()
+        if id(node) in sizes:
+            continue
+        if done:
+            open_.discard(id(node))
+            sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
+            continue
+        if id(node) in open_:
+            raise CatalogueError([f"{_where(node)}: a recursive alias (a value that contains itself)"])
+        open_.add(id(node))
+        stack.append((node, True))
+        for child in _children(node):
+            if id(child) in open_:
+                raise CatalogueError([f"{_where(child)}: a recursive alias (a value that contains itself)"])
+            if id(child) not in sizes:
+                stack.append((child, False))
+    return sizes
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand beyond MAX_VALUES, naming the entry that does it."""
+    sizes = _sizes(root)
+    if sizes[id(root)] <= MAX_VALUES:
+        return
+
+    def refuse(node: yaml.Node, label: str) -> CatalogueError:
+        return CatalogueError(
+            [f"{_where(node)}: {label}: YAML aliases expand to more than {MAX_VALUES} values; refused"]
+        )
+
+    entries, total = root, 0
+    if isinstance(root, yaml.MappingNode):
+        entries = None
+        for key, value in root.value:
+            if getattr(key, "value", None) == "reports":
+                entries = value
+                continue
+            total += sizes[id(key)] + sizes[id(value)]
+            if total > MAX_VALUES:
+                raise refuse(value, f"{getattr(key, 'value', key)!r}")
+    if isinstance(entries, yaml.SequenceNode):
+        for n, entry in enumerate(entries.value, start=1):
+            total += sizes[id(entry)]
+            if total > MAX_VALUES:
+                ident = None
+                if isinstance(entry, yaml.MappingNode):
+                    ident = next((v.value for k, v in entry.value if getattr(k, "value", None) == "id"), None)
+                raise refuse(entry, f"entry {n}" + (f" ({ident!r})" if isinstance(ident, str) else ""))
+    raise refuse(root, "the catalogue")
+
+
+def _read_yaml(text: str) -> Any:
+    """yaml.safe_load, except that alias expansion is bounded before any Python object is built."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expansion(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def load(paths: Paths) -> list[ReportSpec]:
     """Read reports.yml; raises CatalogueError naming every bad entry."""
     try:
-        data = yaml.safe_load(paths.catalogue.read_text(encoding="utf-8"))
+        data = _read_yaml(paths.catalogue.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CatalogueError([f"{paths.catalogue}: no catalogue"]) from None
     except yaml.YAMLError as exc:
@@ -186,7 +287,7 @@ def load(paths: Paths) -> list[ReportSpec]:
 def with_as_of(specs: list[ReportSpec], as_of: str) -> list[ReportSpec]:
     """The cron run's override: every report that takes as_of gets this one (and so a new cache key)."""
     return [
-        ReportSpec(s.id, s.notebook, {**s.parameters, "as_of": as_of}, s.formats, s.entry)
+        ReportSpec(s.id, s.notebook, {**s.parameters, "as_of": as_of}, s.formats, s.entry, s.limits)
         if "as_of" in s.parameters
         else s
         for s in specs

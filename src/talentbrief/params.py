@@ -3,6 +3,10 @@
 papermill injects any name it is given, silently; the build instead rejects unknown names and values of
 the wrong type before any kernel starts. A parameter's type is its annotation (`lang: str = "en"`) or,
 without one, the type of its default literal; a parameter whose default is None accepts anything.
+
+A parameter can also declare its domain, the values it accepts, at the end of its help comment:
+`lang = "en"  # report language; one of: en, zh`. Each value is a Python literal or a bare word (a
+string). A value outside the domain is refused with the others, before any kernel starts.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import argparse
 import ast
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,9 +40,25 @@ class ParamInfo:
     default: str  # as written in the notebook
     help: str
     optional: bool = False  # annotated `X | None` / Optional[X]: None is also fine
+    choices: tuple = ()  # the declared domain ("one of: a, b" in the help comment); () for any value
 
 
 _cache: dict[str, dict[str, ParamInfo]] = {}
+_DOMAIN = re.compile(r"\bone of:\s*(.+?)\s*$")
+
+
+def domain(help_text: str) -> tuple:
+    """The values declared by a help comment ending in `one of: a, b, c`; () when none are."""
+    found = _DOMAIN.search(help_text)
+    if found is None:
+        return ()
+    values = []
+    for item in (i.strip() for i in found.group(1).split(",")):
+        try:
+            values.append(ast.literal_eval(item))
+        except (ValueError, SyntaxError):
+            values.append(item)
+    return tuple(v for v in values if v != "")
 
 
 def _literal_type(default: str) -> str:
@@ -100,7 +121,9 @@ def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
     if key not in _cache:
         stored = memo.key(source, Path(__file__))
         if (hit := memo.get("params", stored)) is not None:
-            _cache[key] = {p["name"]: ParamInfo(**p) for p in json.loads(hit)}
+            _cache[key] = {
+                p["name"]: ParamInfo(**{**p, "choices": tuple(p.get("choices", ()))}) for p in json.loads(hit)
+            }
         else:
             _cache[key] = _inspect(path)
             memo.put("params", stored, json.dumps([asdict(p) for p in _cache[key].values()]).encode())
@@ -120,21 +143,24 @@ def _inspect(path: Path) -> dict[str, ParamInfo]:
             kind, optional = _parse_annotation(annotated)
         else:
             kind, optional = _literal_type(p.get("default") or "None"), False
-        infos[name] = ParamInfo(name, kind, p.get("default") or "", p.get("help") or "", optional)
+        help_text = p.get("help") or ""
+        infos[name] = ParamInfo(name, kind, p.get("default") or "", help_text, optional, domain(help_text))
     return infos
 
 
 def type_error(info: ParamInfo, value: Any) -> str | None:
-    """Why `value` does not fit `info`, or None."""
-    if info.type in ("None", "any") or (value is None and info.optional):
+    """Why `value` does not fit `info` (its type, then its declared domain), or None."""
+    if value is None and info.optional:
         return None
-    expected = TYPES[info.type]
-    fits = isinstance(value, expected) and not (info.type in ("int", "float") and isinstance(value, bool))
-    if info.type == "list" and isinstance(value, tuple):
-        fits = True
-    if fits:
-        return None
-    return f"expects {info.type} (default {info.default}), got {type(value).__name__} {value!r}"
+    if info.type not in ("None", "any"):
+        fits = isinstance(value, TYPES[info.type]) and not (
+            info.type in ("int", "float") and isinstance(value, bool)
+        )
+        if not (fits or (info.type == "list" and isinstance(value, tuple))):
+            return f"expects {info.type} (default {info.default}), got {type(value).__name__} {value!r}"
+    if info.choices and value not in info.choices:
+        return f"must be one of {', '.join(map(str, info.choices))}, got {value!r}"
+    return None
 
 
 def check(spec, root: Path | None = None) -> list[str]:
