@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import os
 import signal
 import time
 from pathlib import Path
 
 import nbformat
+import psutil
 import pytest
 
 from talentbrief import engine, render
-from talentbrief.jobs import JobFailure
+from talentbrief.jobs import JobFailure, Limits
 from tests.test_render import job, make_project
 
 
@@ -121,3 +123,56 @@ def test_cold_engine_gives_the_same_report(tmp_path, monkeypatch):
     monkeypatch.setenv("TALENTBRIEF_WARM", "1")
     warm_out = render.run_job(job("c", "chart", formats=("html",), offset=2), root)
     assert warm_out.html == cold_out.html
+
+
+# --- limits: a report that runs too long, prints too much, allocates too much, or kills its kernel -----
+
+
+def hog(root: Path, mode: str, **limits):
+    spec = job(f"hog-{mode}", "hog", formats=("html",), mode=mode)
+    return render.run_job(dataclasses.replace(spec, limits=Limits(**limits)), root)
+
+
+def test_timeout_interrupts_then_names_the_cell_and_the_next_report_runs(tmp_path, warm):
+    root = make_project(tmp_path / "p")
+    probe(root)
+    pid = kernel_pid(warm)
+    started = time.monotonic()
+    with pytest.raises(JobFailure) as info:
+        hog(root, "sleep", timeout=2)
+    assert time.monotonic() - started < 2 + engine.GRACE_S + 5
+    assert info.value.cell == 3 and info.value.message == "cell 3: timed out after 2 s"
+    assert info.value.executed is not None  # kept for _failed/<id>.ipynb
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert probe_state(probe(root))["leaked"] is False  # a fresh kernel, ready for the next report
+    assert kernel_pid(warm) != pid
+
+
+def test_output_cap_fails_the_report_while_output_arrives(tmp_path, warm):
+    root = make_project(tmp_path / "p")
+    with pytest.raises(JobFailure) as info:
+        hog(root, "print", max_output=2)
+    assert info.value.message == "cell 3: produced more than 2 MB of output (the output cap)"
+    kept = nbformat.reads(info.value.executed.decode("utf-8"), as_version=4)
+    assert sum(len(o.get("text", "")) for c in kept.cells for o in c.get("outputs", ())) <= 2 * 1024 * 1024
+    assert hog(root, "print", max_output=10).html  # under the cap it builds
+
+
+def test_memory_cap_fails_the_report_without_using_the_memory(tmp_path, warm):
+    root = make_project(tmp_path / "p")
+    with pytest.raises(JobFailure) as info:
+        hog(root, "alloc", max_memory=1000)
+    assert info.value.cell == 3
+    assert "MemoryError" in info.value.message and "memory cap of 1000 MB" in info.value.message
+    assert hog(root, "alloc", max_memory=0).html  # no cap: the 2 GB are reserved, never touched
+
+
+def test_dead_kernel_names_the_cell_that_was_running(tmp_path, monkeypatch):
+    root = make_project(tmp_path / "p")
+    monkeypatch.setenv("TALENTBRIEF_WARM", "0")  # the cold path gets the same limits and messages
+    with pytest.raises(JobFailure) as info:
+        hog(root, "die")
+    assert info.value.cell == 3 and "the kernel died" in info.value.message
+    with pytest.raises(JobFailure) as info:
+        hog(root, "sleep", timeout=1)
+    assert info.value.message == "cell 3: timed out after 1 s"

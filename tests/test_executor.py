@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
+
 import pytest
 
 from talentbrief import executor
@@ -48,7 +52,10 @@ def test_one_and_two_workers_give_identical_results(project):
     assert one["chart-0"].html != one["chart-1"].html  # parameters reached the notebook
 
 
-def test_dead_worker_fails_only_its_job(project):
+def test_dead_worker_fails_only_its_job(project, monkeypatch):
+    tmp = Path(tempfile.mkdtemp(prefix="tbt"))  # short: kernel sockets live in it
+    monkeypatch.setenv("TMPDIR", str(tmp))
+    monkeypatch.setattr(tempfile, "tempdir", None)
     work = [
         job("chart-0", "chart", formats=("html",)),
         job("killer", "killer", formats=("html",)),
@@ -61,6 +68,10 @@ def test_dead_worker_fails_only_its_job(project):
     assert "worker process died" in results["killer"].message
     for report_id in ("chart-0", "chart-1", "probe"):
         assert isinstance(results[report_id], Outputs), results[report_id]
+    try:
+        assert list(tmp.iterdir()) == []  # the killed workers' kernel and run folders were swept
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_work_returns_failures_instead_of_raising(project):

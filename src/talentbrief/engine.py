@@ -8,32 +8,46 @@ filters, matplotlib rcParams and pandas options restored, figures closed, and th
 modules (anything loaded from `root/src`) dropped so they are imported afresh. The kernel is
 restarted when it died, after a failed notebook and every `TALENTBRIEF_KERNEL_RUNS` notebooks.
 
-`TALENTBRIEF_WARM=0` falls back to papermill's own engine (fresh kernel per notebook), started with
-the same environment. Neither path changes the parent process's working directory, so both are
-safe in threads (dask workers run tasks in threads).
+`TALENTBRIEF_WARM=0` runs each notebook on a fresh kernel of the same kind, shut down afterwards.
+Neither path changes the parent process's working directory, so both are safe in threads (dask
+workers run tasks in threads).
+
+Every notebook runs under `jobs.Limits`: a deadline for the whole notebook, a cap on the bytes of
+output it sends (counted as messages arrive, before they are kept) and a cap on the kernel's address
+space (RLIMIT_AS, set in the kernel after its imports). A notebook stopped by the deadline or the
+output cap, or whose kernel dies, raises `Aborted` naming the cell that was running; its kernel is
+interrupted, given `GRACE_S` to stop, then killed, and the next notebook gets a fresh one.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import math
 import os
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
+from talentbrief.jobs import Limits
+
 ENGINE_NAME = "talentbrief"
 KERNEL_NAME = "python3"  # ipykernel's native spec: runs sys.executable, i.e. this venv's python
 PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "frictionless")
+GRACE_S = 5  # after an interrupt, how long a stopped notebook's kernel may take before it is killed
+MB = 1024 * 1024
+OUTPUT_MESSAGES = ("stream", "display_data", "execute_result", "update_display_data", "error")
 
 
 def warm_enabled() -> bool:
@@ -89,6 +103,10 @@ _b = types.ModuleType("_talentbrief_baseline")
 _b.root, _b.roots = {root!r}, {{{root!r}}}
 _b.sys_path, _b.environ, _b.warnings = list(sys.path), dict(os.environ), list(warnings.filters)
 sys.modules[_b.__name__] = _b
+if {max_memory!r}:  # after the imports, so the cap only bounds what notebooks allocate
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, ({max_memory!r}, {max_memory!r}))
+    del resource
 del _b, name, importlib, os, sys, types, warnings
 """
 
@@ -132,8 +150,37 @@ if "pandas" in sys.modules:
 """
 
 
+def scratch_prefix(kind: str) -> str:
+    """Prefix of a temp folder of this process: the pid in it lets a later start sweep the folders a
+    killed worker left behind (`sweep_scratch`)."""
+    return f"talentbrief-{os.getpid()}-{kind}-"
+
+
+def sweep_scratch() -> None:
+    """Remove temp folders of talentbrief processes that no longer exist."""
+    for folder in Path(tempfile.gettempdir()).glob("talentbrief-*-*-*"):
+        pid = folder.name.split("-")[1]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass  # someone else's, still running
+
+
 class KernelError(RuntimeError):
     """The warm kernel could not be started or reset."""
+
+
+class Aborted(RuntimeError):
+    """A notebook stopped by a limit or by its kernel dying: `nb` as executed so far, `cell_index` the
+    cell that was running (its index in `nb`, or None if no cell had started)."""
+
+    def __init__(self, why: str, cell_index: int | None, nb: Any):
+        super().__init__(why)
+        self.why, self.cell_index, self.nb = why, cell_index, nb
 
 
 class WarmKernel:
@@ -146,19 +193,25 @@ class WarmKernel:
         self.runs = 0
         self.dirty = False
         self.sockets: str | None = None
+        self.max_memory: int | None = None  # bytes, the RLIMIT_AS the running kernel was started with
         self.max_runs = int(os.environ.get("TALENTBRIEF_KERNEL_RUNS", "100"))
 
     # -- lifecycle ---------------------------------------------------------------------------
     def alive(self) -> bool:
         return self.km is not None and bool(run_sync(self.km.is_alive)())
 
-    def start(self, root: Path) -> None:
+    def start(self, root: Path, max_memory: int | None = None) -> None:
+        """Start a kernel for `root` whose address space is capped at `max_memory` bytes (None: no cap)."""
         self.shutdown()
         # ipc: local sockets under an absolute temp path, no TCP ports to collide on and no
         # "unencrypted TCP" warning on the build's console
-        self.sockets = tempfile.mkdtemp(prefix="talentbrief-kernel-")
+        sweep_scratch()
+        self.sockets = tempfile.mkdtemp(prefix=scratch_prefix("kernel"))
         km = kernel_manager_class(root)(
-            kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(self.sockets, "k")
+            kernel_name=KERNEL_NAME,
+            transport="ipc",
+            ip=os.path.join(self.sockets, "k"),
+            connection_file=os.path.join(self.sockets, "kernel.json"),  # swept with the folder
         )
         run_sync(km.start_kernel)()
         kc = km.client()
@@ -169,8 +222,8 @@ class WarmKernel:
             kc.stop_channels()
             run_sync(km.shutdown_kernel)(now=True)
             raise
-        self.km, self.kc, self.runs, self.dirty = km, kc, 0, False
-        self._run(_BASELINE.format(preload=PRELOAD, root=str(root)))
+        self.km, self.kc, self.runs, self.dirty, self.max_memory = km, kc, 0, False, max_memory
+        self._run(_BASELINE.format(preload=PRELOAD, root=str(root), max_memory=max_memory))
 
     def shutdown(self) -> None:
         km, kc, self.km, self.kc = self.km, self.kc, None, None
@@ -183,13 +236,23 @@ class WarmKernel:
             shutil.rmtree(self.sockets, ignore_errors=True)
             self.sockets = None
 
-    def prepare(self, root: Path) -> None:
-        """Make the kernel indistinguishable from a fresh one started for `root`."""
+    def stop(self) -> None:
+        """Stop what the kernel is running: interrupt, wait up to GRACE_S, then kill it regardless
+        (a stopped notebook may have left any state; the next one gets a fresh kernel)."""
+        if self.km is not None:
+            with contextlib.suppress(Exception):  # it may already be gone
+                run_sync(self.km.interrupt_kernel)()
+                self._run("pass", timeout=GRACE_S)
+        self.shutdown()
+
+    def prepare(self, root: Path, max_memory: int | None = None) -> None:
+        """Make the kernel indistinguishable from a fresh one started for `root` with this memory cap."""
         if os.getpid() != self.pid:  # inherited through fork: the sockets are not ours
             self.km = self.kc = None
             self.pid = os.getpid()
-        if self.dirty or self.runs >= self.max_runs or not self.alive():
-            self.start(root)
+        stale = self.dirty or self.runs >= self.max_runs or max_memory != self.max_memory
+        if stale or not self.alive():
+            self.start(root, max_memory)
         reset = _RESET.format(root=str(root))
         self._run(f"exec(compile({reset!r}, '<talentbrief-reset>', 'exec'), {{}})")
         self.runs += 1
@@ -227,7 +290,62 @@ def warm_up(root: Path) -> None:
     """Start this thread's kernel now (worker initialiser), so the first report does not wait."""
     kernel = current_kernel()
     if not kernel.alive():
-        kernel.start(Path(root).resolve())
+        kernel.start(Path(root).resolve(), memory_bytes(Limits()))
+
+
+def memory_bytes(limits: Limits) -> int | None:
+    return int(limits.max_memory * MB) if limits.max_memory else None
+
+
+def _output_size(content: dict) -> int:
+    """Characters of output a message adds to the notebook (text, or every representation of it)."""
+    size = len(content.get("text", "")) + sum(len(line) for line in content.get("traceback", ()))
+    for value in (content.get("data") or {}).values():
+        size += len(value) if isinstance(value, str) else len(repr(value))
+    return size
+
+
+class LimitedClient(PapermillNotebookClient):
+    """papermill's client with a deadline for the whole notebook and a cap on its output."""
+
+    def __init__(self, nb_man, limits: Limits, **kw):
+        super().__init__(nb_man, **kw)
+        self.limits = limits
+        self.deadline = time.monotonic() + limits.timeout if limits.timeout else None
+        self.timeout_func = self._remaining
+        self.interrupt_on_timeout = False  # a timeout raises; WarmKernel.stop interrupts, then kills
+        self.output_chars = 0
+        self.over_output = False
+        self.running: int | None = None
+
+    def _remaining(self, cell) -> int | None:
+        return None if self.deadline is None else max(1, math.ceil(self.deadline - time.monotonic()))
+
+    def execute_cell(self, cell, cell_index, *args, **kw):  # papermill calls this, once per cell
+        self.running = cell_index
+        return super().execute_cell(cell, cell_index, *args, **kw)
+
+    def process_message(self, msg, cell, cell_index):
+        if msg["msg_type"] in OUTPUT_MESSAGES and self.limits.max_output:
+            self.output_chars += _output_size(msg["content"])
+            if self.output_chars > self.limits.max_output * MB:
+                # stop reading (nothing more is kept) and stop waiting for the cell's reply
+                self.over_output = True
+                if self.task_poll_for_reply is not None:
+                    self.task_poll_for_reply.cancel()
+                raise RuntimeError("output cap reached")
+        return super().process_message(msg, cell, cell_index)
+
+    def why_stopped(self, exc: BaseException) -> str | None:
+        """The limit (or the kernel's death) that ended the notebook, or None for any other error."""
+        if self.over_output:
+            return f"produced more than {self.limits.max_output:g} MB of output (the output cap)"
+        if isinstance(exc, CellTimeoutError):
+            return f"timed out after {self.limits.timeout:g} s"
+        if isinstance(exc, DeadKernelError):
+            cap = f" (memory cap {self.limits.max_memory:g} MB)" if self.limits.max_memory else ""
+            return f"the kernel died (killed, crashed or out of memory{cap})"
+        return None
 
 
 @atexit.register
@@ -253,16 +371,30 @@ class WarmEngine(Engine):
         start_timeout=60,
         execution_timeout=None,
         root=None,
+        limits=None,
+        fresh=False,
         **kwargs,
     ):
         if root is None:
             raise TypeError("the talentbrief engine needs root= (the project folder)")
-        kernel = current_kernel()
-        kernel.prepare(Path(root))
+        limits = limits or Limits()
+        kernel = WarmKernel() if fresh else current_kernel()
+        try:
+            kernel.prepare(Path(root), memory_bytes(limits))
+            return cls._run_notebook(
+                nb_man, kernel, limits, log_output, stdout_file, stderr_file, start_timeout, kwargs
+            )
+        finally:
+            if fresh:
+                kernel.shutdown()
+
+    @classmethod
+    def _run_notebook(
+        cls, nb_man, kernel, limits, log_output, stdout_file, stderr_file, start_timeout, kwargs
+    ):
         kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"], **kwargs)
         final = merge_kwargs(
             kwargs,
-            timeout=execution_timeout,
             startup_timeout=start_timeout,
             kernel_name=KERNEL_NAME,
             log=logger,
@@ -270,13 +402,17 @@ class WarmEngine(Engine):
             stdout_file=stdout_file,
             stderr_file=stderr_file,
         )
-        client = PapermillNotebookClient(nb_man, km=kernel.km, **final)
+        client = LimitedClient(nb_man, limits, km=kernel.km, **final)
         client.kc = kernel.kc  # reuse the channels: nbclient neither opens nor closes them
         try:
             client.execute()
-        except BaseException:
+        except BaseException as exc:
             kernel.dirty = True
-            raise
+            why = client.why_stopped(exc)
+            if why is None:
+                raise
+            kernel.stop()
+            raise Aborted(why, client.running, nb_man.nb) from None
         if any(o.get("output_type") == "error" for c in nb_man.nb.cells for o in c.get("outputs", ())):
             kernel.dirty = True  # a failed notebook may have left the kernel in any state
         return nb_man.nb
@@ -285,32 +421,34 @@ class WarmEngine(Engine):
 papermill_engines.register(ENGINE_NAME, WarmEngine)
 
 
-def execute(notebook: Path, parameters: dict, root: Path, output_path: Path) -> Any:
+def execute(
+    notebook: Path, parameters: dict, root: Path, output_path: Path, limits: Limits | None = None
+) -> Any:
     """Run `notebook` with `parameters` for project `root`; the executed notebook lands in output_path.
 
-    Raises papermill's PapermillExecutionError when a cell raises (output_path is written first).
+    Raises papermill's PapermillExecutionError when a cell raises (output_path is written first),
+    Aborted when a limit stopped it or its kernel died.
     """
     import papermill
 
-    root = Path(root)
-    common = {
-        "parameters": parameters,
-        "log_output": False,
-        "progress_bar": False,
-        "request_save_on_cell_execute": False,
-        "kernel_name": KERNEL_NAME,
-    }
-    if warm_enabled():
-        return papermill.execute_notebook(
-            str(notebook), str(output_path), engine_name=ENGINE_NAME, root=root, **common
-        )
     return papermill.execute_notebook(
-        str(notebook), str(output_path), kernel_manager_class=kernel_manager_class(root), **common
+        str(notebook),
+        str(output_path),
+        engine_name=ENGINE_NAME,
+        root=Path(root),
+        limits=limits or Limits(),
+        fresh=not warm_enabled(),
+        parameters=parameters,
+        log_output=False,
+        progress_bar=False,
+        request_save_on_cell_execute=False,
+        kernel_name=KERNEL_NAME,
     )
 
 
 __all__ = [
     "ENGINE_NAME",
+    "Aborted",
     "WarmEngine",
     "WarmKernel",
     "current_kernel",

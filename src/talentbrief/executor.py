@@ -238,3 +238,6 @@ def run_local(
         return
     with WorkerPool(root, workers) as pool:
         yield from pool.run(itertools.chain([first], todo))
+    from talentbrief import engine
+
+    engine.sweep_scratch()  # what workers killed during the run left in TMPDIR

@@ -11,12 +11,22 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class Limits:
+    """What one report may use; exceeding any fails that report alone (see docs/operations.md)."""
+
+    timeout: float = 900  # seconds of notebook execution
+    max_output: float = 50  # MB of cell output (text and images) the notebook may produce
+    max_memory: float = 4096  # MB of address space for the kernel running the notebook (RLIMIT_AS)
+
+
+@dataclass(frozen=True)
 class Job:
     report_id: str
     notebook: str  # path relative to the project root, e.g. "notebooks/overview.ipynb"
     parameters: dict[str, Any]
     formats: tuple[str, ...]  # subset of ("html", "pdf")
     input_hash: str  # sha256 of every input; the cache key
+    limits: Limits = Limits()
 
 
 @dataclass(frozen=True)
@@ -35,7 +45,9 @@ class Outputs:
 class JobFailure(Exception):
     """A report's notebook (or its rendering) failed; carries what the user needs to find the cause."""
 
-    def __init__(self, report_id: str, message: str, *, cell: int | None = None, executed: bytes | None = None):
+    def __init__(
+        self, report_id: str, message: str, *, cell: int | None = None, executed: bytes | None = None
+    ):
         super().__init__(f"{report_id}: {message}")
         self.report_id = report_id
         self.message = message

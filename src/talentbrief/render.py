@@ -230,10 +230,10 @@ def _cell_number(nb: Any, index: int) -> int:
 def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
     from papermill.exceptions import PapermillExecutionError
 
-    with tempfile.TemporaryDirectory(prefix="talentbrief-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=engine.scratch_prefix("run")) as tmp:
         out = Path(tmp) / "executed.ipynb"
         try:
-            nb = engine.execute(root / job.notebook, dict(job.parameters), root, out)
+            nb = engine.execute(root / job.notebook, dict(job.parameters), root, out, job.limits)
         except PapermillExecutionError as e:
             executed = out.read_bytes() if out.exists() else None
             cell = e.cell_index
@@ -242,7 +242,14 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
                 # papermill inserts error-marker cells before raising; find the failing cell by index
                 cell = _cell_number(_without_markers(failed_nb), e.cell_index)
             message = f"cell {cell} raised {e.ename}: {e.evalue}"
+            if e.ename == "MemoryError" and job.limits.max_memory:
+                message += f" (over the memory cap of {job.limits.max_memory:g} MB)"
             raise JobFailure(job.report_id, message, cell=cell, executed=executed) from None
+        except engine.Aborted as e:
+            executed = nbformat.writes(e.nb).encode("utf-8")
+            cell = None if e.cell_index is None else _cell_number(e.nb, e.cell_index)
+            where = f"cell {cell}" if cell is not None else "before the first cell"
+            raise JobFailure(job.report_id, f"{where}: {e.why}", cell=cell, executed=executed) from None
         except JobFailure:
             raise
         except Exception as e:  # kernel died, timeout, bad notebook JSON...

@@ -152,6 +152,40 @@ def killer():
     )
 
 
+def hog():
+    """Runs into a limit, by `mode`: sleeps (timeout), prints 5 MB, reserves 2 GB (untouched), dies."""
+    params = new_code_cell('mode = "sleep"  # one of: sleep, print, alloc, die')
+    params.metadata["tags"] = ["parameters"]
+    return new_notebook(
+        cells=[
+            new_markdown_cell("A notebook that runs into the build's limits."),
+            params,
+            new_code_cell(
+                """
+import os
+import signal
+import time
+
+import numpy as np
+
+if mode == "sleep":
+    for _ in range(120):
+        time.sleep(0.5)
+elif mode == "print":
+    for _ in range(50):
+        print("x" * 100_000)
+elif mode == "alloc":
+    block = np.empty(2 * 1024**3, dtype=np.uint8)
+elif mode == "die":
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+            ),
+            new_code_cell('print("after")'),
+        ],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
+
+
 if __name__ == "__main__":
     for name, nb in {
         "chart": chart(),
@@ -159,6 +193,7 @@ if __name__ == "__main__":
         "leak": leak(),
         "probe": probe(),
         "killer": killer(),
+        "hog": hog(),
     }.items():
         nbformat.validate(nb)
         for i, cell in enumerate(nb.cells):
