@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import threading
 import time
@@ -283,3 +284,44 @@ def test_cli_refuses_bad_id_without_starting_anything(proj):
     assert result.returncode == 2
     assert "bad id '../../etc/x'" in result.stderr
     assert not proj.manifest.exists() and not any(proj.reports.glob("*.html"))
+
+
+def test_corrupt_manifest_warns_then_rebuilds_what_it_cannot_vouch_for(proj):
+    run(proj)
+    proj.manifest.write_text('{"version": 1, "reports": {"hello-en": ')  # truncated by a full disk
+    code, ex, _, err = run(proj)
+    assert code == 0 and sorted(ex.ran) == sorted(ALL)
+    assert err.count("\n") == 1 and "warning" in err and "manifest.json is unreadable" in err
+    assert sorted(json.loads(proj.manifest.read_text())["reports"]) == sorted(ALL)
+
+
+@pytest.mark.parametrize("kind", ["folder", "symlink"])
+def test_lock_path_not_a_plain_file_is_one_line_exit_2(proj, tmp_path, kind):
+    proj.reports.mkdir(exist_ok=True)
+    target = tmp_path / "elsewhere"
+    proj.build_lock.mkdir() if kind == "folder" else proj.build_lock.symlink_to(target)
+    result = run_cli(proj.root, "build", "--executor", "local", timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count("\n") == 1 and f"is a {kind}" in result.stderr
+    assert "Traceback" not in result.stderr and not target.exists()
+
+
+def test_reports_folder_not_writable_is_one_line_exit_2(proj, monkeypatch):
+    proj.reports.mkdir(exist_ok=True)
+    if os.geteuid() != 0:
+        proj.reports.chmod(0o555)
+    else:  # root writes anywhere: refuse as the kernel would for anyone else
+        real_open = os.open
+
+        def refusing(path, *args, **kw):
+            if str(path).startswith(str(proj.reports)):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, *args, **kw)
+
+        monkeypatch.setattr(os, "open", refusing)
+    try:
+        code, ex, _, err = run(proj)
+    finally:
+        proj.reports.chmod(0o755)
+    assert code == 2 and ex.ran == []
+    assert err == f"talentbrief: cannot write to {proj.build_lock}: Permission denied\n"

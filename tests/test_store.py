@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 import sys
 import time
@@ -104,10 +105,96 @@ def test_lock_of_a_killed_build_is_taken_over(project):
         pass
 
 
-def test_corrupt_manifest_reads_as_empty(project):
+@pytest.mark.parametrize("text", ["{ half a manif", '{"version": 1, "reports": []}', "[]", "\xff"])
+def test_corrupt_manifest_reads_as_empty_with_a_warning(project, text):
     p = paths.get(project)
-    p.manifest.write_text("{ half a manif")
-    assert store.read_manifest(p) == {"version": store.MANIFEST_VERSION, "reports": {}}
+    p.reports.mkdir(exist_ok=True)
+    p.manifest.write_bytes(text.encode("latin-1"))
+    warnings = []
+    assert store.read_manifest(p, warn=warnings.append) == {"version": store.MANIFEST_VERSION, "reports": {}}
+    assert len(warnings) == 1 and "manifest.json is unreadable" in warnings[0]
+
+
+def test_lock_path_that_is_a_folder_is_refused(project):
+    p = paths.get(project)
+    p.build_lock.mkdir(parents=True)
+    with pytest.raises(store.StoreError, match="is a folder"), store.build_lock(p):
+        pass
+
+
+def test_lock_path_that_is_a_symlink_is_not_followed(project, tmp_path):
+    p = paths.get(project)
+    p.reports.mkdir(exist_ok=True)
+    target = tmp_path / "outside" / "created-by-the-build"
+    target.parent.mkdir()
+    p.build_lock.symlink_to(target)
+    with pytest.raises(store.StoreError, match="is a symlink"), store.build_lock(p):
+        pass
+    assert not target.exists()
+
+
+def test_pending_entries_are_adopted_only_when_their_files_match(project):
+    p = paths.get(project)
+    spec = ReportSpec("r", "notebooks/x.ipynb", {}, ("html", "pdf"))
+    manifest = store.read_manifest(p)
+    entry = store.store_success(p, manifest, spec, outputs(), "abc", {})
+    other = {**entry, "id": "s", "outputs": {"html": {"file": "s.html", "sha256": "0" * 64}}}
+    # as a kill between the store's steps leaves it: r written but not yet recorded, s never written
+    stuck = {"version": store.MANIFEST_VERSION, "reports": {}, "pending": {"r": entry, "s": other}}
+    store.write_manifest(p, stuck)
+    (p.reports / ".r.html.123.tmp").write_bytes(b"half")
+    fixed = store.reconcile(p, store.read_manifest(p))
+    assert fixed == {"version": store.MANIFEST_VERSION, "reports": {"r": entry}}
+    assert json.loads(p.manifest.read_text()) == fixed
+    assert not list(p.reports.glob(".*.tmp"))
+
+
+STORER = """
+import sys
+from pathlib import Path
+from talentbrief import paths, store
+from talentbrief.catalogue import ReportSpec
+from talentbrief.jobs import Outputs
+
+p = paths.get(sys.argv[1])
+spec = ReportSpec("r", "notebooks/x.ipynb", {}, ("html", "pdf"))
+manifest = store.reconcile(p, store.read_manifest(p))
+for n in range(10**6):
+    body = str(n).encode() * 200_000  # a few hundred KB: writing and fsyncing take a while
+    out = Outputs("r", b"<html>" + body, b"%PDF-" + body, b"{}", "T", "en", "2026-11-01", 0.1)
+    store.store_success(p, manifest, spec, out, str(n), {})
+    if n == 0:
+        print("stored", flush=True)
+"""
+
+
+def recorded_files_match(p: paths.Paths) -> None:
+    manifest = json.loads(p.manifest.read_text())
+    for rid, entry in manifest["reports"].items():
+        for out in entry["outputs"].values():
+            assert store.sha256_file(p.reports / out["file"]) == out["sha256"], (rid, out["file"])
+
+
+def test_kills_in_the_store_never_leave_a_manifest_that_disagrees_with_the_files(project):
+    """20 SIGKILLs of a process that does nothing but store reports: after each, every file the
+    manifest vouches for is on disk as recorded, and the next start reconciles and sweeps."""
+    p = paths.get(project)
+    rng = random.Random(16)
+    for _ in range(20):
+        proc = subprocess.Popen(
+            [sys.executable, "-c", STORER, str(project)], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout.readline().strip() == "stored"
+        time.sleep(rng.uniform(0.0, 0.3))
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+        recorded_files_match(p)
+        with store.build_lock(p):
+            store.reconcile(p, store.read_manifest(p))
+        recorded_files_match(p)
+        assert not list(p.reports.glob(".*.tmp"))
+        assert "pending" not in json.loads(p.manifest.read_text())
 
 
 def outputs(rid="r", title="Title", lang="en"):

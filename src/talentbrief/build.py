@@ -11,6 +11,7 @@ simply by ending that iterable.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import fnmatch
 import functools
@@ -25,7 +26,7 @@ from typing import Any, TextIO
 from talentbrief import catalogue, hashing, params, snapshot, store
 from talentbrief import paths as paths_mod
 from talentbrief.catalogue import CatalogueError, ReportSpec
-from talentbrief.jobs import Job, JobFailure, Outputs
+from talentbrief.jobs import Job, JobFailure, Limits, Outputs
 
 Executor = Callable[..., Iterator[tuple[Job, "Outputs | JobFailure"]]]
 DASK_HINT = "install it with: pip install 'talentbrief[dask]'"
@@ -202,7 +203,7 @@ def _where(failure: JobFailure) -> str:
 def _summary(failure: JobFailure) -> str:
     """'cell 5: ValueError: ...' (the renderer's 'cell 5 raised ...' would name the cell twice)."""
     where, text = _where(failure), _first_line(failure.message)
-    return f"{where}: {text.removeprefix(f'{where} raised ')}"
+    return f"{where}: {text.removeprefix(f'{where} raised ').removeprefix(f'{where}: ')}"
 
 
 # --- the build ----------------------------------------------------------------------------------------
@@ -221,10 +222,13 @@ def run_build(
     scheduler: str | None = None,
     wait: bool = False,
     lock_timeout: float | None = None,
+    limits: Limits | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Build the selected reports; returns the exit code (0 ok, 1 a report failed, 2 bad input)."""
+    """Build the selected reports; returns the exit code (0 ok, 1 a report failed, 2 bad input).
+
+    `limits` are every report's defaults; a catalogue entry's own timeout/max_output/max_memory win."""
     out = out or sys.stdout
     err = err or sys.stderr
     started = time.monotonic()
@@ -252,23 +256,46 @@ def run_build(
     def waiting() -> None:
         print(f"talentbrief: another build holds {paths.build_lock}; waiting for it", file=err, flush=True)
 
+    jobs_for = {s.id: _job(s, hashes[s.id][0], limits or Limits()) for s in specs}
+    locked = False
     try:
         with store.build_lock(
             paths, wait=wait or lock_timeout is not None, timeout=lock_timeout, on_wait=waiting
         ):
-            code = _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, out, started)
+            locked = True
+            code = _build_locked(
+                paths, specs, hashes, jobs_for, run, workers, force, keep_going, quiet, out, err, started
+            )
             if code == 0:
                 snapshot.record(paths, build_key, [s.id for s in specs], store.read_manifest(paths))
             return code
     except store.LockBusy as exc:
         print(f"talentbrief: {exc}; another build is running (use --wait to wait for it)", file=err)
         return 1
+    except (store.StoreError, OSError) as exc:  # reports/ unusable: refused (2), or broke mid-build (1)
+        print(f"talentbrief: {_os_message(exc)}", file=err)
+        return 1 if locked else 2
 
 
-def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, out, started) -> int:
-    for folder in (paths.reports, paths.failed, paths.executed):
-        store.sweep_temp(folder)
-    manifest = store.read_manifest(paths)
+def _os_message(exc: Exception) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"cannot write {exc.filename or 'reports/'}: {exc.strerror}"
+    return str(exc)
+
+
+def _job(spec: ReportSpec, input_hash: str, defaults: Limits) -> Job:
+    limits = dataclasses.replace(defaults, **spec.limits)
+    return Job(spec.id, spec.notebook, dict(spec.parameters), spec.formats, input_hash, limits)
+
+
+def _warn(err: TextIO) -> Callable[[str], None]:
+    return lambda message: print(f"talentbrief: warning: {message}", file=err, flush=True)
+
+
+def _build_locked(
+    paths, specs, hashes, jobs_for, run, workers, force, keep_going, quiet, out, err, started
+) -> int:
+    manifest = store.reconcile(paths, store.read_manifest(paths, warn=_warn(err)))
     order = [s.id for s in catalogue_order(paths, specs)]
     stale = [
         s
@@ -289,7 +316,7 @@ def _build_locked(paths, specs, hashes, run, workers, force, keep_going, quiet, 
         for s in stale:
             if stopped:
                 return
-            yield Job(s.id, s.notebook, dict(s.parameters), s.formats, hashes[s.id][0])
+            yield jobs_for[s.id]
 
     def fail(report_id: str, summary: str) -> None:
         nonlocal stopped
@@ -373,6 +400,7 @@ def _build_cmd(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         wait=args.wait,
         lock_timeout=args.lock_timeout,
+        limits=Limits(args.timeout, args.max_output, args.max_memory),
     )
 
 
@@ -386,7 +414,7 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
         for message in exc.messages:
             print(message, file=err)
         return 2
-    manifest = store.read_manifest(paths)
+    manifest = store.read_manifest(paths, warn=_warn(err))
     width = max((len(s.id) for s in specs), default=0)
     for s in specs:
         print(f"{s.id.ljust(width)}  {status(paths, manifest, s, hashes[s.id][0])}", file=out)
@@ -395,6 +423,16 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
 
 def _list_cmd(args: argparse.Namespace) -> int:
     return run_list(_paths(args))
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of at least 0")
+    return value
 
 
 def register(subparsers) -> None:
@@ -428,6 +466,20 @@ def register(subparsers) -> None:
     b.add_argument(
         "--lock-timeout", type=float, metavar="SECONDS", help="wait at most this long (implies --wait)"
     )
+    default = Limits()
+    for name, unit, what in (
+        ("timeout", "SECONDS", "stop a report whose notebook runs longer"),
+        ("max_output", "MB", "fail a report whose cells print or display more"),
+        ("max_memory", "MB", "memory (address space) of each report's kernel"),
+    ):
+        value = getattr(default, name)
+        b.add_argument(
+            "--" + name.replace("_", "-"),
+            type=_positive,
+            default=value,
+            metavar=unit,
+            help=f"{what} (default {value:g}; 0: no limit; reports.yml entries may set their own)",
+        )
     b.set_defaults(func=_build_cmd)
     ls = subparsers.add_parser("list", help="the expanded catalogue with each report's status")
     ls.set_defaults(func=_list_cmd)

@@ -1,10 +1,17 @@
 """Everything that writes into reports/: only the build's parent process, only through here.
 
 Every file is replaced atomically (temp file in the same folder, fsync, os.replace, fsync the folder),
-so a reader or a kill -9 sees the old file or the new one, never half of one. The manifest is rewritten
-after each stored report, so it always describes files that exist. Files whose bytes would not change
-are not rewritten: a no-op build leaves every mtime alone. One build at a time holds an exclusive lock
-(flock: the kernel drops it when its holder dies, so a killed build never leaves a stale lock).
+so a reader or a kill -9 sees the old file or the new one, never half of one. Files whose bytes would
+not change are not rewritten: a no-op build leaves every mtime alone. One build at a time holds an
+exclusive lock (flock: the kernel drops it when its holder dies, so a killed build never leaves a stale
+lock; the lock file is opened with O_NOFOLLOW, so a symlink there is refused, not followed).
+
+The manifest never vouches for a file that is not on disk as it says, whenever a kill lands. Write
+order, per report whose files change: (1) the manifest moves the report's entry from "reports" to
+"pending"; (2) the files are replaced; (3) the manifest records the entry under "reports" again. A kill
+during (2) leaves the report under "pending" only, vouched for by nobody. The next build, under the lock,
+reconciles (`reconcile`): a pending entry whose files all match it is adopted, any other is dropped (so
+the report is rebuilt), and temp files of killed writes are swept.
 """
 
 from __future__ import annotations
@@ -59,13 +66,17 @@ def atomic_write(path: Path, data: bytes) -> None:
     _fsync_dir(path.parent)
 
 
+def _holds(path: Path, data: bytes) -> bool:
+    try:
+        return Path(path).read_bytes() == data
+    except (FileNotFoundError, IsADirectoryError):
+        return False
+
+
 def write_if_changed(path: Path, data: bytes) -> bool:
     """atomic_write unless the file already holds exactly `data`; True if written."""
-    try:
-        if Path(path).read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
+    if _holds(path, data):
+        return False
     atomic_write(path, data)
     return True
 
@@ -92,6 +103,28 @@ class LockBusy(Exception):
     """Another build holds the lock."""
 
 
+class StoreError(Exception):
+    """reports/ cannot be used (not writable, lock path not a plain file): a one-line reason."""
+
+
+def _lock_fd(paths: Paths) -> int:
+    """Open (creating) the lock file, never through a symlink; StoreError with the reason otherwise."""
+    lock = paths.build_lock
+    try:
+        paths.reports.mkdir(parents=True, exist_ok=True)
+        return os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            why = "is a symlink (not followed); remove it"
+        elif exc.errno == errno.EISDIR or lock.is_dir():
+            why = "is a folder; remove it"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise StoreError(f"cannot write to {exc.filename or lock}: {exc.strerror}") from None
+        else:
+            why = f"cannot be opened: {exc.strerror}"
+        raise StoreError(f"lock file {lock} {why}") from None
+
+
 @contextlib.contextmanager
 def build_lock(
     paths: Paths,
@@ -100,9 +133,10 @@ def build_lock(
     timeout: float | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the exclusive build lock. Without `wait`, or after `timeout` seconds, raise LockBusy."""
-    paths.reports.mkdir(parents=True, exist_ok=True)
-    fd = os.open(paths.build_lock, os.O_RDWR | os.O_CREAT, 0o644)
+    """Hold the exclusive build lock. Without `wait`, or after `timeout` seconds, raise LockBusy.
+
+    StoreError when reports/ or the lock file cannot be used at all."""
+    fd = _lock_fd(paths)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -130,15 +164,55 @@ def build_lock(
 # --- manifest -----------------------------------------------------------------------------------------
 
 
-def read_manifest(paths: Paths) -> dict[str, Any]:
-    """The manifest, or an empty one if missing or unreadable (then everything is rebuilt)."""
+def read_manifest(paths: Paths, warn: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """The manifest, or an empty one if missing or unreadable (then everything is rebuilt).
+
+    An unreadable one (truncated, not JSON, another shape) is reported through `warn`."""
+    empty = {"version": MANIFEST_VERSION, "reports": {}}
     try:
-        data = json.loads(paths.manifest.read_text(encoding="utf-8"))
-        if data.get("version") == MANIFEST_VERSION and isinstance(data.get("reports"), dict):
+        data = json.loads(paths.manifest.read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        return empty
+    except (OSError, ValueError) as exc:
+        why = f"{type(exc).__name__}: {exc}"
+    else:
+        if (
+            isinstance(data, dict)
+            and data.get("version") == MANIFEST_VERSION
+            and isinstance(data.get("reports"), dict)
+            and all(isinstance(e, dict) for e in data["reports"].values())
+            and isinstance(data.get("pending", {}), dict)
+        ):
             return data
-    except (FileNotFoundError, ValueError, AttributeError):
-        pass
-    return {"version": MANIFEST_VERSION, "reports": {}}
+        why = "not a talentbrief manifest of this version"
+    if warn is not None:
+        warn(f"{paths.manifest} is unreadable ({why}); every report it listed will be rebuilt")
+    return empty
+
+
+def _matches(paths: Paths, entry: dict[str, Any]) -> bool:
+    """Every output the entry records is on disk with the recorded sha256."""
+    outputs = entry.get("outputs") or {}
+    for out in outputs.values():
+        path = paths.reports / str(out.get("file", ""))
+        if path.parent != paths.reports or not path.is_file() or sha256_file(path) != out.get("sha256"):
+            return False
+    return bool(outputs)
+
+
+def reconcile(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
+    """After a kill: adopt pending entries whose files all match, drop the others, sweep temp files.
+
+    Call under the lock, before anything else is written; returns the manifest, rewritten if needed."""
+    for folder in (paths.reports, paths.failed, paths.executed):
+        sweep_temp(folder)
+    pending = manifest.pop("pending", None)
+    if pending:
+        for rid, entry in pending.items():
+            if isinstance(entry, dict) and _matches(paths, entry):
+                manifest["reports"][rid] = entry
+        write_manifest(paths, manifest)
+    return manifest
 
 
 def manifest_bytes(manifest: dict[str, Any]) -> bytes:
@@ -185,19 +259,18 @@ def store_success(
     input_sha256: str,
     components: dict[str, str],
 ) -> dict[str, Any]:
-    """Write a built report's files, clear its old failure, then record it in the manifest."""
+    """Write a built report's files, clear its old failure, then record it in the manifest.
+
+    Files that change are written while the manifest holds the report under "pending" only (see the
+    module docstring), so the manifest never vouches for a file being replaced."""
     files: dict[str, dict[str, str]] = {}
+    data: dict[str, bytes] = {}
     for fmt in spec.formats:
-        data = getattr(outputs, fmt)
-        if data is None:
+        data[fmt] = getattr(outputs, fmt)
+        if data[fmt] is None:
             raise ValueError(f"{spec.id}: the renderer returned no {fmt}")
-        name = f"{spec.id}.{fmt}"
-        write_if_changed(paths.reports / name, data)
-        files[fmt] = {"file": name, "sha256": sha256_bytes(data)}
-    if outputs.executed:
-        write_if_changed(paths.executed / f"{spec.id}.ipynb", outputs.executed)
-    for path in failure_files(paths, spec.id):
-        remove(path)
+        files[fmt] = {"file": f"{spec.id}.{fmt}", "sha256": sha256_bytes(data[fmt])}
+    changing = [fmt for fmt in spec.formats if not _holds(paths.reports / files[fmt]["file"], data[fmt])]
     entry = {
         "id": spec.id,
         "notebook": spec.notebook,
@@ -212,7 +285,21 @@ def store_success(
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": round(outputs.duration_s, 3),
     }
+    if changing:
+        manifest["reports"].pop(spec.id, None)
+        manifest.setdefault("pending", {})[spec.id] = entry
+        write_manifest(paths, manifest)
+        for fmt in changing:
+            atomic_write(paths.reports / files[fmt]["file"], data[fmt])
+    if outputs.executed:
+        write_if_changed(paths.executed / f"{spec.id}.ipynb", outputs.executed)
+    for path in failure_files(paths, spec.id):
+        remove(path)
     manifest["reports"][spec.id] = entry
+    pending = manifest.get("pending", {})
+    pending.pop(spec.id, None)
+    if not pending:
+        manifest.pop("pending", None)
     write_manifest(paths, manifest)
     return entry
 
