@@ -380,6 +380,7 @@ def style_rc(lang: str) -> dict:
             "figure.dpi": 100,
             "savefig.dpi": DPI,
             "svg.hashsalt": "talentbrief",
+            "text.parse_math": False,  # labels come from data: "$5 and $6" is money, not mathtext
             "svg.fonttype": "path",
             "pdf.fonttype": 42,
         }

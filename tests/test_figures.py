@@ -2,7 +2,9 @@
 
 import base64
 import html.parser
+import io
 import logging
+import re
 import warnings
 from decimal import Decimal
 
@@ -424,3 +426,19 @@ def test_alt_text_says_a_year_for_yearly_rates():
         "Digital technology: about 80,000 people a year (planned)."
     )
     assert "数字技术人才：每年约8万人（计划）" in _chart(rows, "zh").alt
+
+
+def test_text_from_data_is_drawn_literally_not_as_mathtext():
+    rows = _rows(
+        ("fig-a", "Funded with $5 and $6 grants", "五元", 10, "persons", "exact", "achieved"),
+        ("fig-b", r"$$\href{javascript:x}{x}$$", "链接", 20, "persons", "exact", "achieved"),
+    )
+    fig = figures.bar_figure(rows, lang="en", title="Costs in $ and $$", source_note="Source: $x$")
+    svg = io.StringIO()
+    with matplotlib.rc_context({**figures.style_rc("en"), "svg.fonttype": "none"}):
+        fig.savefig(svg, format="svg")  # text as <text> elements, so the drawn characters can be read
+    drawn = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg.getvalue())]
+    assert "Funded with $5 and $6 grants" in drawn
+    assert r"$$\href{javascript:x}{x}$$" in drawn
+    assert "Costs in $ and $$" in drawn and "Source: $x$" in drawn
+    assert _chart(rows).png.startswith(b"\x89PNG")  # no mathtext ParseException
