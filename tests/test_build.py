@@ -18,7 +18,7 @@ import pytest
 
 from talentbrief import build, paths
 from talentbrief.jobs import JobFailure, Outputs
-from tests.support.project import run_cli
+from tests.support.project import rewrite_csv, run_cli
 
 HERE = Path(__file__).parent
 BAD = sorted((HERE / "data" / "catalogues").glob("*.yml"))
@@ -325,3 +325,20 @@ def test_reports_folder_not_writable_is_one_line_exit_2(proj, monkeypatch):
         proj.reports.chmod(0o755)
     assert code == 2 and ex.ran == []
     assert err == f"talentbrief: cannot write to {proj.build_lock}: Permission denied\n"
+
+
+def test_report_whose_programme_has_no_figures_is_refused(proj):
+    rewrite_csv(
+        proj.data / "figures.csv",
+        lambda rows: rows.__setitem__(
+            slice(None), [r for r in rows if r["programme_id"] != "vocational-skills"]
+        ),
+    )
+    code, ex, _, err = run(proj)
+    assert code == 2 and ex.ran == []
+    assert "report 'prog': programme 'vocational-skills' has no figures in data/figures.csv" in err
+    result = run_cli(proj.root, "validate")
+    assert (
+        result.returncode == 2
+        and "report 'prog': programme 'vocational-skills' has no figures" in result.stderr
+    )

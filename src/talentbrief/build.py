@@ -130,6 +130,10 @@ def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None =
         specs = catalogue.with_as_of(specs, as_of)
     chosen = select(specs, ids)
     check_params(paths, chosen)
+    from talentbrief import validate
+
+    if problems := validate.reports_without_figures(paths, chosen):
+        raise BadInput(problems)
     return chosen
 
 

@@ -122,6 +122,25 @@ def _read_table(paths: tb_paths.Paths, resource: dict) -> tuple[_Table, list[Pro
     return table, problems
 
 
+def _empty_problems(table: _Table) -> list[Problem]:
+    """A table with a header and no rows: every report built from it would be published empty."""
+    if table.header and not table.rows:
+        return [Problem(table.file, 2, "", "no rows (only a header): refusing to build empty reports")]
+    return []
+
+
+def reports_without_figures(paths: tb_paths.Paths, specs) -> list[str]:
+    """Catalogue reports whose programme has no row in figures.csv (they would be empty briefings)."""
+    from talentbrief import load
+
+    have = set(load.load(paths.root).figures["programme_id"].dropna())
+    return [
+        f"report {s.id!r}: programme {p!r} has no figures in data/figures.csv"
+        for s in specs
+        if (p := s.parameters.get("programme")) is not None and p not in have
+    ]
+
+
 def _header_problems(table: _Table, schema: dict) -> list[Problem]:
     names = [f["name"] for f in schema["fields"]]
     problems = [Problem(table.file, 1, n, "missing column") for n in names if n not in table.header]
@@ -268,6 +287,7 @@ def validate(paths: tb_paths.Paths | Path | str, sources_dir: Path | str | None 
         return _ordered(problems)
     for resource in descriptor["resources"]:
         problems += _header_problems(tables[resource["name"]], resource["schema"])
+        problems += _empty_problems(tables[resource["name"]])
     problems += _frictionless_problems(paths, descriptor, tables)
     problems += _rule_problems(tables)
     if sources_dir is not None:
@@ -319,7 +339,9 @@ def row_counts(paths: tb_paths.Paths) -> dict[str, int]:
 
 def run(args: argparse.Namespace) -> int:
     paths = tb_paths.get(args.root)
-    problems = validate(paths, args.sources)
+    problems: list[Problem | str] = list(validate(paths, args.sources))
+    if not problems:
+        problems += _catalogue_problems(paths)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
@@ -329,6 +351,17 @@ def run(args: argparse.Namespace) -> int:
     checked = f"; quotes and sha256 checked against {args.sources}" if args.sources else ""
     print(f"OK: {counts}{checked}")
     return 0
+
+
+def _catalogue_problems(paths: tb_paths.Paths) -> list[str]:
+    """Reports of the catalogue the data cannot fill; a broken catalogue is the build's to report."""
+    from talentbrief import catalogue
+
+    try:
+        specs = catalogue.load(paths)
+    except catalogue.CatalogueError:
+        return []
+    return reports_without_figures(paths, specs)
 
 
 def register(subparsers) -> None:
