@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from talentbrief import build, paths
-from talentbrief.jobs import JobFailure, Outputs
+from talentbrief.jobs import JobFailure, Limits, Outputs
 from tests.support.project import rewrite_csv, run_cli
 
 HERE = Path(__file__).parent
@@ -42,12 +42,14 @@ class FakeExecutor:
     def __init__(self, fail=(), delay=0.0):
         self.fail, self.delay = set(fail), delay
         self.ran: list[str] = []
+        self.limits: dict[str, Limits] = {}
         self.workers = None
 
     def __call__(self, jobs, root, *, workers):
         self.workers = workers
         for job in jobs:  # lazily: the build may end this iterable after a failure
             self.ran.append(job.report_id)
+            self.limits[job.report_id] = job.limits
             time.sleep(self.delay)
             if job.report_id in self.fail:
                 nb = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
@@ -342,3 +344,18 @@ def test_report_whose_programme_has_no_figures_is_refused(proj):
         result.returncode == 2
         and "report 'prog': programme 'vocational-skills' has no figures" in result.stderr
     )
+
+
+def test_limits_come_from_the_command_line_and_each_entry_may_override_them(proj):
+    proj.catalogue.write_text(
+        CATALOGUE.replace(
+            "    grid: {lang: [en, zh]}", "    grid: {lang: [en, zh]}\n    timeout: 30\n    max_memory: 512"
+        )
+    )
+    code, ex, _, _ = run(proj, limits=Limits(timeout=60, max_output=5, max_memory=1000))
+    assert code == 0
+    assert ex.limits["hello-zh"] == Limits(timeout=30, max_output=5, max_memory=512)
+    assert ex.limits["counted"] == Limits(timeout=60, max_output=5, max_memory=1000)
+    code, ex, _, _ = run(proj, force=True)
+    assert ex.limits["counted"] == Limits()  # the defaults docs/operations.md states
+    assert Limits() == Limits(timeout=900, max_output=50, max_memory=4096)

@@ -403,3 +403,36 @@ def test_bad_csv_value_refuses_to_start(project):
     assert not [n for n in written if n.endswith((".html", ".pdf", ".ipynb"))], f"reports written: {written}"
     assert not (project / "reports" / "manifest.json").exists(), "a refused build wrote a manifest"
     assert elapsed < 30, f"refusing bad data took {elapsed:.1f} s (did a kernel start?)"
+
+
+# --- limits -------------------------------------------------------------------------------------------
+
+
+def test_limits_fail_only_their_report_and_the_build_goes_on(project):
+    """A notebook that sleeps past its entry's timeout and one that prints past --max-output each
+    fail with _failed/<id>.txt naming the cell and the limit; the worker's next report still builds."""
+    fixtures = Path(__file__).parent / "data"
+    for nb in (fixtures / "render" / "hog.ipynb", fixtures / "notebooks" / "hello.ipynb"):
+        (project / "notebooks" / nb.name).write_bytes(nb.read_bytes())
+    (project / "reports.yml").write_text(
+        "reports:\n"
+        "  - {id: sleeper, notebook: notebooks/hog.ipynb, parameters: {mode: sleep}, formats: [html],"
+        " timeout: 2}\n"
+        "  - {id: printer, notebook: notebooks/hog.ipynb, parameters: {mode: print}, formats: [html]}\n"
+        "  - {id: hello, notebook: notebooks/hello.ipynb, formats: [html]}\n",
+        encoding="utf-8",
+    )
+    started = time.monotonic()
+    result = run_cli(
+        project, "build", "--executor", "local", "-j", "1", "--keep-going", "--max-output", "2", timeout=300
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert time.monotonic() - started < 120
+    failed = project / "reports" / "_failed"
+    sleeper = (failed / "sleeper.txt").read_text()
+    assert "failed in: cell 3" in sleeper and "timed out after 2 s" in sleeper
+    printer = (failed / "printer.txt").read_text()
+    assert "failed in: cell 3" in printer and "more than 2 MB of output" in printer
+    assert "sleeper failed: cell 3: timed out after 2 s" in result.stdout
+    assert (project / "reports" / "hello.html").is_file()
+    assert sorted(manifest_reports(load_manifest(project))) == ["hello"]
