@@ -359,3 +359,11 @@ def test_limits_come_from_the_command_line_and_each_entry_may_override_them(proj
     code, ex, _, _ = run(proj, force=True)
     assert ex.limits["counted"] == Limits()  # the defaults docs/operations.md states
     assert Limits() == Limits(timeout=900, max_output=50, max_memory=4096)
+
+
+@pytest.mark.parametrize("bad_id", ["index", "manifest", "a" * 300])
+def test_list_refuses_reserved_and_overlong_ids_in_one_line(proj, bad_id):
+    proj.catalogue.write_text(CATALOGUE.replace("id: counted", f"id: {bad_id}"))
+    out, err = io.StringIO(), io.StringIO()
+    assert build.run_list(proj, out=out, err=err) == 2
+    assert out.getvalue() == "" and err.getvalue().count("\n") == 1 and "bad id" in err.getvalue()

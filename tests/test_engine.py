@@ -161,9 +161,9 @@ def test_output_cap_fails_the_report_while_output_arrives(tmp_path, warm):
 def test_memory_cap_fails_the_report_without_using_the_memory(tmp_path, warm):
     root = make_project(tmp_path / "p")
     with pytest.raises(JobFailure) as info:
-        hog(root, "alloc", max_memory=1000)
+        hog(root, "alloc", max_memory=1500)
     assert info.value.cell == 3
-    assert "MemoryError" in info.value.message and "memory cap of 1000 MB" in info.value.message
+    assert "MemoryError" in info.value.message and "memory cap of 1500 MB" in info.value.message
     assert hog(root, "alloc", max_memory=0).html  # no cap: the 2 GB are reserved, never touched
 
 
