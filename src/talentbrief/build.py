@@ -20,7 +20,6 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
 from typing import Any, TextIO
 
 from talentbrief import catalogue, hashing, params, snapshot, store
@@ -84,26 +83,11 @@ def check_params(paths: paths_mod.Paths, specs: list[ReportSpec]) -> None:
         raise BadInput(problems)
 
 
-def resolve_executor(
-    name: str | Executor, scheduler: str | None = None, root: Path | None = None
-) -> Executor:
-    """`auto` (default: the project's build server if one can take the build, else local), `server`
-    (the build server, required), `local` (a pool of its own) or `dask` (optional, imported only when
-    asked for)."""
+def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Executor:
+    """`local` (default: worker processes of the build's own) or `dask` (optional, imported only when
+    asked for). Warm workers between edits are `talentbrief preview`'s, not the build's."""
     if callable(name):
         return name
-    if name == "auto":
-        from talentbrief.server import run_server
-
-        return run_server
-    if name == "server":
-        from talentbrief import server
-
-        try:
-            server.check(paths_mod.Paths(Path(root or paths_mod.find_root()).resolve()))
-        except server.ServerError as exc:
-            raise BadInput([str(exc)]) from None
-        return server.run_server
     if name == "local":
         from talentbrief.executor import run_local
 
@@ -118,7 +102,7 @@ def resolve_executor(
         except dask_executor.SchedulerUnreachable as exc:
             raise BadInput([str(exc)]) from None
         return functools.partial(dask_executor.run_dask, scheduler=scheduler)
-    raise BadInput([f"unknown executor {name!r}: use auto, server, local or dask"])
+    raise BadInput([f"unknown executor {name!r}: use local or dask"])
 
 
 def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None = None) -> list[ReportSpec]:
@@ -222,17 +206,21 @@ def run_build(
     keep_going: bool = False,
     quiet: bool = False,
     as_of: str | None = None,
-    executor: str | Executor = "auto",
+    executor: str | Executor = "local",
     scheduler: str | None = None,
     wait: bool = False,
     lock_timeout: float | None = None,
     limits: Limits | None = None,
+    formats: tuple[str, ...] | None = None,
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
     """Build the selected reports; returns the exit code (0 ok, 1 a report failed, 2 bad input).
 
-    `limits` are every report's defaults; a catalogue entry's own timeout/max_output/max_memory win."""
+    `limits` are every report's defaults; a catalogue entry's own timeout/max_output/max_memory win.
+    `formats` builds only those of each report's formats (the preview's HTML before its PDF); such a
+    partial build neither uses nor records the no-op snapshot, which stands for complete builds.
+    """
     out = out or sys.stdout
     err = err or sys.stderr
     started = time.monotonic()
@@ -241,8 +229,8 @@ def run_build(
         if workers < 1:
             raise BadInput([f"--jobs {workers}: must be at least 1"])
         ids = list(ids)
-        build_key = snapshot.key(ids, parse_as_of(as_of))
-        if not force and (fresh := snapshot.unchanged(paths, build_key)) is not None:
+        build_key = snapshot.key(ids, parse_as_of(as_of)) if formats is None else None
+        if not force and build_key and (fresh := snapshot.unchanged(paths, build_key)) is not None:
             if not quiet:
                 print(
                     f"talentbrief: 0 built, {fresh} up to date in {time.monotonic() - started:.1f} s",
@@ -250,7 +238,9 @@ def run_build(
                 )
             return 0
         specs = prepare(paths, ids, as_of)
-        run = resolve_executor(executor, scheduler, paths.root)
+        if formats is not None:
+            specs = [dataclasses.replace(s, formats=tuple(f for f in s.formats if f in formats)) for s in specs]
+        run = resolve_executor(executor, scheduler)
         hashes = hash_all(paths, specs)
     except (BadInput, CatalogueError) as exc:
         for message in exc.messages:
@@ -270,7 +260,7 @@ def run_build(
             code = _build_locked(
                 paths, specs, hashes, jobs_for, run, workers, force, keep_going, quiet, out, err, started
             )
-            if code == 0:
+            if code == 0 and build_key:
                 snapshot.record(paths, build_key, [s.id for s in specs], store.read_manifest(paths))
             return code
     except store.LockBusy as exc:
@@ -447,7 +437,7 @@ def register(subparsers) -> None:
         "--jobs",
         type=int,
         default=None,
-        help="reports built at once (default: CPU count; a build server uses its own)",
+        help="reports built at once (default: CPU count)",
     )
     b.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
     b.add_argument("-k", "--keep-going", action="store_true", help="after a failure, still build the others")
@@ -455,10 +445,9 @@ def register(subparsers) -> None:
     b.add_argument("--as-of", metavar="DATE|today", help="override every report's as_of (e.g. for cron)")
     b.add_argument(
         "--executor",
-        default="auto",
-        choices=("auto", "server", "local", "dask"),
-        help="where reports run: auto (default) uses this project's build server (talentbrief serve) "
-        "when one is running, else local worker processes; server requires it",
+        default="local",
+        choices=("local", "dask"),
+        help="where reports run: local worker processes (default) or a Dask cluster (docs/distributed.md)",
     )
     b.add_argument(
         "--scheduler",

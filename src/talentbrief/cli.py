@@ -17,8 +17,8 @@ COMMANDS = {
     "build": "talentbrief.build",
     "list": "talentbrief.build",
     "params": "talentbrief.params",
-    "serve": "talentbrief.server",
     "doctor": "talentbrief.doctor",
+    "preview": "talentbrief.preview",
 }
 
 

@@ -38,10 +38,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import dask
 import distributed
 from distributed import Client, LocalCluster, as_completed
 
 from talentbrief import fingerprint
+from talentbrief.executor import Attempts, peek, pull
 from talentbrief.jobs import Job, JobFailure, Outputs
 from talentbrief.paths import INPUTS
 
@@ -57,7 +59,9 @@ _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (a
 
 CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
 # What a worker process runs from its own installation (the rest comes in the bundle).
-WORKER_MODULES = ("__init__.py", "jobs.py", "paths.py", "engine.py", "render.py", "fingerprint.py", "dask_executor.py")
+WORKER_MODULES = (
+    "__init__.py", "jobs.py", "paths.py", "engine.py", "render.py", "executor.py", "fingerprint.py", "dask_executor.py",
+)
 
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
 MAX_RESUBMITS = 2
@@ -173,28 +177,10 @@ CODE = worker_code()
 # "Profile" page) and folds it into per-second histories kept for an hour. A report's stacks are deep
 # (WeasyPrint layout, nbconvert) and the sampling holds the GIL on the worker's event loop: measured
 # with py-spy, ~9 % of a worker's GIL time, and reports ran ~15-20 % slower than in the local pool,
-# with worker memory growing with every report. Reports never need it, so the first report a worker
-# runs switches it off on that worker.
-_PROFILER_CALLBACKS = ("profile", "profile-cycle")
-_profiler_stopped: set[int] = set()
-
-
-def _stop_profiler() -> None:
-    try:
-        worker = distributed.get_worker()
-    except ValueError:  # not inside a worker
-        return
-    if id(worker) in _profiler_stopped:
-        return
-    _profiler_stopped.add(id(worker))
-
-    def stop() -> None:  # on the worker's event loop: tornado's PeriodicCallback is not thread-safe
-        for name in _PROFILER_CALLBACKS:
-            callback = worker.periodic_callbacks.get(name)
-            if callback is not None:
-                callback.stop()
-
-    worker.loop.add_callback(stop)
+# with worker memory growing with every report. Reports never need it: the LocalCluster we start gets
+# this configuration (its nannies pass it on to the workers); workers started by hand take it from
+# their environment, DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (docs/distributed.md).
+WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure:
@@ -207,7 +193,6 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
                 f"dask worker on {where} runs talentbrief {CODE}, the client {client_code}: install "
                 f"the client's version on every worker ({INSTALL_HINT}) and restart the workers",
             )
-        _stop_profiler()
         root = materialise(bundle)
         from talentbrief.render import run_job
 
@@ -307,9 +292,8 @@ def run_dask(
     task completion, as `distributed.as_completed` reports it.
     """
     say = progress or _stderr
-    todo = iter(jobs)
-    first = next(todo, None)
-    if first is None:
+    todo = peek(jobs)
+    if todo is None:
         return
     address = scheduler_address(scheduler)
     cluster = None
@@ -318,7 +302,10 @@ def run_dask(
     try:
         if address is None:
             n = workers or 2
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0")
+            with dask.config.set(WORKER_CONFIG):
+                cluster = LocalCluster(
+                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
+                )
             say(
                 f"no --scheduler or ${ENV_SCHEDULER}: started a local Dask cluster "
                 f"({n} worker process{'es' if n != 1 else ''}, 1 thread each) at {cluster.scheduler_address}"
@@ -353,15 +340,11 @@ def run_dask(
             return future
 
         pending = as_completed(with_results=False)
+        attempts = Attempts(limit=MAX_RESUBMITS)
 
         def refill() -> None:
-            nonlocal first
             window = max(2 * sum(client.nthreads().values()), workers or 0, 2)
-            while len(live) < window:
-                job = first if first is not None else next(todo, None)
-                first = None
-                if job is None:
-                    return
+            for job in pull(todo, window - len(live)):
                 pending.add(submit(job, 0))
 
         refill()
@@ -375,7 +358,7 @@ def run_dask(
                 exc = future.exception() if future.status == "error" else None
                 lost = future.status in ("cancelled", "lost") or isinstance(exc, distributed.CancelledError)
                 future.release()
-                if lost and attempt < MAX_RESUBMITS:
+                if lost and attempts.retry(job):
                     if shipped.status in ("cancelled", "lost", "error"):
                         shipped = ship(client, bundle)
                     pending.add(submit(job, attempt + 1))

@@ -3,13 +3,18 @@
 Workers are spawned (not forked: a forked child would share the parent's kernel sockets and
 event loop), warm up in their initializer (kernel started, pandas/matplotlib/seaborn imported,
 WeasyPrint loaded) and then call `render.run_job` for each job. A `WorkerPool` keeps them warm for
-as long as it lives: one build (`run_local`) or many (the build server, `talentbrief.server`).
+as long as it lives: one build (`run_local`) or every rebuild of a `talentbrief preview`.
+
+What every executor (this one and `talentbrief.dask_executor`) shares lives here: `peek` (no jobs, no
+workers started), `pull` (the one lazy feed: at most a window of jobs in flight) and `Attempts` (the one
+fallback: a job lost without an answer is tried again a bounded number of times, then fails).
 
 Jobs are pulled lazily, at most two per worker in flight, so a build that stops after a failure
 stops scheduling. A worker process that dies (killed, out of memory) breaks the pool: jobs that had
 not started go to a fresh pool, jobs that were running are retried once each on their own (so a job
 that kills its worker takes nobody else along) and then reported as JobFailure. Nothing hangs.
-Workers exit by themselves when the process that owns the pool dies, even by SIGKILL.
+Workers exit by themselves when the process that owns the pool dies, even by SIGKILL, and leave
+Ctrl-C to their owner (which stops them): a terminal's SIGINT reaches the whole process group.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import itertools
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -37,6 +43,32 @@ def default_workers() -> int:
     return os.cpu_count() or 1
 
 
+def peek(jobs: Iterable[Job]) -> Iterator[Job] | None:
+    """`jobs` as an iterator, or None when there are none (then no executor starts anything)."""
+    todo = iter(jobs)
+    first = next(todo, None)
+    return None if first is None else itertools.chain([first], todo)
+
+
+def pull(todo: Iterator[Job], room: int) -> list[Job]:
+    """Up to `room` more jobs. Every executor feeds itself only through this, so a build that stops
+    yielding jobs (after a failure) stops every executor the same way."""
+    return list(itertools.islice(todo, max(0, room)))
+
+
+class Attempts:
+    """How often each job was lost without an answer (its worker died, its task was lost): the one
+    fallback policy. `retry(job)` says whether to run it again; after `limit` retries it fails."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.lost: dict[str, int] = {}
+
+    def retry(self, job: Job) -> bool:
+        n = self.lost[job.report_id] = self.lost.get(job.report_id, 0) + 1
+        return n <= self.limit
+
+
 def _watch_parent(parent: int) -> None:
     """Exit when the pool's owner is gone; multiprocessing alone would leave us (and our kernel) running."""
     while os.getppid() == parent:
@@ -54,6 +86,7 @@ def _init_worker(root: str, events, parent: int) -> None:
     global _events
     from talentbrief import engine, render
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the owner's to handle: it stops us
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _events = events
     if engine.warm_enabled():
@@ -100,8 +133,15 @@ class WorkerPool:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, *exc) -> None:
+        if exc_type is not None and issubclass(exc_type, KeyboardInterrupt):
+            self.stop()
+        else:
+            self.close()
+
+    def pids(self) -> list[int]:
+        """The worker processes' ids (empty before the first run or warm-up)."""
+        return list(self._pool._processes) if self._pool is not None else []
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -144,6 +184,15 @@ class WorkerPool:
             pool.shutdown(wait=True, cancel_futures=True)
         self._close_events()
 
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop without waiting for queued jobs (Ctrl-C): idle workers exit now, a busy one after its
+        report or when this process exits, whichever is first; waits up to `timeout` s for them."""
+        processes = list(self._pool._processes.values()) if self._pool is not None else []
+        self._discard()
+        deadline = time.monotonic() + timeout
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+
     def _discard(self) -> None:
         """Drop a broken pool without waiting for it (its workers are dead or dying)."""
         pool, self._pool = self._pool, None
@@ -172,15 +221,14 @@ class WorkerPool:
         exhausted = False
         try:
             while True:
-                while not exhausted and not lost and len(running) < window:
-                    job = next(todo, None)
-                    if job is None:
-                        exhausted = True
-                        break
-                    try:
-                        running[pool.submit(work, job, str(self.root))] = job
-                    except BrokenProcessPool:
-                        lost.append(job)
+                if not exhausted and not lost:
+                    batch = pull(todo, window - len(running))
+                    exhausted = len(batch) < window - len(running)
+                    for job in batch:
+                        try:
+                            running[pool.submit(work, job, str(self.root))] = job
+                        except BrokenProcessPool:
+                            lost.append(job)
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -211,6 +259,7 @@ class WorkerPool:
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outputs | JobFailure]]:
         """Yield (job, Outputs | JobFailure) for every job, in completion order."""
         todo: Iterator[Job] = iter(jobs)
+        attempts = Attempts(limit=1)
         while True:
             outcome = yield from self._round(todo)
             if outcome is None:
@@ -221,10 +270,13 @@ class WorkerPool:
                     yield job, JobFailure(job.report_id, "worker processes failed to start")
                 return
             for job in suspects:  # each alone, so a job that kills its worker takes nobody else along
-                with WorkerPool(self.root, 1) as solo:
-                    again = yield from solo._round(iter([job]))
-                if again is not None:
-                    yield job, _died(job)
+                while True:
+                    if not attempts.retry(job):
+                        yield job, _died(job)
+                        break
+                    with WorkerPool(self.root, 1) as solo:
+                        if (yield from solo._round(iter([job]))) is None:
+                            break
             todo = itertools.chain(innocents, todo)
 
 
@@ -232,12 +284,11 @@ def run_local(
     jobs: Iterable[Job], root: Path, *, workers: int | None = None
 ) -> Iterator[tuple[Job, Outputs | JobFailure]]:
     """Yield (job, Outputs | JobFailure) for every job, in completion order, from a pool of its own."""
-    todo = iter(jobs)
-    first = next(todo, None)
-    if first is None:
+    todo = peek(jobs)
+    if todo is None:
         return
     with WorkerPool(root, workers) as pool:
-        yield from pool.run(itertools.chain([first], todo))
+        yield from pool.run(todo)
     from talentbrief import engine
 
     engine.sweep_scratch()  # what workers killed during the run left in TMPDIR

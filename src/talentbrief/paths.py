@@ -8,9 +8,7 @@ the project, so nothing may assume the checkout.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,31 +98,11 @@ class Paths:
     def build_lock(self) -> Path:
         return self.reports / ".build.lock"
 
-    @property
-    def server_socket(self) -> Path:
-        """Where this project's build server listens (`talentbrief serve`); its key sits beside it.
-
-        Outside the project: a socket path must stay short (108 bytes) and the project may sit on a
-        filesystem without sockets. The name is derived from the root, so each project has its own.
-        """
-        digest = hashlib.sha256(str(self.root).encode("utf-8")).hexdigest()[:16]
-        return runtime_dir() / f"server-{digest}.sock"
-
-    @property
-    def server_key(self) -> Path:
-        return self.server_socket.with_suffix(".key")
-
 
 def cache_dir() -> Path:
     """Per-user cache of content-addressed results (talentbrief.memo): $XDG_CACHE_HOME or ~/.cache."""
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "talentbrief"
-
-
-def runtime_dir() -> Path:
-    """Per-user folder for sockets and keys: $XDG_RUNTIME_DIR if set, else the temp folder."""
-    base = os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()
-    return Path(base) / f"talentbrief-{os.getuid()}"
 
 
 def copy_inputs(source: Path, dest: Path) -> Path:

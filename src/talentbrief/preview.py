@@ -1,0 +1,432 @@
+"""`talentbrief preview`: rebuild on save, serve reports/ on 127.0.0.1, reload the open page.
+
+One process holds warm workers (a `WorkerPool`) for as long as it runs, so an edit costs a report's
+own run, not a build's start-up. Every change under notebooks/, data/, reports.yml or src/ goes
+through `build.run_build` itself (validation, hashing, the lock, the store): a change rebuilds only
+the reports whose inputs it changed, a failing report keeps its last good HTML and gets
+reports/_failed/, and reports/ holds exactly what `talentbrief build` would write. HTML first; the
+PDFs afterwards, while no edit is waiting. A change under src/ restarts the whole process in place
+(same pid and port, new workers), so this process and its workers both run the new code.
+
+The HTTP handler serves reports/ and adds to the HTML it sends (never to the files) a banner when a
+report failed or the data is invalid, and an inline script that listens to /__preview__/events (an
+EventSource on this same server) and reloads the page when the page's files change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import io
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import parse_qs, urlsplit
+
+from talentbrief import build, store
+from talentbrief import paths as paths_mod
+from talentbrief.catalogue import CatalogueError
+from talentbrief.executor import WorkerPool, default_workers
+
+RESTARTED = "TALENTBRIEF_PREVIEW_RESTARTED"  # set across the in-place restart after a src/ change
+API = "/__preview__/"
+_REPORT_PAGE = re.compile(r"[a-z0-9][a-z0-9-]*\.html")
+
+
+class Stop(Exception):
+    """SIGTERM or SIGHUP: stop as on Ctrl-C."""
+
+
+# ------------------------------------------------------------------------------------- the pages
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+class State:
+    """What the handler threads read and the build loop writes: problems of the last build, its phase."""
+
+    def __init__(self, paths: paths_mod.Paths):
+        self.paths = paths
+        self.problems: list[str] = []
+        self.problems_version = 0
+        self.phase = "starting"
+        self.builds = 0
+        self.last_exit: int | None = None
+        self.workers: list[int] = []
+        self.stopping = threading.Event()
+
+    def set_problems(self, problems: list[str]) -> None:
+        if problems != self.problems:
+            self.problems = problems
+            self.problems_version += 1
+
+    def token(self, page: str) -> str:
+        """Changes whenever what `page` (a path under reports/) would show changes."""
+        name = page.strip("/") or "index.html"
+        parts = [_mtime(self.paths.reports / name), self.problems_version]
+        if _REPORT_PAGE.fullmatch(name):
+            parts.append(_mtime(self.paths.failed / f"{name[:-5]}.txt"))
+        return "-".join(map(str, parts))
+
+    def status(self) -> dict:
+        return {"phase": self.phase, "builds": self.builds, "last_exit": self.last_exit,
+                "pid": os.getpid(), "workers": self.workers, "problems": self.problems}
+
+
+RELOAD = """<script>/* talentbrief preview (added by the server, not in the file) */
+(function () {
+  var page = %(page)s, token = %(token)s;
+  var events = new EventSource("%(api)sevents?page=" + encodeURIComponent(page));
+  events.onmessage = function (e) { if (e.data !== token) { events.close(); location.reload(); } };
+})();
+</script>
+"""
+BANNER = (
+    '<div id="tb-preview-problem" role="alert" style="background:#fde8e8;color:#7a1010;'
+    'border:2px solid #c22;padding:.6rem 1rem;margin:0 0 1rem;font:15px/1.4 system-ui,sans-serif">'
+    "%s</div>"
+)
+
+
+def _js(value: str) -> str:
+    return json.dumps(value).replace("<", "\\u003c")
+
+
+def failure_banner(state: State, report_id: str) -> str | None:
+    """The report's failure (from reports/_failed/<id>.txt), or the build's bad-input problems."""
+    lines = []
+    if state.problems:
+        lines.append("<strong>Nothing was rebuilt: the input is invalid.</strong>")
+        lines += [f"<br><code>{html.escape(p)}</code>" for p in state.problems[:20]]
+    try:
+        text = (state.paths.failed / f"{report_id}.txt").read_text(encoding="utf-8")
+    except OSError:
+        text = None
+    if text is not None:
+        where = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("failed in:")), "")
+        message = text.split("\n\n", 1)[-1].strip().splitlines()
+        last = message[-1] if message else "failed"
+        link = f"/_failed/{report_id}.html"
+        lines.append(
+            f"<strong>This report failed to rebuild ({html.escape(where)}):</strong> "
+            f"<code>{html.escape(last)}</code><br>The page shows its last good version. "
+            + (f'<a href="{link}">The failed notebook</a>'
+               if (state.paths.failed / f"{report_id}.html").is_file() else "")
+        )
+    return BANNER % "\n".join(lines) if lines else None
+
+
+def decorate(page_html: str, page: str, token: str, banner: str | None) -> bytes:
+    """The page as served: banner after <body>, reload script before </body>."""
+    if banner:
+        match = re.search(r"<body[^>]*>", page_html)
+        at = match.end() if match else 0
+        page_html = page_html[:at] + banner + page_html[at:]
+    script = RELOAD % {"page": _js(page), "token": _js(token), "api": API}
+    at = page_html.rfind("</body>")
+    page_html = page_html + script if at < 0 else page_html[:at] + script + page_html[at:]
+    return page_html.encode("utf-8")
+
+
+class Handler(SimpleHTTPRequestHandler):
+    """reports/ as static files, its HTML pages decorated; the preview's two endpoints."""
+
+    state: State
+
+    def __init__(self, *args, state: State, **kw):
+        self.state = state
+        super().__init__(*args, directory=str(state.paths.reports), **kw)
+
+    def log_message(self, format, *args) -> None:
+        pass  # the terminal is for build results
+
+    def end_headers(self) -> None:
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        if url.path == API + "events":
+            return self._events(parse_qs(url.query).get("page", ["/"])[0])
+        if url.path == API + "status":
+            return self._send(200, "application/json", json.dumps(self.state.status()).encode())
+        if url.path == "/" or url.path.endswith(".html"):
+            return self._page(url.path)
+        return super().do_GET()
+
+    def _send(self, code: int, kind: str, body: bytes) -> None:
+        self.send_response(code)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _page(self, page: str) -> None:
+        if page == "/":
+            page = "/index.html"
+        file = Path(self.translate_path(page))
+        reports = self.state.paths.reports.resolve()
+        if reports not in file.resolve().parents:
+            return self.send_error(404)
+        name = page.lstrip("/")
+        report_id = name[:-5] if _REPORT_PAGE.fullmatch(name) and name != "index.html" else None
+        token = self.state.token(page)
+        banner = failure_banner(self.state, report_id) if report_id else None
+        if report_id is None and self.state.problems:
+            banner = failure_banner(self.state, "")
+        try:
+            body, code = file.read_text(encoding="utf-8"), 200
+        except OSError:
+            failed = self.state.paths.failed / f"{report_id}.html"
+            if report_id and failed.is_file():  # never built well: the failed notebook itself
+                body, code, banner = failed.read_text(encoding="utf-8"), 200, None
+            else:
+                body = "<!DOCTYPE html><html><head><meta charset='utf-8'><title>not built</title></head>" \
+                       f"<body><p>{html.escape(name)} is not built (yet).</p></body></html>"
+                code = 404
+        self._send(code, "text/html; charset=utf-8", decorate(body, page, token, banner))
+
+    def _events(self, page: str) -> None:
+        """Server-sent events: the page's token now and whenever it changes (checked every 0.1 s)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        last, quiet_since = None, time.monotonic()
+        try:
+            self.wfile.write(b"retry: 300\n\n")
+            while not self.state.stopping.is_set():
+                token = self.state.token(page)
+                if token != last:
+                    self.wfile.write(f"data: {token}\n\n".encode())
+                    last, quiet_since = token, time.monotonic()
+                elif time.monotonic() - quiet_since > 5:  # notice a page that went away
+                    self.wfile.write(b": ping\n\n")
+                    quiet_since = time.monotonic()
+                self.wfile.flush()
+                self.state.stopping.wait(0.1)
+        except OSError:
+            return
+
+
+def start_http(state: State, port: int) -> ThreadingHTTPServer:
+    server = ThreadingHTTPServer(("127.0.0.1", port), partial(Handler, state=state))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True, name="preview-http").start()
+    return server
+
+
+# ------------------------------------------------------------------------------------- watching
+
+
+def _ignored(path: str) -> bool:
+    parts = Path(path).parts
+    name = parts[-1] if parts else ""
+    return (
+        any(p in ("__pycache__", ".ipynb_checkpoints", ".git") or p.endswith(".egg-info") for p in parts)
+        or name.endswith((".pyc", ".swp", ".swx", "~", ".tmp"))
+        or name.startswith((".#", "kernel-ipc-"))
+    )
+
+
+def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading.Event) -> list[threading.Thread]:
+    """Threads putting each changed input path into `changes`: the folders recursively, and
+    reports.yml through its folder (editors replace files by renaming, which a file watch loses)."""
+    import watchfiles
+
+    def watch(targets: list[Path], recursive: bool, keep) -> None:
+        for batch in watchfiles.watch(
+            *targets, watch_filter=lambda _c, p: keep(p) and not _ignored(p), recursive=recursive,
+            debounce=1600, step=30, stop_event=stop, raise_interrupt=False,
+        ):
+            for _, path in batch:
+                changes.put(Path(path))
+
+    folders = [f for f in (paths.notebooks, paths.data, paths.src) if f.is_dir()]
+    catalogue = paths.catalogue.name
+    jobs = [(folders, True, lambda p: True), ([paths.root], False, lambda p: Path(p).name == catalogue)]
+    threads = [threading.Thread(target=watch, args=a, daemon=True, name="preview-watch") for a in jobs]
+    for t in threads:
+        t.start()
+    return threads
+
+
+def drain(changes: queue.Queue, timeout: float) -> set[Path]:
+    """Changed paths: waits up to `timeout` for the first, then takes what else is queued."""
+    try:
+        found = {changes.get(timeout=timeout)}
+    except queue.Empty:
+        return set()
+    while True:
+        try:
+            found.add(changes.get_nowait())
+        except queue.Empty:
+            return found
+
+
+# ------------------------------------------------------------------------------------- building
+
+
+class Tee(io.TextIOBase):
+    """The build's error stream: to the terminal, and kept for the page's banner."""
+
+    def __init__(self, out: TextIO):
+        self.out, self.lines = out, []
+
+    def write(self, text: str) -> int:
+        self.out.write(text)
+        self.out.flush()
+        self.lines += [ln for ln in text.splitlines() if ln.strip()]
+        return len(text)
+
+
+def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err: TextIO,
+               formats: tuple[str, ...] | None, interrupted=lambda: False) -> int:
+    """One `talentbrief build` of `ids` on the warm pool; `interrupted()` stops it feeding jobs."""
+
+    def run(jobs, root, *, workers=None):
+        def gated():
+            for job in jobs:
+                if interrupted():
+                    return
+                if formats is None and store.has_failed(state.paths, job.report_id):
+                    continue  # its HTML failed: a PDF pass would only fail it again
+                yield job
+
+        return pool.run(gated())
+
+    tee = Tee(err)
+    quiet = formats is None  # the PDF pass speaks only of failures
+    code = build.run_build(state.paths, ids, jobs=pool.workers, keep_going=True, quiet=quiet, wait=True,
+                           executor=run, formats=formats, out=out, err=tee)
+    state.set_problems(tee.lines if code == 2 else [])
+    state.builds += 1
+    state.last_exit = code
+    return code
+
+
+def new_code_imports() -> str | None:
+    """None if the (edited) package still imports; else the error, so a typo does not end the preview."""
+    probe = subprocess.run([sys.executable, "-c", "import talentbrief.cli, talentbrief.preview, talentbrief.render"],
+                           capture_output=True, text=True, check=False)
+    return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["failed"])[-1]
+
+
+def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, workers: int | None = None,
+                out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Build, serve and rebuild until Ctrl-C (or SIGTERM); 0 on a clean stop, 2 on bad input at start."""
+    out, err = out or sys.stdout, err or sys.stderr
+    restarted = os.environ.pop(RESTARTED, None) is not None
+    if not restarted:  # refuse bad ids, data or catalogue before anything starts, as build does
+        try:
+            build.prepare(paths, ids)
+        except (build.BadInput, CatalogueError) as exc:
+            for message in exc.messages:
+                print(message, file=err)
+            return 2
+    state = State(paths)
+    paths.reports.mkdir(parents=True, exist_ok=True)
+    try:
+        server = start_http(state, port)
+    except OSError as exc:
+        print(f"talentbrief: cannot listen on 127.0.0.1:{port}: {exc.strerror}", file=err)
+        return 2
+    port = server.server_address[1]
+    first = ids[0] + ".html" if len(ids) == 1 and _REPORT_PAGE.fullmatch(ids[0] + ".html") else ""
+    print(f"talentbrief preview: http://127.0.0.1:{port}/{first}  (Ctrl-C stops)", file=out, flush=True)
+
+    def on_signal(signum, frame):
+        raise Stop(signal.Signals(signum).name)
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    src = paths.src.resolve()
+    changes: queue.Queue = queue.Queue()
+    watchers = start_watching(paths, changes, state.stopping)
+    pool = WorkerPool(paths.root, workers or default_workers())
+    restart = False
+    try:
+        pool.warm()
+        state.workers = pool.pids()
+        state.phase = "building"
+        build_pass(state, pool, ids, out, err, ("html",))
+        pdf_due = True
+        while True:
+            if pdf_due and changes.empty():
+                state.phase = "building-pdf"
+                build_pass(state, pool, ids, out, err, None, interrupted=lambda: not changes.empty())
+                pdf_due = not changes.empty()
+            state.phase = "idle"
+            changed = drain(changes, 0.5)
+            if not changed:
+                continue
+            if any(src in p.resolve().parents for p in changed):
+                if (why := new_code_imports()) is None:
+                    restart = True
+                    print("talentbrief preview: src/ changed; restarting with the new code", file=out, flush=True)
+                    return 0
+                print(f"talentbrief preview: src/ changed but does not import ({why}); "
+                      "still running the old code", file=err, flush=True)
+            state.phase = "building"
+            build_pass(state, pool, ids, out, err, ("html",))
+            pdf_due = True
+    except (KeyboardInterrupt, Stop):
+        print("talentbrief preview: stopping", file=out, flush=True)
+        return 0
+    finally:
+        state.phase = "stopping"
+        state.stopping.set()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        server.shutdown()
+        server.server_close()
+        pool.stop()
+        for t in watchers:
+            t.join(timeout=5)
+        if restart:
+            out.flush()
+            err.flush()
+            os.environ[RESTARTED] = "1"
+            argv = [sys.executable, "-m", "talentbrief", "--root", str(paths.root), "preview", *ids,
+                    "--port", str(port), "--jobs", str(pool.workers)]
+            os.execv(sys.executable, argv)
+
+
+# ------------------------------------------------------------------------------------- CLI
+
+
+def _preview_cmd(args: argparse.Namespace) -> int:
+    if args.jobs is not None and args.jobs < 1:
+        print(f"--jobs {args.jobs}: must be at least 1", file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"--port {args.port}: use 0 (any free port) to 65535", file=sys.stderr)
+        return 2
+    return run_preview(paths_mod.get(args.root), args.ids, port=args.port, workers=args.jobs)
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "preview",
+        help="build, serve reports/ on 127.0.0.1 and rebuild + reload on every save",
+        description="Build the chosen reports' HTML on warm workers, serve reports/ on 127.0.0.1, and on "
+        "every change to notebooks/, data/, reports.yml or src/ rebuild what it affects and reload "
+        "the open page. PDFs follow the HTML. Ctrl-C stops it and its workers.",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
+    p.add_argument("-j", "--jobs", type=int, default=None, help="warm worker processes (default: CPU count)")
+    p.set_defaults(func=_preview_cmd)
