@@ -297,6 +297,10 @@ def _build_locked(
         if force or not store.up_to_date(paths, manifest["reports"].get(s.id), hashes[s.id][0], s.formats)
     ]
     fresh = len(specs) - len(stale)
+    for s in specs:  # up to date again (e.g. a broken edit undone): an older failure no longer applies
+        if s not in stale and store.has_failed(paths, s.id):
+            for path in store.failure_files(paths, s.id):
+                store.remove(path)
     if stale:
         snapshot.forget(paths)  # outputs are about to change
     by_id = {s.id: s for s in stale}

@@ -313,6 +313,7 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
     quiet = formats is None  # the PDF pass speaks only of failures
     code = build.run_build(state.paths, ids, jobs=pool.workers, keep_going=True, quiet=quiet, wait=True,
                            executor=run, formats=formats, out=out, err=tee)
+    out.flush()
     state.set_problems(tee.lines if code == 2 else [])
     state.builds += 1
     state.last_exit = code

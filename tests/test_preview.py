@@ -1,0 +1,197 @@
+"""`talentbrief preview`: a real preview process on a project copy, a real page in Chromium.
+
+The page is opened once and never reloaded by the test: every change it shows came through the
+preview's own reload script. The network is blocked except for the preview's own address.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+import yaml
+
+from tests.support.browser import browser  # noqa: F401  (a fixture)
+from tests.support.processes import still_alive
+from tests.support.project import copy_project, rewrite_csv, run_cli
+
+pytestmark = pytest.mark.timeout(600)
+
+
+class Preview:
+    """`talentbrief preview IDS` for `root` on a free port, its output in a file."""
+
+    def __init__(self, root: Path, *ids: str, jobs: int = 1):
+        self.root, self.log = root, root / "preview.log"
+        env = {**os.environ}
+        env.pop("TALENTBRIEF_ROOT", None)
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "talentbrief", "--root", str(root), "preview", *ids, "--jobs", str(jobs)],
+                stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", self.output())):
+            assert self.proc.poll() is None and time.monotonic() < deadline, self.output()
+            time.sleep(0.1)
+        self.base = f"http://127.0.0.1:{found.group(1)}"
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def status(self) -> dict:
+        with urllib.request.urlopen(self.base + "/__preview__/status", timeout=10) as r:
+            return json.load(r)
+
+    def wait_idle(self, builds: int, timeout: float = 240) -> dict:
+        """Until at least `builds` builds ran and nothing is running or waiting."""
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.proc.poll() is None, self.output()
+            status = self.status()
+            if status["phase"] == "idle" and status["builds"] >= builds:
+                return status
+            assert time.monotonic() < deadline, (status, self.output())
+            time.sleep(0.1)
+
+    def interrupt(self) -> int:
+        """Ctrl-C as a terminal sends it: SIGINT to the whole process group."""
+        os.killpg(self.proc.pid, signal.SIGINT)
+        return self.proc.wait(timeout=60)
+
+
+def programme_report(root: Path) -> tuple[str, str]:
+    """(report id, programme id) of the catalogue's first English programme brief."""
+    cat = yaml.safe_load((root / "reports.yml").read_text(encoding="utf-8"))
+    entry = next(e for e in cat["reports"] if "{programme}" in e["id"])
+    programme = entry["grid"]["programme"][0]
+    return entry["id"].format(programme=programme, lang="en"), programme
+
+
+def shown_label(root: Path, report_id: str, programme: str) -> str:
+    """The label_en of a figure row of `programme` that the built report displays."""
+    page = (root / "reports" / f"{report_id}.html").read_text(encoding="utf-8")
+    with open(root / "data" / "figures.csv", newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["programme_id"] == programme]
+    label = next((r["label_en"] for r in rows if r["label_en"] and r["label_en"] in page), None)
+    assert label, f"{report_id} shows none of its figures' labels"
+    return label
+
+
+def open_page(browser, url: str):  # noqa: F811
+    """The page, with every request not to the preview itself aborted and recorded."""
+    context = browser.new_context()
+    page = context.new_page()
+    blocked: list[str] = []
+    base = url.split("/", 3)[:3]
+
+    def route(r):
+        if r.request.url.split("/", 3)[:3] == base:
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(url, wait_until="load")
+    return page, blocked
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory):
+    root = copy_project(tmp_path_factory.mktemp("preview") / "project")
+    report_id, programme = programme_report(root)
+    p = Preview(root, report_id)
+    p.report_id, p.programme = report_id, programme
+    yield p
+    if p.proc.poll() is None:
+        p.interrupt()
+
+
+def test_page_follows_a_csv_edit_and_a_failing_cell_without_a_manual_reload(preview, browser):  # noqa: F811
+    p = preview
+    p.wait_idle(builds=2)  # the HTML, then the PDF pass
+    assert (p.root / "reports" / f"{p.report_id}.pdf").is_file()  # the PDF came after the HTML
+    label = shown_label(p.root, p.report_id, p.programme)
+    page, blocked = open_page(browser, f"{p.base}/{p.report_id}.html")
+    page.evaluate("window.__opened = true")  # gone if anyone but the preview's script reloaded it
+    assert label in page.inner_text("body")
+
+    new_label = "Participants counted anew 7319"
+    rewrite_csv(p.root / "data" / "figures.csv",
+                lambda rows: [r.update(label_en=new_label) for r in rows if r["label_en"] == label])
+    page.wait_for_function("t => document.body.innerText.includes(t)", arg=new_label, timeout=120_000)
+    assert page.evaluate("window.__opened === undefined")  # a reload, by the page itself
+    on_disk = (p.root / "reports" / f"{p.report_id}.html").read_text(encoding="utf-8")
+    assert new_label in on_disk and "__preview__" not in on_disk  # the script is only in the served page
+
+    notebook = p.root / "notebooks" / "programme.ipynb"
+    good = notebook.read_text(encoding="utf-8")
+    nb = json.loads(good)
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+                        "source": "raise ValueError('preview breaks on purpose')"})
+    notebook.write_text(json.dumps(nb), encoding="utf-8")
+    page.wait_for_selector("#tb-preview-problem", timeout=120_000)
+    problem = page.inner_text("#tb-preview-problem")
+    assert "preview breaks on purpose" in problem and "cell" in problem
+    assert new_label in page.inner_text("body")  # the last good content stays
+    deadline = time.monotonic() + 30
+    while "preview breaks on purpose" not in p.output():  # and the terminal says so too
+        assert time.monotonic() < deadline, p.output()
+        time.sleep(0.1)
+
+    notebook.write_text(good, encoding="utf-8")  # fixed
+    page.wait_for_function("() => !document.querySelector('#tb-preview-problem')", timeout=120_000)
+    assert new_label in page.inner_text("body")
+    assert blocked == []  # the page and its reload script loaded nothing from anywhere else
+    page.context.close()
+
+
+def test_a_src_change_restarts_the_workers(preview):
+    p = preview
+    before = p.wait_idle(builds=1)
+    with open(p.root / "src" / "figures.py", "a", encoding="utf-8") as f:
+        f.write("\n# an edit the workers must pick up\n")
+    deadline = time.monotonic() + 180
+    while True:
+        try:
+            after = p.status()
+            if after["workers"] and set(after["workers"]).isdisjoint(before["workers"]):
+                break
+        except OSError:
+            pass  # restarting: the port is briefly closed
+        assert time.monotonic() < deadline, p.output()
+        time.sleep(0.2)
+    assert after["pid"] == before["pid"] == p.proc.pid  # the same process, in place
+    assert "restarting with the new code" in p.output()
+    gone = [psutil.Process(pid) for pid in before["workers"] if psutil.pid_exists(pid)]
+    assert still_alive(gone) == []  # the old workers did not outlive their pool
+
+
+def test_ctrl_c_leaves_no_process_behind(preview):
+    p = preview
+    p.wait_idle(builds=1)
+    helpers = psutil.Process(p.proc.pid).children(recursive=True)
+    assert len(helpers) >= 2  # a worker and its kernel at least
+    assert p.interrupt() == 0
+    assert "stopping" in p.output() and "Traceback" not in p.output()
+    orphans = still_alive(helpers)
+    for orphan in orphans:
+        orphan.kill()
+    assert orphans == []
+
+
+def test_unknown_report_is_refused_before_anything_starts(project):
+    result = run_cli(project, "preview", "no-such-report", timeout=120)
+    assert result.returncode == 2 and "no report 'no-such-report'" in result.stderr
+    assert not (project / "reports" / "manifest.json").exists()
