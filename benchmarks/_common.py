@@ -197,61 +197,6 @@ def run(
     return timing
 
 
-class BuildServer:
-    """`talentbrief serve` for a copy, started untimed; `.ready_s` is how long its warm-up took.
-
-    Its process tree (server, workers, kernels) belongs in every peak-RSS sample taken while it runs:
-    pass `.pids()` as `extra_pids`.
-    """
-
-    def __init__(self, root: Path, log: Path, env: dict[str, str] | None = None, jobs: int | None = None):
-        self.root, self.log, self.env = root, log, env
-        self.argv = talentbrief(
-            root, "serve", "--idle-timeout", "0", *(["--jobs", str(jobs)] if jobs else [])
-        )
-        self.proc: subprocess.Popen | None = None
-        self.ready_s = float("nan")
-
-    def __enter__(self) -> Self:
-        out = open(self.log, "ab")
-        self._out = out
-        t0 = time.perf_counter()
-        self.proc = subprocess.Popen(
-            self.argv, cwd=self.root, env=self.env, stdout=out, stderr=subprocess.STDOUT
-        )
-        status = talentbrief(self.root, "serve", "--status")
-        try:
-            while True:
-                if self.proc.poll() is not None:
-                    raise CommandFailed(f"build server exited with {self.proc.returncode}; see {self.log}")
-                probe = subprocess.run(status, env=self.env, capture_output=True, text=True, check=False)
-                if probe.returncode == 0:
-                    break
-                if time.perf_counter() - t0 > 300:
-                    raise CommandFailed("build server not ready after 300 s")
-                time.sleep(0.05)
-        except BaseException:  # not ready: stop what was started, close the log
-            self.__exit__()
-            raise
-        self.ready_s = time.perf_counter() - t0
-        return self
-
-    def pids(self) -> list[int]:
-        return [self.proc.pid] if self.proc else []
-
-    def __exit__(self, *exc) -> None:
-        if self.proc is not None:
-            subprocess.run(
-                talentbrief(self.root, "serve", "--stop"), env=self.env, capture_output=True, check=False
-            )
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self._out.close()
-
-
 def _children_cpu() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime

@@ -1,6 +1,6 @@
 """talentbrief build against the naive shell loop (papermill + nbconvert + one Chromium per PDF), one run.
 
-    .venv/bin/python benchmarks/bench_build.py [--naive-sample K] [--jobs N] [--server] [--keep]
+    .venv/bin/python benchmarks/bench_build.py [--naive-sample K] [--jobs N] [--keep]
 
 On a temporary copy of the project it times, in this order:
   naive       for every report of the expanded catalogue, sequentially: the `papermill` CLI with the
@@ -9,8 +9,8 @@ On a temporary copy of the project it times, in this order:
   full        `talentbrief build --force` (default --jobs);
   no-op       `talentbrief build` again, nothing changed;
   one change  one data row edited (the note of one programme's figure), then `talentbrief build`;
-  alone       the report(s) that change rebuilt, built by themselves: `talentbrief build --force IDS`;
-  --server    the same row edited again and both timed once more through a warm `talentbrief serve`.
+  alone       the report(s) that change rebuilt, built by themselves: `talentbrief build --force IDS`.
+(Edit-to-page times with warm workers are bench_preview.py's.)
 Prints a table, which PDF font-subsetting path WeasyPrint took and which fonts the PDFs embed (so a
 slow or wrong fallback shows next to the numbers), then as its last line one JSON object (see
 benchmarks/README.md).
@@ -195,11 +195,6 @@ def main(argv: list[str] | None = None) -> int:
         "--source", type=Path, default=c.CHECKOUT, help="project to copy (default: this checkout)"
     )
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy and print its path")
-    ap.add_argument(
-        "--server",
-        action="store_true",
-        help="also time the one-row change (and those reports alone) through a warm `talentbrief serve`",
-    )
     args = ap.parse_args(argv)
 
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
@@ -252,29 +247,6 @@ def main(argv: list[str] | None = None) -> int:
             alone_s = alone.seconds
         else:
             alone_s = float("nan")
-        served = None
-        if args.server:
-            with c.BuildServer(root, work / "server.log", env, args.jobs) as server:
-                edit_one_row(root, specs)  # the same row again: the same reports read it
-                serve = ["--executor", "server"]
-                s_one = c.run(
-                    "one change, server",
-                    c.talentbrief(root, "build", *serve),
-                    cwd=root,
-                    env=env,
-                    log=log,
-                    extra_pids=server.pids(),
-                )
-                s_alone = c.run(
-                    "alone, server",
-                    c.talentbrief(root, "build", "--force", *serve, *changed),
-                    cwd=root,
-                    env=env,
-                    log=log,
-                    extra_pids=server.pids(),
-                )
-                served = (server.ready_s, s_one, s_alone)
-            print(f"  one change {served[1].seconds:8.2f} s through the warm server", file=sys.stderr)
         total = time.perf_counter() - t0
 
     def r(x: float, d: int = 2) -> float:
@@ -311,23 +283,6 @@ def main(argv: list[str] | None = None) -> int:
         ),
         (f"those {len(changed)} alone (--force IDS)", f"{alone_s:.2f}", "", f"{alone_s / naive_s:.4f}", ""),
     ]
-    if served is not None:
-        rows += [
-            (
-                "one row edited, warm server",
-                f"{served[1].seconds:.2f}",
-                "",
-                f"{served[1].seconds / naive_s:.4f}",
-                f"{served[1].peak_rss_mb:.0f}",
-            ),
-            (
-                f"those {len(changed)} alone, warm server",
-                f"{served[2].seconds:.2f}",
-                "",
-                f"{served[2].seconds / naive_s:.4f}",
-                "",
-            ),
-        ]
     print()
     print(c.table(rows, ("", "seconds", "s/report", "vs naive", "peak RSS MB")))
     if extrapolated:
@@ -343,12 +298,6 @@ def main(argv: list[str] | None = None) -> int:
         f"ratio full/naive {full.seconds / naive_s:.3f} (target <= 0.20); "
         f"no-op/full {noop.seconds / full.seconds:.4f} (target <= 0.02); "
         f"one change / alone {one.seconds / alone_s:.2f} (target <= 1.2)"
-        + (
-            f"; with a warm server (started in {served[0]:.1f} s, once): one change {served[1].seconds:.2f} s, "
-            f"{served[1].seconds / served[2].seconds:.2f} x those alone"
-            if served is not None
-            else ""
-        )
     )
     print(
         f"CPU seconds (user + system, all processes): naive {naive_cpu:.1f}, full {full.cpu_s:.1f}, "
@@ -389,11 +338,6 @@ def main(argv: list[str] | None = None) -> int:
         "fallback_warnings": fallback_warnings,
         "machine": {**m, "loadavg_start": load_start},
     }
-    if served is not None:
-        result["server_ready_s"] = r(served[0])
-        result["server_one_change_s"] = r(served[1].seconds)
-        result["server_one_alone_s"] = r(served[2].seconds)
-        result["server_one_change_ratio"] = r(served[1].seconds / served[2].seconds)
     c.emit(result)
     return 0
 

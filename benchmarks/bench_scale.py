@@ -1,6 +1,6 @@
 """How `talentbrief build` grows with the catalogue: synthetic catalogues of 25, 50, 100, 200 reports.
 
-    .venv/bin/python benchmarks/bench_scale.py [--sizes 25,50,100,200] [--jobs N] [--server] [--dask] [--repeat N] [--keep]
+    .venv/bin/python benchmarks/bench_scale.py [--sizes 25,50,100,200] [--jobs N] [--dask] [--repeat N] [--keep]
 
 The synthetic catalogue sweeps the project's own reports (every notebook, programme and language of
 reports.yml) over as-of dates, one week apart, from the catalogue's as-of date back towards the latest
@@ -8,10 +8,7 @@ source publication (so every report has the same data to show): report k of a si
 same at every N, and every size has the same mix of notebooks. For each size the copy's reports.yml
 is replaced, reports/ emptied, and `talentbrief build --force` timed with the peak RSS of its process
 tree. With --dask each size is built again with `--executor dask --scheduler ADDR` against a fresh
-LocalCluster of 2 worker processes (1 thread each) started by this script. With --server each size is
-built again with `--executor server` against one `talentbrief serve` started (untimed, its warm-up
-reported apart) before the first size and kept for all of them: the cost of a build when the workers
-are already warm, which is what an analyst rebuilding all day pays.
+LocalCluster of 2 worker processes (1 thread each) started by this script.
 
 The growth exponent is the least-squares slope of log(seconds) against log(reports): 1 is linear; fixed
 start-up costs make it slightly below 1 for small catalogues. Last line: one JSON object.
@@ -155,7 +152,7 @@ class Cluster:
             )
         import psutil
 
-        before = {p.pid for p in psutil.Process().children(recursive=True)}  # e.g. a build server
+        before = {p.pid for p in psutil.Process().children(recursive=True)}
         self.cluster = LocalCluster(
             n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         )
@@ -180,9 +177,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--dask-workers", type=int, default=2, help=argparse.SUPPRESS)
     ap.add_argument(
-        "--server", action="store_true", help="also build each size through a warm `talentbrief serve`"
-    )
-    ap.add_argument(
         "--repeat",
         type=int,
         default=1,
@@ -197,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()})
 
     jobs = ["--jobs", str(args.jobs)] if args.jobs else []
-    seconds, peaks, dask_seconds, dask_peaks, server_seconds, server_peaks = [], [], [], [], [], []
+    seconds, peaks, dask_seconds, dask_peaks = [], [], [], []
     with contextlib.ExitStack() as stack:
         work = stack.enter_context(c.Workdir("talentbrief-bench-scale-", keep=args.keep))
         root = c.copy_project(work / "project", args.source)
@@ -205,14 +199,6 @@ def main(argv: list[str] | None = None) -> int:
         env = c.child_env()
         log = work / "build.log"
         c.warm_up(root)
-        server = None
-        if args.server:
-            server = stack.enter_context(c.BuildServer(root, work / "server.log", env, args.jobs))
-            print(
-                f"  build server warm in {server.ready_s:.1f} s (not timed below)",
-                file=sys.stderr,
-                flush=True,
-            )
         for size in sizes:
             catalogue = synthetic_catalogue(root, base_specs, size)
             if len(catalogue["reports"]) != size:
@@ -235,29 +221,15 @@ def main(argv: list[str] | None = None) -> int:
                     cluster.close()
                 dask_seconds.append(t.seconds)
                 dask_peaks.append(t.peak_rss_mb)
-            if server is not None:
-                t = build("server", ["--executor", "server"], extra_pids=server.pids())
-                server_seconds.append(t.seconds)
-                server_peaks.append(t.peak_rss_mb)
 
     spr = [t / n for t, n in zip(seconds, sizes)]
     exponent = fit_exponent(sizes, seconds) if len(sizes) > 1 else float("nan")
     headers = ["reports", "seconds", "s/report", "vs first", "peak RSS MB"]
-    if args.server:
-        server_spr = [t / n for t, n in zip(server_seconds, sizes)]
-        headers += ["server s", "server s/report", "vs first", "server peak MB"]
     if args.dask:
         headers += ["dask s", "dask s/report", "dask/local", "dask peak MB"]
     rows = []
     for i, n in enumerate(sizes):
         row = [n, f"{seconds[i]:.1f}", f"{spr[i]:.3f}", f"{spr[i] / spr[0]:.2f}", f"{peaks[i]:.0f}"]
-        if args.server:
-            row += [
-                f"{server_seconds[i]:.1f}",
-                f"{server_spr[i]:.3f}",
-                f"{server_spr[i] / server_spr[0]:.2f}",
-                f"{server_peaks[i]:.0f}",
-            ]
         if args.dask:
             row += [
                 f"{dask_seconds[i]:.1f}",
@@ -275,13 +247,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     fixed, marginal = fit_linear(sizes, seconds)
     print(f"linear fit (local): {fixed:.2f} s start-up + {marginal:.3f} s per report")
-    if args.server:
-        s_fixed, s_marginal = fit_linear(sizes, server_seconds)
-        print(
-            f"with the build server (warm-up {server.ready_s:.1f} s, once): s/report at {sizes[-1]} vs "
-            f"{sizes[0]}: {server_spr[-1] / server_spr[0]:.3f} (target within 10 %); linear fit: "
-            f"{s_fixed:.2f} s + {s_marginal:.3f} s per report; max peak RSS {max(server_peaks):.0f} MB"
-        )
     m = c.machine()
     print(
         f"machine: {m['cpus']} CPUs ({m['cpu']}), {m['ram_gb']} GB RAM, Python {m['python']}; "
@@ -296,13 +261,6 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mb": [round(p) for p in peaks],
     }
     result["linear_fit"] = {"fixed_s": round(fixed, 3), "per_report_s": round(marginal, 4)}
-    if args.server:
-        result["server_ready_s"] = round(server.ready_s, 2)
-        result["server_seconds"] = [round(s, 2) for s in server_seconds]
-        result["server_s_per_report"] = [round(s, 4) for s in server_spr]
-        result["server_spr_ratio_last_first"] = round(server_spr[-1] / server_spr[0], 3)
-        result["server_linear_fit"] = {"fixed_s": round(s_fixed, 3), "per_report_s": round(s_marginal, 4)}
-        result["server_peak_rss_mb"] = [round(p) for p in server_peaks]
     if args.dask:
         result["dask_seconds"] = [round(s, 2) for s in dask_seconds]
         result["dask_peak_rss_mb"] = [round(p) for p in dask_peaks]

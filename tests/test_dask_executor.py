@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import dask
 import pytest
 import yaml
 from distributed import Client, LocalCluster
@@ -77,10 +78,9 @@ def expected_ids(root: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with (
-        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as c,
-        Client(c) as client,
-    ):
+    with dask.config.set(dask_executor.WORKER_CONFIG):  # as docs/distributed.md configures workers
+        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
+    with local as c, Client(c) as client:
         yield c, client
 
 
@@ -369,6 +369,34 @@ def test_without_scheduler_starts_a_local_cluster_and_says_so(project, monkeypat
     assert sorted(job.report_id for job, _ in results) == ["a", "b"]
     assert all(isinstance(r, JobFailure) for _, r in results)
     assert any("started a local Dask cluster (1 worker process," in m for m in said), said
+
+
+def _profiling(dask_worker=None) -> bool:
+    return "profile" in dask_worker.periodic_callbacks
+
+
+def test_the_clusters_workers_run_without_the_profiler(project, monkeypatch, cluster):
+    """Switched off by configuration, not by stopping a worker's internals: the LocalCluster a build
+    starts gets WORKER_CONFIG, and its nannies hand it to the worker processes."""
+    _, client = cluster
+    assert not any(client.run(_profiling).values())
+    seen = []
+
+    class Spy(LocalCluster):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            with Client(self) as own:
+                seen.extend(own.run(_profiling).values())
+
+    monkeypatch.setattr(dask_executor, "LocalCluster", Spy)
+    monkeypatch.delenv(dask_executor.ENV_SCHEDULER, raising=False)
+    list(dask_executor.run_dask([_missing("a")], project, scheduler=None, workers=1, progress=lambda m: None))
+    assert seen == [False]
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=":0") as plain,
+        Client(plain) as other,
+    ):
+        assert all(other.run(_profiling).values())  # distributed's default: the test can fail
 
 
 def test_unreachable_scheduler_is_named(project, monkeypatch):
