@@ -138,6 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         c.warm_up(root)
 
         naive = []
+        (work / "naive").mkdir()
         for label, cmd in naive_commands(root, work / "naive", spec, work / "chromium-profile"):
             if label != "chromium":  # the preview's number is HTML; its PDF comes afterwards
                 naive.append(c.run(f"naive {label}", cmd, cwd=root, env=env, log=work / "naive.log"))
