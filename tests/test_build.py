@@ -367,3 +367,31 @@ def test_list_refuses_reserved_and_overlong_ids_in_one_line(proj, bad_id):
     out, err = io.StringIO(), io.StringIO()
     assert build.run_list(proj, out=out, err=err) == 2
     assert out.getvalue() == "" and err.getvalue().count("\n") == 1 and "bad id" in err.getvalue()
+
+
+def test_html_only_build_then_a_full_build_adds_the_pdfs(proj):
+    """The preview's HTML pass (formats=("html",)) must not make a later complete build skip the PDFs."""
+    code, ex, _, err = run(proj, formats=("html",))
+    assert code == 0, err
+    assert sorted(ex.ran) == sorted(ALL)
+    assert not list(proj.reports.glob("*.pdf"))
+    again, ex2, out, _ = run(proj, formats=("html",))
+    assert again == 0 and ex2.ran == []  # the HTML is up to date
+    full, ex3, out, _ = run(proj)
+    assert full == 0 and sorted(ex3.ran) == sorted(ALL)
+    assert all((proj.reports / f"{rid}.pdf").is_file() for rid in ALL)
+    assert run(proj)[1].ran == []
+
+
+def test_undoing_a_broken_edit_clears_the_stale_failure(proj):
+    """A report up to date again (its last good inputs restored) has no failure record left."""
+    assert run(proj, "counted")[0] == 0
+    notebook = proj.root / "notebooks" / "hello.ipynb"
+    good = notebook.read_bytes()
+    notebook.write_bytes(good + b"\n")  # another hash: the report is stale, and this time it fails
+    code, *_ = run(proj, "counted", executor=FakeExecutor(fail={"counted"}))
+    assert code == 1 and (proj.failed / "counted.txt").is_file()
+    notebook.write_bytes(good)  # undone
+    code, ex, out, _ = run(proj, "counted")
+    assert code == 0 and ex.ran == [] and "1 up to date" in out
+    assert not (proj.failed / "counted.txt").exists() and not (proj.failed / "counted.ipynb").exists()

@@ -108,3 +108,11 @@ def test_jobs_are_pulled_lazily(project):
     next(results)
     assert len(pulled) <= executor.PER_WORKER_IN_FLIGHT + 1  # not the whole catalogue at once
     results.close()
+
+
+def test_shared_feed_peek_and_attempts():
+    assert executor.peek([]) is None
+    todo = executor.peek(iter(range(5)))
+    assert executor.pull(todo, 2) == [0, 1] and executor.pull(todo, 0) == [] and executor.pull(todo, 9) == [2, 3, 4]
+    attempts, j = executor.Attempts(limit=1), job("x", "chart")
+    assert attempts.retry(j) and not attempts.retry(j)  # once more, then it fails
