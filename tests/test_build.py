@@ -375,9 +375,9 @@ def test_html_only_build_then_a_full_build_adds_the_pdfs(proj):
     assert code == 0, err
     assert sorted(ex.ran) == sorted(ALL)
     assert not list(proj.reports.glob("*.pdf"))
-    again, ex2, out, _ = run(proj, formats=("html",))
+    again, ex2, _, _ = run(proj, formats=("html",))
     assert again == 0 and ex2.ran == []  # the HTML is up to date
-    full, ex3, out, _ = run(proj)
+    full, ex3, _, _ = run(proj)
     assert full == 0 and sorted(ex3.ran) == sorted(ALL)
     assert all((proj.reports / f"{rid}.pdf").is_file() for rid in ALL)
     assert run(proj)[1].ran == []
