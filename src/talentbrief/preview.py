@@ -311,9 +311,14 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
 
     tee = Tee(err)
     quiet = formats is None  # the PDF pass speaks only of failures
-    code = build.run_build(state.paths, ids, jobs=pool.workers, keep_going=True, quiet=quiet, wait=True,
-                           executor=run, formats=formats, out=out, err=tee)
+    try:
+        code = build.run_build(state.paths, ids, jobs=pool.workers, keep_going=True, quiet=quiet, wait=True,
+                               executor=run, formats=formats, out=out, err=tee)
+    except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the session: say it, keep serving
+        print(f"talentbrief preview: build error: {type(exc).__name__}: {exc}", file=tee)
+        code = 2
     out.flush()
+    state.workers = pool.pids()  # a pool that lost a worker has new ones
     state.set_problems(tee.lines if code == 2 else [])
     state.builds += 1
     state.last_exit = code
