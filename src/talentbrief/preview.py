@@ -365,7 +365,11 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     pool = WorkerPool(paths.root, workers or default_workers())
     restart = False
     try:
-        pool.warm()
+        try:
+            pool.warm()
+        except RuntimeError as exc:
+            print(f"talentbrief preview: {exc}", file=err, flush=True)
+            return 1
         state.workers = pool.pids()
         state.phase = "building"
         build_pass(state, pool, ids, out, err, ("html",))
