@@ -18,7 +18,6 @@ import sys
 import time
 from pathlib import Path
 
-import dask
 import pytest
 import yaml
 from distributed import Client, LocalCluster
@@ -78,9 +77,13 @@ def expected_ids(root: Path) -> set[str]:
 
 @pytest.fixture(scope="module")
 def cluster():
-    with dask.config.set(dask_executor.WORKER_CONFIG):  # as docs/distributed.md configures workers
-        local = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0")
-    with local as c, Client(c) as client:
+    with (
+        LocalCluster(  # configured as docs/distributed.md configures workers
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+            config=dask_executor.worker_config(),
+        ) as c,
+        Client(c) as client,
+    ):
         yield c, client
 
 
@@ -379,6 +382,8 @@ def test_the_clusters_workers_run_without_the_profiler(project, monkeypatch, clu
     """Switched off by configuration, not by stopping a worker's internals: the LocalCluster a build
     starts gets WORKER_CONFIG, and its nannies hand it to the worker processes."""
     _, client = cluster
+    assert not any(client.run(_profiling).values())
+    client.restart()  # workers a nanny starts again (after a crash) are configured the same
     assert not any(client.run(_profiling).values())
     seen = []
 

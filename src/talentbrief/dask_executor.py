@@ -22,6 +22,7 @@ importing the module is the check that it is installed.
 
 from __future__ import annotations
 
+import copy
 import gzip
 import hashlib
 import io
@@ -178,9 +179,19 @@ CODE = worker_code()
 # (WeasyPrint layout, nbconvert) and the sampling holds the GIL on the worker's event loop: measured
 # with py-spy, ~9 % of a worker's GIL time, and reports ran ~15-20 % slower than in the local pool,
 # with worker memory growing with every report. Reports never need it: the LocalCluster we start gets
-# this configuration (its nannies pass it on to the workers); workers started by hand take it from
-# their environment, DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (docs/distributed.md).
+# this configuration (see worker_config); workers started by hand take it from their environment,
+# DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (docs/distributed.md).
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
+
+
+def worker_config() -> dict:
+    """The whole Dask configuration with WORKER_CONFIG applied, for a Nanny's `config`.
+
+    A scoped `dask.config.set` around LocalCluster is not enough: a nanny keeps a shallow copy of the
+    global configuration, so a worker it restarts later (after a crash) would profile again.
+    """
+    with dask.config.set(WORKER_CONFIG):
+        return copy.deepcopy(dask.config.config)
 
 
 def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure:
@@ -302,10 +313,9 @@ def run_dask(
     try:
         if address is None:
             n = workers or 2
-            with dask.config.set(WORKER_CONFIG):
-                cluster = LocalCluster(
-                    n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0"
-                )
+            cluster = LocalCluster(
+                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", config=worker_config()
+            )
             say(
                 f"no --scheduler or ${ENV_SCHEDULER}: started a local Dask cluster "
                 f"({n} worker process{'es' if n != 1 else ''}, 1 thread each) at {cluster.scheduler_address}"
