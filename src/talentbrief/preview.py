@@ -318,7 +318,11 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
         print(f"talentbrief preview: build error: {type(exc).__name__}: {exc}", file=tee)
         code = 2
     out.flush()
-    state.workers = pool.pids()  # a pool that lost a worker has new ones
+    if state.workers != pool.pids():  # a pool that lost a worker has new ones; sweep what it left
+        from talentbrief import engine
+
+        engine.sweep_scratch()
+        state.workers = pool.pids()
     state.set_problems(tee.lines if code == 2 else [])
     state.builds += 1
     state.last_exit = code
