@@ -1,7 +1,9 @@
 """Build orchestration on a temporary project copy, with a fake executor standing in for kernels.
 
 The fake runs jobs the way a real executor must: pulling them lazily, one at a time, yielding each
-result as it completes. It records every report it runs, so "no kernel started" is checkable.
+result as it completes. It records every report it runs, so "no kernel started" is checkable, and
+reports what each run read as a real kernel would (talentbrief.reads): its notebook's bytes and the
+rows `scope.select` gives for its parameters, hashed when it runs.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from talentbrief import build, paths
+from talentbrief import build, hashing, load, paths, reads
 from talentbrief.jobs import JobFailure, Limits, Outputs
 from tests.support.project import rewrite_csv, run_cli
 
@@ -36,6 +38,14 @@ reports:
     parameters: {lang: en, programme: vocational-skills}
 """
 ALL = ["hello-en", "hello-zh", "counted", "prog"]
+
+
+def seen(root: Path, job) -> dict:
+    """What a notebook that reads scope.select(load.load(), as_of=..., programme=...) records."""
+    p = job.parameters
+    read = {"query": "select", "args": {"as_of": p["as_of"], "programme": p.get("programme")}}
+    digest = reads.current(read, root, lambda: load.load(root))
+    return {"notebook": hashing.sha256_file(root / job.notebook), "data": [{**read, "sha256": digest}]}
 
 
 class FakeExecutor:
@@ -76,6 +86,7 @@ class FakeExecutor:
                     p["lang"],
                     p["as_of"],
                     0.01,
+                    inputs=seen(Path(root), job),
                 ),
             )
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from talentbrief import hashing, paths
+from talentbrief import hashing, load, paths, reads
 from talentbrief.catalogue import ReportSpec
 
 HERE = Path(__file__).parent
+SELECT = {"query": "select", "args": {"as_of": "2026-11-01", "programme": "vocational-skills"}}
 
 
 def setup(project: Path):
@@ -18,65 +19,94 @@ def setup(project: Path):
     )
 
 
-def key(p, spec):
-    return hashing.input_hash(p, spec)
+def built(p, spec):
+    """The manifest entry of a run that read one selection (as the kernel records it)."""
+    seen = {**SELECT, "sha256": reads.current(SELECT, p.root, lambda: load.load(p.root))}
+    inputs = {"notebook": hashing.sha256_file(p.root / spec.notebook), "data": [seen]}
+    digest, components, recorded = hashing.recorded_key(hashing.Context(p).static(spec), inputs)
+    return {"input_sha256": digest, "inputs": components, "reads": recorded}
 
 
-def test_components_are_recorded_and_hash_is_stable(project):
+def key(p, spec, entry):
+    return hashing.current_key(spec, entry, hashing.Context(p))
+
+
+def test_components_are_recorded_and_the_current_key_matches(project):
     p, spec = setup(project)
-    digest, components = key(p, spec)
+    entry = built(p, spec)
+    components = entry["inputs"]
     assert set(components) == {"notebook", "data", "src", "requirements.lock", "parameters"}
     assert components["notebook"] == hashing.sha256_file(project / "notebooks" / "hello.ipynb")
     assert components["requirements.lock"] == hashing.sha256_file(project / "requirements.lock")
-    assert len(digest) == 64 and key(p, spec) == (digest, components)
+    assert len(entry["input_sha256"]) == 64 and key(p, spec, entry) == entry["input_sha256"]
 
 
 def test_each_input_changes_the_hash(project):
     p, spec = setup(project)
-    base, _ = key(p, spec)
+    entry = built(p, spec)
+    base = key(p, spec, entry)
     changed = {}
 
     nb = project / "notebooks" / "hello.ipynb"
     original = nb.read_bytes()
     nb.write_bytes(original.replace(b"a number shown", b"a count shown"))
-    changed["notebook"] = key(p, spec)[0]
+    changed["notebook"] = key(p, spec, entry)
     nb.write_bytes(original)
 
-    changed["parameters"] = key(p, ReportSpec(spec.id, spec.notebook, {**spec.parameters, "lang": "zh"}))[0]
+    other = ReportSpec(spec.id, spec.notebook, {**spec.parameters, "lang": "zh"})
+    changed["parameters"] = key(p, other, entry)
 
     lock = project / "requirements.lock"
     lock.write_text(lock.read_text() + "extra==1.0\n")
-    changed["lock"] = key(p, spec)[0]
+    changed["lock"] = key(p, spec, entry)
 
     new_module = project / "src" / "talentbrief" / "zz_new.py"
     new_module.write_text("X = 1\n")
-    changed["src"] = key(p, spec)[0]
+    changed["src"] = key(p, spec, entry)
+
+    figures = project / "data" / "figures.csv"
+    text = figures.read_text(encoding="utf-8")
+    assert ",Skilled talents trained," in text  # a vocational-skills row: inside the selection
+    figures.write_text(text.replace(",Skilled talents trained,", ",Skilled talents trained (revised),", 1))
+    changed["data"] = key(p, spec, entry)
 
     assert all(v != base for v in changed.values()), changed
     assert len(set(changed.values())) == len(changed)
 
 
+def test_a_row_outside_what_was_read_does_not_change_the_hash(project):
+    p, spec = setup(project)
+    entry = built(p, spec)
+    figures = project / "data" / "figures.csv"
+    text = figures.read_text(encoding="utf-8")
+    assert ",Exam passes," in text  # software-exams: not read by a vocational-skills selection
+    figures.write_text(text.replace(",Exam passes,", ",Exam passes (revised),", 1), encoding="utf-8")
+    assert key(p, spec, entry) == entry["input_sha256"]
+
+
 def test_parameter_order_does_not_matter(project):
     p, spec = setup(project)
+    entry = built(p, spec)
     flipped = ReportSpec(spec.id, spec.notebook, dict(reversed(list(spec.parameters.items()))))
-    assert key(p, spec)[0] == key(p, flipped)[0]
+    assert key(p, spec, entry) == key(p, flipped, entry)
 
 
-def test_caches_and_other_files_do_not_change_the_src_hash(project):
+def test_caches_do_not_change_the_src_hash_but_other_files_do(project):
     p, spec = setup(project)
-    base = key(p, spec)[0]
+    entry = built(p, spec)
+    base = key(p, spec, entry)
     cache = project / "src" / "talentbrief" / "__pycache__"
     cache.mkdir(exist_ok=True)
     (cache / "x.cpython-311.pyc").write_bytes(b"\0junk")
-    (project / "src" / "notes.txt").write_text("scratch")
-    assert key(p, spec)[0] == base
+    (project / "src" / "talentbrief.egg-info").mkdir(exist_ok=True)
+    (project / "src" / "talentbrief.egg-info" / "PKG-INFO").write_text("Name: talentbrief\n")
+    assert key(p, spec, entry) == base
+    (project / "src" / "talentbrief" / "templates" / "logo.svg").write_text("<svg/>")
+    assert key(p, spec, entry) != base  # any file under src/ may be read by the code: it counts
 
 
-def test_data_change_changes_the_data_component(project):
+def test_a_run_that_recorded_nothing_is_never_up_to_date(project):
     p, spec = setup(project)
-    before = key(p, spec)[1]["data"]
-    figures = project / "data" / "figures.csv"
-    text = figures.read_text(encoding="utf-8")
-    assert ",Skilled talents trained," in text
-    figures.write_text(text.replace(",Skilled talents trained,", ",Skilled talents trained (revised),", 1))
-    assert key(p, spec)[1]["data"] != before
+    digest, components, recorded = hashing.recorded_key(hashing.Context(p).static(spec), None)
+    assert digest is None and recorded is None and "data" not in components
+    assert key(p, spec, {"input_sha256": None, "reads": None}) is None

@@ -15,7 +15,7 @@ def _fake_build(root):
     manifest = {"reports": {"a": {"outputs": {"html": {"file": "a.html"}}}}}
     paths.manifest.write_text(json.dumps(manifest))
     key = snapshot.key(["a"], "2026-11-01")
-    snapshot.record(paths, key, ["a"], manifest)
+    snapshot.record(paths, key, ["a"], manifest, snapshot.inputs_digest(paths))
     return paths, key
 
 

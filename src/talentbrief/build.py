@@ -1,11 +1,13 @@
 """`talentbrief build` and `talentbrief list`: from the catalogue to reports/, incrementally and safely.
 
 Order matters: every kind of bad input (data, catalogue, parameters, ids, executor) is refused with exit 2
-before the lock is taken or any kernel starts. Then, under the lock, reports whose input hash and output
-files match the manifest are skipped; the rest go through an executor and are stored one by one as
-they complete. An executor is any `f(jobs, root, *, workers) -> Iterator[(Job, Outputs | JobFailure)]`
-that pulls `jobs` lazily (at most `workers` in flight): the build stops scheduling after a failure
-simply by ending that iterable.
+before the lock is taken or any kernel starts. Then, under the lock, the inputs are hashed as they are
+now: a report whose recorded reads (talentbrief.reads) still hash the same, with its notebook, src/,
+requirements.lock and parameters, and whose output files match the manifest, is skipped; the rest go
+through an executor and are stored one by one as they complete, under what each run actually read.
+An executor is any `f(jobs, root, *, workers) -> Iterator[(Job, Outputs | JobFailure)]` that pulls
+`jobs` lazily (at most `workers` in flight): the build stops scheduling after a failure simply by ending
+that iterable.
 """
 
 from __future__ import annotations
@@ -42,15 +44,12 @@ class BadInput(Exception):
 # --- the steps before anything runs -------------------------------------------------------------------
 
 
-def check_data(paths: paths_mod.Paths) -> None:
-    """Refuse invalid data (every problem as file:row:column: message).
-
-    Loading validates and caches the tables, so hashing reuses them without validating twice.
-    """
+def check_data(paths: paths_mod.Paths, context: hashing.Context | None = None):
+    """The validated tables; invalid data is bad input (every problem as file:row:column: message)."""
     from talentbrief import load
 
     try:
-        load.load(paths.root)
+        return (context or hashing.Context(paths)).tables()
     except load.DataError as exc:
         raise BadInput(["invalid data, nothing built:", *(str(p) for p in exc.problems)]) from None
 
@@ -77,8 +76,19 @@ def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
     return [s for s in specs if any(fnmatch.fnmatchcase(s.id, i) for i in ids)]
 
 
-def check_params(paths: paths_mod.Paths, specs: list[ReportSpec]) -> None:
+def check_params(paths: paths_mod.Paths, specs: list[ReportSpec], tables) -> None:
+    """Parameters the notebook declares, with the right types; an as_of and programme the data knows."""
+    from talentbrief import load, scope
+
     problems = [p for spec in specs for p in params.check(spec, paths.root)]
+    for spec in specs:
+        try:
+            if "as_of" in spec.parameters:
+                scope.parse_as_of(spec.parameters["as_of"])
+            if spec.parameters.get("programme") is not None:
+                scope.check_programme(load.plain(tables), spec.parameters["programme"])
+        except ValueError as exc:
+            problems.append(f"report {spec.id!r}: {exc}")
     if problems:
         raise BadInput(problems)
 
@@ -108,12 +118,12 @@ def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Exec
 def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None = None) -> list[ReportSpec]:
     """Data, catalogue, selection and parameters, all checked; raises BadInput or CatalogueError."""
     as_of = parse_as_of(as_of)
-    check_data(paths)
+    tables = check_data(paths)
     specs = catalogue.load(paths)
     if as_of is not None:
         specs = catalogue.with_as_of(specs, as_of)
     chosen = select(specs, ids)
-    check_params(paths, chosen)
+    check_params(paths, chosen, tables)
     from talentbrief import validate
 
     if problems := validate.reports_without_figures(paths, chosen):
@@ -121,23 +131,15 @@ def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None =
     return chosen
 
 
-def hash_all(paths: paths_mod.Paths, specs: list[ReportSpec]) -> dict[str, tuple[str, dict[str, str]]]:
-    """Every report's cache key; a parameter the data layer refuses (e.g. unknown programme) is bad input."""
-    ctx = hashing.Context(paths)
-    hashes, problems = {}, []
-    for s in specs:
-        try:
-            hashes[s.id] = hashing.input_hash(paths, s, ctx)
-        except ValueError as exc:  # scope.select: bad as_of or programme
-            problems.append(f"report {s.id!r}: {exc}")
-    if problems:
-        raise BadInput(problems)
-    return hashes
-
-
-def status(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, input_sha256: str) -> str:
+def up_to_date(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, ctx: hashing.Context) -> bool:
+    """What this report read when it was built hashes the same now, and its outputs are untouched."""
     entry = manifest["reports"].get(spec.id)
-    if store.up_to_date(paths, entry, input_sha256, spec.formats):
+    return store.up_to_date(paths, entry, hashing.current_key(spec, entry, ctx), spec.formats)
+
+
+def status(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, ctx: hashing.Context) -> str:
+    entry = manifest["reports"].get(spec.id)
+    if up_to_date(paths, manifest, spec, ctx):
         return "up to date"
     if store.has_failed(paths, spec.id):
         return "failed"
@@ -241,7 +243,6 @@ def run_build(
         if formats is not None:
             specs = [dataclasses.replace(s, formats=tuple(f for f in s.formats if f in formats)) for s in specs]
         run = resolve_executor(executor, scheduler)
-        hashes = hash_all(paths, specs)
     except (BadInput, CatalogueError) as exc:
         for message in exc.messages:
             print(message, file=err)
@@ -250,7 +251,6 @@ def run_build(
     def waiting() -> None:
         print(f"talentbrief: another build holds {paths.build_lock}; waiting for it", file=err, flush=True)
 
-    jobs_for = {s.id: _job(s, hashes[s.id][0], limits or Limits()) for s in specs}
     locked = False
     try:
         with store.build_lock(
@@ -258,11 +258,15 @@ def run_build(
         ):
             locked = True
             code = _build_locked(
-                paths, specs, hashes, jobs_for, run, workers, force, keep_going, quiet, out, err, started
+                paths, specs, limits or Limits(), run, workers, force, keep_going, quiet, out, err, started
             )
             if code == 0 and build_key:
-                snapshot.record(paths, build_key, [s.id for s in specs], store.read_manifest(paths))
+                _record_snapshot(paths, build_key, specs)
             return code
+    except BadInput as exc:  # the data became invalid while this build waited for the lock
+        for message in exc.messages:
+            print(message, file=err)
+        return 2
     except store.LockBusy as exc:
         print(f"talentbrief: {exc}; another build is running (use --wait to wait for it)", file=err)
         return 1
@@ -286,16 +290,30 @@ def _warn(err: TextIO) -> Callable[[str], None]:
     return lambda message: print(f"talentbrief: warning: {message}", file=err, flush=True)
 
 
+def _record_snapshot(paths: paths_mod.Paths, build_key: str, specs: list[ReportSpec]) -> None:
+    """Let the next build skip everything, if every report is up to date with the inputs as they are
+    now (checked afresh, between two digests of all inputs: what ran may have seen an edit since)."""
+    from talentbrief.validate import DataError
+
+    before = snapshot.inputs_digest(paths)
+    ctx, manifest = hashing.Context(paths), store.read_manifest(paths)
+    try:
+        clean = all(up_to_date(paths, manifest, s, ctx) for s in specs)
+    except (DataError, OSError):  # the data made invalid, or a file removed, meanwhile: nothing to record
+        return
+    if clean and snapshot.inputs_digest(paths) == before:
+        snapshot.record(paths, build_key, [s.id for s in specs], manifest, before)
+
+
 def _build_locked(
-    paths, specs, hashes, jobs_for, run, workers, force, keep_going, quiet, out, err, started
+    paths, specs, defaults, run, workers, force, keep_going, quiet, out, err, started
 ) -> int:
     manifest = store.reconcile(paths, store.read_manifest(paths, warn=_warn(err)))
     order = [s.id for s in catalogue_order(paths, specs)]
-    stale = [
-        s
-        for s in specs
-        if force or not store.up_to_date(paths, manifest["reports"].get(s.id), hashes[s.id][0], s.formats)
-    ]
+    ctx = hashing.Context(paths)  # the inputs as they are now, under the lock
+    check_data(paths, ctx)
+    static = {s.id: ctx.static(s) for s in specs}
+    stale = [s for s in specs if force or not up_to_date(paths, manifest, s, ctx)]
     fresh = len(specs) - len(stale)
     for s in specs:  # up to date again (e.g. a broken edit undone): an older failure no longer applies
         if s not in stale and store.has_failed(paths, s.id):
@@ -314,7 +332,7 @@ def _build_locked(
         for s in stale:
             if stopped:
                 return
-            yield jobs_for[s.id]
+            yield _job(s, hashing.key(static[s.id]), defaults)
 
     def fail(report_id: str, summary: str) -> None:
         nonlocal stopped
@@ -331,8 +349,11 @@ def _build_locked(
                     store.store_failure(paths, result)
                     fail(spec.id, _summary(result))
                     continue
+                key, components, reads = hashing.recorded_key(static[spec.id], result.inputs)
+                if hashing.Context(paths).static(spec) != static[spec.id]:
+                    key = None  # an input hashed before the run changed while it ran: never "up to date"
                 try:
-                    store.store_success(paths, manifest, spec, result, *hashes[spec.id])
+                    store.store_success(paths, manifest, spec, result, key, components, reads)
                 except ValueError as exc:  # the renderer broke the contract (e.g. no pdf)
                     store.store_failure(paths, JobFailure(spec.id, str(exc)))
                     fail(spec.id, str(exc))
@@ -404,10 +425,10 @@ def _build_cmd(args: argparse.Namespace) -> int:
 
 def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
+    ctx = hashing.Context(paths)
     try:
-        check_data(paths)
+        check_data(paths, ctx)
         specs = catalogue.load(paths)
-        hashes = hash_all(paths, specs)
     except (BadInput, CatalogueError) as exc:
         for message in exc.messages:
             print(message, file=err)
@@ -415,7 +436,7 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
     manifest = store.read_manifest(paths, warn=_warn(err))
     width = max((len(s.id) for s in specs), default=0)
     for s in specs:
-        print(f"{s.id.ljust(width)}  {status(paths, manifest, s, hashes[s.id][0])}", file=out)
+        print(f"{s.id.ljust(width)}  {status(paths, manifest, s, ctx)}", file=out)
     return 0
 
 

@@ -46,22 +46,18 @@ from distributed import Client, LocalCluster, as_completed
 from talentbrief import fingerprint
 from talentbrief.executor import Attempts, peek, pull
 from talentbrief.jobs import Job, JobFailure, Outputs
-from talentbrief.paths import INPUTS
+from talentbrief.paths import input_files
 
 ENV_SCHEDULER = "TALENTBRIEF_DASK_SCHEDULER"
 INSTALL_HINT = "pip install 'talentbrief[dask]'"
 
-# What a report reads, relative to the project root (reports.yml included, so that the unpacked
-# folder is a recognisable project root for talentbrief.paths).
-BUNDLE_ITEMS = INPUTS
-_SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"}
-_SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
 
 CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
 # What a worker process runs from its own installation (the rest comes in the bundle).
 WORKER_MODULES = (
-    "__init__.py", "jobs.py", "paths.py", "engine.py", "render.py", "executor.py", "fingerprint.py", "dask_executor.py",
+    "__init__.py", "jobs.py", "paths.py", "hashing.py", "reads.py", "engine.py", "render.py", "executor.py",
+    "fingerprint.py", "dask_executor.py",
 )
 
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
@@ -84,32 +80,12 @@ class Bundle:
         return f"Bundle({self.sha256[:12]}, {len(self.data)} bytes)"
 
 
-def _skipped(path: Path) -> bool:
-    return path.name in _SKIP_NAMES or path.name.endswith(_SKIP_SUFFIXES)
-
-
-def _files(root: Path) -> list[tuple[str, Path]]:
-    out: list[tuple[str, Path]] = []
-    for item in BUNDLE_ITEMS:
-        path = root / item
-        if path.is_file():
-            out.append((item, path))
-        elif path.is_dir():
-            for dirpath, dirnames, filenames in os.walk(path, followlinks=True):
-                dirnames[:] = sorted(d for d in dirnames if not _skipped(Path(dirpath) / d))
-                for name in filenames:
-                    file = Path(dirpath) / name
-                    if file.is_file() and not _skipped(file):  # not sockets or fifos (kernel IPC)
-                        out.append((file.relative_to(root).as_posix(), file))
-    return sorted(out)
-
-
 def make_bundle(root: Path | str) -> Bundle:
     """Pack the inputs under `root` reproducibly: sorted names, fixed mtime/owner/mode, no gzip timestamp."""
     root = Path(root)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name, path in _files(root):
+        for name, path in input_files(root):  # what a report reads; reports.yml makes it a project root
             data = path.read_bytes()
             info = tarfile.TarInfo(name)
             info.size = len(data)

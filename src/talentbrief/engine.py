@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import hashlib
 import math
 import os
 import shutil
@@ -48,6 +49,7 @@ PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "fri
 GRACE_S = 5  # after an interrupt, how long a stopped notebook's kernel may take before it is killed
 MB = 1024 * 1024
 OUTPUT_MESSAGES = ("stream", "display_data", "execute_result", "update_display_data", "error")
+RECORD = "__import__('talentbrief.reads').reads.install()"  # a kernel's first line: record its reads
 
 
 def warm_enabled() -> bool:
@@ -73,7 +75,8 @@ def kernel_manager_class(root: Path) -> type[AsyncKernelManager]:
     """A kernel manager class whose kernels start in `root/notebooks` with `kernel_env(root)`.
 
     nbclient's `kernel_manager_class` must be a class, so the settings ride on a small subclass;
-    this is how the cold (papermill) engine gets the same kernel as the warm one.
+    this is how the cold (papermill) engine gets the same kernel as the warm one. Every kernel records
+    what it reads (talentbrief.reads) from its first line on; _RESET names each notebook's record file.
     """
     env, cwd = kernel_env(root), str(Path(root) / "notebooks")
 
@@ -83,7 +86,9 @@ def kernel_manager_class(root: Path) -> type[AsyncKernelManager]:
             kw.setdefault("cwd", cwd)
             # No history database: the warm kernel rewinds its execution counter, which a
             # history database reports as an error inside the notebook's output.
-            kw["extra_arguments"] = [*kw.get("extra_arguments", ()), "--HistoryManager.enabled=False"]
+            kw["extra_arguments"] = [
+                *kw.get("extra_arguments", ()), "--HistoryManager.enabled=False", f"--IPKernelApp.exec_lines={RECORD}"
+            ]
             await super().start_kernel(**kw)
 
     return TalentbriefKernelManager
@@ -134,6 +139,9 @@ importlib.invalidate_caches()
 os.environ.clear()
 os.environ.update(base.environ)
 os.environ["TALENTBRIEF_ROOT"] = root
+os.environ["TALENTBRIEF_READS"] = {reads!r}
+if "_talentbrief_reads" in sys.modules:  # else (a project without talentbrief.reads) nothing is recorded
+    sys.modules["_talentbrief_reads"].begin()
 os.environ["PYTHONPATH"] = os.pathsep.join(reroot(p) for p in base.environ["PYTHONPATH"].split(os.pathsep))
 os.chdir(os.path.join(root, "notebooks"))
 warnings.filters[:] = base.warnings
@@ -245,15 +253,16 @@ class WarmKernel:
                 self._run("pass", timeout=GRACE_S)
         self.shutdown()
 
-    def prepare(self, root: Path, max_memory: int | None = None) -> None:
-        """Make the kernel indistinguishable from a fresh one started for `root` with this memory cap."""
+    def prepare(self, root: Path, max_memory: int | None = None, reads: Path | None = None) -> None:
+        """Make the kernel indistinguishable from a fresh one started for `root` with this memory cap;
+        it records what the next notebook reads in the file `reads` (talentbrief.reads)."""
         if os.getpid() != self.pid:  # inherited through fork: the sockets are not ours
             self.km = self.kc = None
             self.pid = os.getpid()
         stale = self.dirty or self.runs >= self.max_runs or max_memory != self.max_memory
         if stale or not self.alive():
             self.start(root, max_memory)
-        reset = _RESET.format(root=str(root))
+        reset = _RESET.format(root=str(root), reads=str(reads or ""))
         self._run(f"exec(compile({reset!r}, '<talentbrief-reset>', 'exec'), {{}})")
         self.runs += 1
 
@@ -373,6 +382,7 @@ class WarmEngine(Engine):
         root=None,
         limits=None,
         fresh=False,
+        reads=None,
         **kwargs,
     ):
         if root is None:
@@ -380,7 +390,7 @@ class WarmEngine(Engine):
         limits = limits or Limits()
         kernel = WarmKernel() if fresh else current_kernel()
         try:
-            kernel.prepare(Path(root), memory_bytes(limits))
+            kernel.prepare(Path(root), memory_bytes(limits), reads)
             return cls._run_notebook(
                 nb_man, kernel, limits, log_output, stdout_file, stderr_file, start_timeout, kwargs
             )
@@ -426,16 +436,27 @@ def execute(
 ) -> Any:
     """Run `notebook` with `parameters` for project `root`; the executed notebook lands in output_path.
 
+    The returned notebook's metadata["talentbrief"]["inputs"] says what the run read: the sha256 of
+    the notebook bytes it ran (a copy of exactly those bytes runs) and the data reads its kernel
+    recorded (talentbrief.reads; None if it recorded nothing).
     Raises papermill's PapermillExecutionError when a cell raises (output_path is written first),
     Aborted when a limit stopped it or its kernel died.
     """
     import papermill
 
-    return papermill.execute_notebook(
-        str(notebook),
+    from talentbrief import reads
+
+    output_path = Path(output_path)
+    source = Path(notebook).read_bytes()
+    copy = output_path.with_name(f"source-{Path(notebook).name}")
+    copy.write_bytes(source)
+    record = output_path.with_name("reads.jsonl")
+    nb = papermill.execute_notebook(
+        str(copy),
         str(output_path),
         engine_name=ENGINE_NAME,
         root=Path(root),
+        reads=record,
         limits=limits or Limits(),
         fresh=not warm_enabled(),
         parameters=parameters,
@@ -444,6 +465,15 @@ def execute(
         request_save_on_cell_execute=False,
         kernel_name=KERNEL_NAME,
     )
+    nb.metadata["papermill"]["input_path"] = str(notebook)
+    inputs = {"notebook": hashlib.sha256(source).hexdigest(), "data": reads.collect(record)}
+    nb.metadata.setdefault("talentbrief", {})["inputs"] = inputs
+    return nb
+
+
+def inputs(nb: Any) -> dict | None:
+    """What the run of an executed notebook read (see execute)."""
+    return nb.metadata.get("talentbrief", {}).get("inputs")
 
 
 __all__ = [
@@ -453,6 +483,7 @@ __all__ = [
     "WarmKernel",
     "current_kernel",
     "execute",
+    "inputs",
     "kernel_env",
     "kernel_manager_class",
     "warm_enabled",

@@ -14,24 +14,19 @@ import sys
 from pathlib import Path
 
 import talentbrief
+from talentbrief.paths import files
 
 PACKAGE = Path(talentbrief.__file__).resolve().parent
-_SKIP_NAMES = {"__pycache__", ".ipynb_checkpoints", ".DS_Store"}
-_SKIP_SUFFIXES = (".pyc", ".pyo")
-
-
-def _skipped(path: Path) -> bool:
-    return any(part in _SKIP_NAMES for part in path.parts) or path.name.endswith(_SKIP_SUFFIXES)
 
 
 def code(modules: tuple[str, ...]) -> str:
     """Version and sha256 of `modules` (file names in the package) plus the report templates."""
     digest = hashlib.sha256()
-    files = [PACKAGE / name for name in modules]
-    files += sorted(f for f in (PACKAGE / "templates").rglob("*") if f.is_file() and not _skipped(f))
-    for file in files:
-        digest.update(file.relative_to(PACKAGE).as_posix().encode() + b"\0")
-        digest.update(file.read_bytes() if file.is_file() else b"(missing)")
+    named = [(name, PACKAGE / name) for name in modules]
+    named += [(f"templates/{name}", path) for name, path in files(PACKAGE / "templates")]
+    for name, path in named:
+        digest.update(name.encode() + b"\0")
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
     return f"{talentbrief.__version__}+{digest.hexdigest()[:12]}"
 
 

@@ -1,8 +1,12 @@
 """The cache key of a report: a sha256 over everything that can change its output.
 
-Components: the notebook's bytes, the fingerprint of exactly the data rows the report reads (so a changed
-row rebuilds only the reports that read it), the src/ tree (code, CSS, templates), requirements.lock, and
-the parameters as canonical JSON. The components go into the manifest so a rebuild can be explained.
+Components: the notebook's bytes, the data the report read (`talentbrief.reads`: each recorded read
+with the sha256 of what it saw), the src/ tree (code, CSS, templates), requirements.lock, and the
+parameters as canonical JSON. The components go into the manifest so a rebuild can be explained.
+
+Before a report has run, what it will read is unknown, so its key exists only once it has run: the
+build stores `recorded_key(...)` from what the run saw, and later asks `current_key(...)`, which
+hashes the same reads from the current data. Equal keys mean the report would come out the same.
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from talentbrief import paths as paths_mod
 from talentbrief.paths import Paths
-
-SRC_SUFFIXES = (".py", ".css", ".j2", ".json")
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -33,65 +36,89 @@ def canonical_json(value: Any) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def tree_hash(folder: Path, suffixes: tuple[str, ...] | None = None) -> str:
-    """Hash of every file's relative path and bytes, in sorted order (caches excluded)."""
+def tree_hash(folder: Path) -> str:
+    """Hash of every file's relative path and bytes, in sorted order (caches excluded: paths.files)."""
     h = hashlib.sha256()
-    files = sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and "__pycache__" not in p.parts
-        and not any(part.endswith(".egg-info") for part in p.parts)
-        and (suffixes is None or p.name.endswith(suffixes))
-    )
-    for p in files:
-        h.update(p.relative_to(folder).as_posix().encode() + b"\0")
-        h.update(sha256_file(p).encode() + b"\0")
+    for name, path in paths_mod.files(folder):
+        h.update(name.encode() + b"\0")
+        h.update(sha256_file(path).encode() + b"\0")
     return h.hexdigest()
 
 
+def data_component(reads: list[dict[str, Any]]) -> str:
+    """One digest for a report's recorded reads (each with its sha256), in any order."""
+    return sha256_bytes(canonical_json(sorted(canonical_json(r).decode() for r in reads)))
+
+
 class Context:
-    """What every report of one build shares: hashed/loaded once, not once per report."""
+    """What the reports of one check share: each file, tree and read hashed once, not once per report.
+
+    Make a new Context for each check: it hashes the inputs as they are when first asked.
+    """
 
     def __init__(self, paths: Paths):
         self.paths = paths
-        self._src: str | None = None
-        self._lock: str | None = None
+        self._files: dict[str, str] = {}
+        self._reads: dict[bytes, str | None] = {}
         self._tables: Any = None
+        self._src: str | None = None
 
-    @property
-    def src(self) -> str:
-        if self._src is None:
-            self._src = tree_hash(self.paths.src, SRC_SUFFIXES)
-        return self._src
+    def file(self, relative: str) -> str:
+        if relative not in self._files:
+            path = self.paths.root / relative
+            self._files[relative] = sha256_file(path) if path.is_file() else sha256_bytes(b"")
+        return self._files[relative]
 
-    @property
-    def lock(self) -> str:
-        if self._lock is None:
-            lf = self.paths.lockfile
-            self._lock = sha256_file(lf) if lf.is_file() else sha256_bytes(b"")
-        return self._lock
-
-    def data(self, parameters: dict[str, Any]) -> str:
-        """Fingerprint of the rows a report with these parameters reads (talentbrief.scope decides)."""
-        from talentbrief import load, scope
-
+    def tables(self):
+        """The current tables, loaded (and validated) once; raises load.DataError if invalid."""
         if self._tables is None:
+            from talentbrief import load
+
             self._tables = load.load(self.paths.root)
-        tables = self._tables
-        if "as_of" in parameters:
-            tables = scope.select(tables, as_of=parameters["as_of"], programme=parameters.get("programme"))
-        return load.fingerprint(tables)
+        return self._tables
+
+    def read(self, read: dict[str, Any]) -> str | None:
+        """sha256 of what `read` would see now (talentbrief.reads.current)."""
+        from talentbrief import reads
+
+        key = canonical_json({k: v for k, v in read.items() if k != "sha256"})
+        if key not in self._reads:
+            self._reads[key] = reads.current(read, self.paths.root, self.tables)
+        return self._reads[key]
+
+    def static(self, spec) -> dict[str, str]:
+        """The components known without running the report (everything but its data)."""
+        if self._src is None:
+            self._src = tree_hash(self.paths.src)
+        return {
+            "notebook": self.file(spec.notebook),
+            "src": self._src,
+            "requirements.lock": self.file(self.paths.lockfile.name),
+            "parameters": sha256_bytes(canonical_json(spec.parameters)),
+        }
 
 
-def input_hash(paths: Paths, spec, context: Context | None = None) -> tuple[str, dict[str, str]]:
-    """(hex digest, components) for one report; pass a shared Context when hashing many."""
-    ctx = context or Context(paths)
-    components = {
-        "notebook": sha256_file(paths.root / spec.notebook),
-        "data": ctx.data(spec.parameters),
-        "src": ctx.src,
-        "requirements.lock": ctx.lock,
-        "parameters": sha256_bytes(canonical_json(spec.parameters)),
-    }
-    return sha256_bytes(canonical_json(components)), components
+def key(components: dict[str, str]) -> str:
+    return sha256_bytes(canonical_json(components))
+
+
+def current_key(spec, entry: dict[str, Any] | None, context: Context) -> str | None:
+    """The key the report of `entry` would be built under now; None if the entry recorded no reads."""
+    if not entry or not isinstance(entry.get("reads"), list):
+        return None
+    now = [{**r, "sha256": context.read(r)} for r in entry["reads"]]
+    return key({**context.static(spec), "data": data_component(now)})
+
+
+def recorded_key(
+    static: dict[str, str], inputs: dict[str, Any] | None
+) -> tuple[str | None, dict[str, str], list[dict[str, Any]] | None]:
+    """(key, components, reads) of a report from what its run saw (Outputs.inputs).
+
+    A run that recorded nothing (an executor that does not record) gets no key: it is never up to date.
+    """
+    if not inputs or not isinstance(inputs.get("data"), list):
+        return None, dict(static), None
+    components = {**static, "notebook": inputs.get("notebook", static["notebook"]),
+                  "data": data_component(inputs["data"])}
+    return key(components), components, inputs["data"]

@@ -25,7 +25,7 @@ class Job:
     notebook: str  # path relative to the project root, e.g. "notebooks/overview.ipynb"
     parameters: dict[str, Any]
     formats: tuple[str, ...]  # subset of ("html", "pdf")
-    input_hash: str  # sha256 of every input; the cache key
+    input_hash: str  # sha256 of the inputs known before the run (all but the data it will read)
     limits: Limits = Limits()
 
 
@@ -40,6 +40,9 @@ class Outputs:
     as_of: str
     duration_s: float
     meta: dict[str, Any] = field(default_factory=dict)
+    # What the run read (engine.inputs): {"notebook": sha256, "data": [read, ...]} (talentbrief.reads);
+    # None when nothing was recorded: then the build never counts the report as up to date.
+    inputs: dict[str, Any] | None = None
 
 
 class JobFailure(Exception):

@@ -1,23 +1,32 @@
-"""The one loader: validated, typed DataFrames of the curated tables.
+"""The one loader: validated, typed DataFrames of the curated tables, and what a report read of them.
 
 Types come from data/datapackage.json (enum -> categorical in vocabulary order, integer -> Int64,
 date -> datetime64, everything else str), so the schema stays the single source of truth.
-Results are cached per process, keyed by each data file's (path, mtime, size).
+
+`load()` returns `Loaded` tables: taking a table from them is recorded as a read of the whole table
+(talentbrief.reads), while a `query` (scope.select and friends) called on them is recorded as that
+query, whose digest covers only the rows it returns. That is how one edited row rebuilds only the
+reports that read it, and a notebook that looks at the whole table is rebuilt on any change to it.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import inspect
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from talentbrief import paths as tb_paths
+from talentbrief import reads
 from talentbrief.validate import DataError, ensure_valid
 
-__all__ = ["DataError", "Tables", "fingerprint", "load"]
+__all__ = ["DataError", "Loaded", "Tables", "fingerprint", "load", "plain", "query"]
 
 TABLES = ("sources", "programmes", "figures")
 
@@ -31,16 +40,53 @@ class Tables:
     figures: pd.DataFrame
 
 
-_cache: dict[tuple, Tables] = {}
+class Loaded(Tables):
+    """What load() returns: a table taken from it is a read of that whole table (talentbrief.reads)."""
+
+    def __getattribute__(self, name: str):
+        if name in TABLES:
+            frame = object.__getattribute__(self, name)
+            reads.record({"table": name}, lambda: table_digest(frame))
+            return frame
+        if name == "__dict__":  # every table at once
+            for table in TABLES:
+                getattr(self, table)
+        return object.__getattribute__(self, name)
+
+
+def plain(tables: Tables) -> Tables:
+    """The same frames, with nothing recorded when they are read (for queries, which record themselves)."""
+    return Tables(**{name: object.__getattribute__(tables, name) for name in TABLES})
+
+
+QUERIES: dict[str, Callable[..., Any]] = {}
+
+
+def query(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark `func(tables, **args)` as a pure query of the tables, recorded by its answer.
+
+    Called on load()'s tables it reads them unrecorded and records itself: its name, its arguments and
+    the digest of its answer. A build later replays it on the current tables (read_digest).
+    """
+    signature = inspect.signature(func)
+    QUERIES[func.__name__] = func
+
+    @functools.wraps(func)
+    def recorded(tables, *args, **kwargs):
+        if not isinstance(tables, Loaded):
+            return func(tables, *args, **kwargs)
+        answer = func(plain(tables), *args, **kwargs)
+        bound = signature.bind(tables, *args, **kwargs)
+        bound.apply_defaults()
+        named = json.loads(json.dumps(dict(list(bound.arguments.items())[1:]), default=str))
+        reads.record({"query": func.__name__, "args": named}, lambda: answer_digest(answer))
+        return answer
+
+    return recorded
 
 
 def _resources(paths: tb_paths.Paths) -> list[dict]:
     return json.loads(paths.datapackage.read_text(encoding="utf-8"))["resources"]
-
-
-def _cache_key(paths: tb_paths.Paths) -> tuple:
-    files = [paths.datapackage] + [paths.data / r["path"] for r in _resources(paths)]
-    return tuple((str(f.resolve()), f.stat().st_mtime_ns, f.stat().st_size) for f in files)
 
 
 def _read(path: Path, schema: dict) -> pd.DataFrame:
@@ -57,19 +103,13 @@ def _read(path: Path, schema: dict) -> pd.DataFrame:
     return frame
 
 
-def _copy(tables: Tables) -> Tables:
-    return Tables(**{name: getattr(tables, name).copy() for name in TABLES})
-
-
-def load(root: Path | str | None = None) -> Tables:
+def load(root: Path | str | None = None) -> Loaded:
     """Validated, typed tables; raises DataError listing every problem if the data is invalid."""
     paths = tb_paths.get(root)
-    key = _cache_key(paths)
-    if key not in _cache:
+    with reads.quiet():  # the loader's own reads: what the report takes from the tables is recorded
         ensure_valid(paths)
         frames = {r["name"]: _read(paths.data / r["path"], r["schema"]) for r in _resources(paths)}
-        _cache[key] = Tables(**{name: frames[name] for name in TABLES})
-    return _copy(_cache[key])
+    return Loaded(**{name: frames[name] for name in TABLES})
 
 
 def _cell(value) -> object:
@@ -83,15 +123,43 @@ def _cell(value) -> object:
 
 
 def _canonical(frame: pd.DataFrame) -> dict:
+    """Rows and column types (a categorical's vocabulary order included), in a stable order."""
     columns = sorted(frame.columns)
     rows = sorted(
         json.dumps([_cell(v) for v in row], ensure_ascii=False)
         for row in frame[columns].itertuples(index=False, name=None)
     )
-    return {"columns": columns, "rows": rows}
+    return {"columns": columns, "types": [repr(frame[c].dtype) for c in columns], "rows": rows}
+
+
+def _digest(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
 def fingerprint(tables: Tables) -> str:
     """sha256 of the rows of the given (possibly filtered) tables; row and column order do not matter."""
-    payload = {f.name: _canonical(getattr(tables, f.name)) for f in fields(tables)}
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+    tables = plain(tables)
+    return _digest({f.name: _canonical(getattr(tables, f.name)) for f in fields(tables)})
+
+
+def table_digest(frame: pd.DataFrame) -> str:
+    """sha256 of one whole table as the loader gives it."""
+    return _digest(_canonical(frame))
+
+
+def answer_digest(answer: Any) -> str:
+    """sha256 of a query's answer: tables by their rows, anything else as JSON."""
+    if isinstance(answer, Tables):
+        return fingerprint(answer)
+    return _digest(json.loads(json.dumps(answer, default=str)))
+
+
+def read_digest(read: dict[str, Any], tables: Tables) -> str:
+    """sha256 of a recorded table or query read, replayed on `tables` (talentbrief.reads.current)."""
+    from talentbrief import scope  # noqa: F401 - registers scope's queries
+
+    if "table" in read:
+        if read["table"] not in TABLES:
+            raise KeyError(read["table"])
+        return table_digest(object.__getattribute__(tables, read["table"]))
+    return answer_digest(QUERIES[read["query"]](plain(tables), **read["args"]))

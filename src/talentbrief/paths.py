@@ -16,6 +16,9 @@ ENV_ROOT = "TALENTBRIEF_ROOT"
 # Everything a build reads, relative to the root: a copy of these is a complete project
 # (tests and benchmarks work on such copies; the dask executor ships them to workers).
 INPUTS = ("data", "notebooks", "src", "reports.yml", "requirements.lock")
+# Never an input, wherever it sits: caches, editor and OS droppings, the editable install's metadata.
+SKIP_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"})
+SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
 
 class ProjectNotFound(FileNotFoundError):
@@ -105,22 +108,50 @@ def cache_dir() -> Path:
     return Path(base) / "talentbrief"
 
 
+def _skipped(name: str) -> bool:
+    return name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES)
+
+
+def files(folder: Path) -> list[tuple[str, Path]]:
+    """(posix path relative to `folder`, path) of every regular file under it, sorted: the one walker.
+
+    Hashing, the no-op snapshot, the code fingerprint, the dask bundle and project copies all see
+    the same files. Symlinks are followed; sockets and fifos (kernel IPC) are not files.
+    """
+    folder = Path(folder)
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        dirnames[:] = [d for d in dirnames if not _skipped(d)]
+        for name in filenames:
+            path = Path(dirpath, name)
+            if not _skipped(name) and path.is_file():
+                found.append((path.relative_to(folder).as_posix(), path))
+    return sorted(found)
+
+
+def input_files(root: Path) -> list[tuple[str, Path]]:
+    """(posix path relative to `root`, path) of every input of the project at `root` (INPUTS), sorted."""
+    root = Path(root)
+    found = []
+    for item in INPUTS:
+        path = root / item
+        if path.is_dir():
+            found += [(f"{item}/{name}", file) for name, file in files(path)]
+        elif path.is_file():
+            found.append((item, path))
+    return sorted(found)
+
+
 def copy_inputs(source: Path, dest: Path) -> Path:
     """Copy a project's inputs (never reports/ or caches) into dest, ready to build."""
     import shutil
 
-    dest.mkdir(parents=True, exist_ok=True)
-    ignore = shutil.ignore_patterns(
-        "__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info", "kernel-ipc-*"
-    )
-    for item in INPUTS:
-        src = source / item
-        if src.is_dir():
-            shutil.copytree(src, dest / item, ignore=ignore)
-        elif src.exists():
-            shutil.copy2(src, dest / item)
-    (dest / "reports").mkdir(exist_ok=True)
-    return dest
+    for name, path in input_files(source):
+        target = Path(dest) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    (Path(dest) / "reports").mkdir(parents=True, exist_ok=True)
+    return Path(dest)
 
 
 def get(root: Path | str | None = None) -> Paths:

@@ -300,5 +300,6 @@ def run_job(job: Job, root: Path) -> Outputs:
             "warnings": warnings_of(nb),
             "fallbacks": sorted(FALLBACKS),
         },
+        inputs=engine.inputs(nb),
         **meta,
     )

@@ -1,9 +1,10 @@
-"""The rows a report reads: the only way notebooks get data.
+"""The rows a report reads: how notebooks narrow the loader's tables.
 
-The build hashes `load.fingerprint(select(...))` per report, so `select` must return exactly what the
-report uses: sources published on or before `as_of`, and for a programme brief that programme, its
-figures, the rows its metrics and checks read (selected by the same selectors they use) and the
-sources and programme rows of those figures. Touching a row outside it leaves the report untouched.
+`select` returns exactly what a report uses: sources published on or before `as_of`, and for a
+programme brief that programme, its figures, the rows its metrics and checks read (selected by the
+same selectors they use) and the sources and programme rows of those figures. Its functions are
+`load.query`s: called on `load.load()`'s tables they are recorded as a read of their answer only
+(talentbrief.reads), so touching a row outside a report's selection leaves that report untouched.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 
 import pandas as pd
 
-from talentbrief import checks, metrics
+from talentbrief import checks, load, metrics
 
 
 def parse_as_of(as_of) -> pd.Timestamp:
@@ -26,12 +27,14 @@ def parse_as_of(as_of) -> pd.Timestamp:
     return stamp.normalize()
 
 
+@load.query
 def programmes_with_figures(tables) -> list[str]:
     """Programme ids that have at least one figure (those get a brief), in programmes.csv order."""
     used = set(tables.figures["programme_id"].astype(str))
     return [p for p in tables.programmes["programme_id"].astype(str) if p in used]
 
 
+@load.query
 def check_programme(tables, programme: str) -> str:
     """The programme id, or a ValueError naming the programmes that have figures."""
     allowed = programmes_with_figures(tables)
@@ -56,6 +59,7 @@ def used_figure_ids(figures: pd.DataFrame, programme: str) -> set[str]:
     return ids
 
 
+@load.query
 def select(tables, *, as_of, programme: str | None = None):
     """Tables restricted to what one report reads (see module docstring)."""
     dated = _dated(tables, parse_as_of(as_of))

@@ -2,9 +2,10 @@
 
 A full up-to-date check validates the data, inspects every notebook and fingerprints each report's
 rows: seconds of imports (pandas, frictionless, papermill) for an answer that is usually "all up to
-date". After a build in which every selected report ended up to date, we record the bytes of every
-input (one digest) and the size and mtime of every output. A later build with the same arguments
-whose inputs hash the same and whose outputs are untouched has nothing to do. Anything else (an
+date". After a build that leaves every selected report up to date (checked again once it has run,
+between two digests of the inputs, since a run may have seen an edit that is gone since), we record
+the bytes of every input (one digest) and the size and mtime of every output. A later build with the
+same arguments whose inputs hash the same and whose outputs are untouched has nothing to do. Anything else (an
 edited row, a deleted or touched report, other ids, another as-of date) falls through to the full
 check, which stays the authority. The file lives under reports/ and is removed by any build that
 writes, before it writes.
@@ -18,11 +19,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from talentbrief.paths import Paths
+from talentbrief.paths import Paths, input_files
 
 NAME = ".uptodate.json"
-# Inputs of any report: the same set the per-report hashes draw from, plus the catalogue.
-INPUT_DIRS = (("data", None), ("notebooks", (".ipynb",)), ("src", (".py", ".css", ".j2", ".json")))
 
 
 def _file(paths: Paths) -> Path:
@@ -30,22 +29,11 @@ def _file(paths: Paths) -> Path:
 
 
 def inputs_digest(paths: Paths) -> str:
+    """One digest of every input file of the project (paths.input_files): names and bytes."""
     h = hashlib.sha256()
-    files = [paths.catalogue, paths.lockfile]
-    for name, suffixes in INPUT_DIRS:
-        folder = paths.root / name
-        if folder.is_dir():
-            files += sorted(
-                p
-                for p in folder.rglob("*")
-                if p.is_file()
-                and "__pycache__" not in p.parts
-                and ".ipynb_checkpoints" not in p.parts
-                and (suffixes is None or p.name.endswith(suffixes))
-            )
-    for p in files:
-        h.update(p.relative_to(paths.root).as_posix().encode() + b"\0")
-        h.update(hashlib.sha256(p.read_bytes()).digest() if p.is_file() else b"-")
+    for name, path in input_files(paths.root):
+        h.update(name.encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
     return h.hexdigest()
 
 
@@ -68,11 +56,11 @@ def key(ids: list[str], as_of: str | None) -> str:
     return json.dumps({"ids": sorted(ids), "as_of": as_of}, sort_keys=True)
 
 
-def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any]) -> None:
-    """Called after a build in which every selected report is up to date."""
+def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str) -> None:
+    """Called when every selected report is up to date with the inputs whose digest is `inputs`."""
     from talentbrief.store import atomic_write
 
-    data = {"key": build_key, "inputs": inputs_digest(paths), "reports": sorted(report_ids),
+    data = {"key": build_key, "inputs": inputs, "reports": sorted(report_ids),
             "outputs": _outputs(paths, manifest)}
     atomic_write(_file(paths), json.dumps(data, sort_keys=True).encode())
 

@@ -224,10 +224,10 @@ def write_manifest(paths: Paths, manifest: dict[str, Any]) -> bool:
 
 
 def up_to_date(
-    paths: Paths, entry: dict[str, Any] | None, input_sha256: str, formats: tuple[str, ...]
+    paths: Paths, entry: dict[str, Any] | None, input_sha256: str | None, formats: tuple[str, ...]
 ) -> bool:
     """The manifest says this input built these outputs, and they are on disk unchanged."""
-    if not entry or entry.get("input_sha256") != input_sha256:
+    if not entry or input_sha256 is None or entry.get("input_sha256") != input_sha256:
         return False
     outputs = entry.get("outputs", {})
     for fmt in formats:
@@ -256,13 +256,17 @@ def store_success(
     manifest: dict[str, Any],
     spec,
     outputs: Outputs,
-    input_sha256: str,
+    input_sha256: str | None,
     components: dict[str, str],
+    reads: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Write a built report's files, clear its old failure, then record it in the manifest.
 
     Files that change are written while the manifest holds the report under "pending" only (see the
-    module docstring), so the manifest never vouches for a file being replaced."""
+    module docstring), so the manifest never vouches for a file being replaced. `input_sha256` and
+    `reads` come from what the run read (hashing.recorded_key); None for either leaves the report
+    stale, so the next build runs it again.
+    """
     files: dict[str, dict[str, str]] = {}
     data: dict[str, bytes] = {}
     for fmt in spec.formats:
@@ -281,6 +285,7 @@ def store_success(
         "as_of": outputs.as_of,
         "input_sha256": input_sha256,
         "inputs": components,
+        "reads": reads,
         "outputs": files,
         "built_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "duration_s": round(outputs.duration_s, 3),
