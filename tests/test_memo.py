@@ -64,8 +64,6 @@ def test_invalid_data_is_never_remembered(cache, data_root):
 
 def test_parameters_come_from_the_memo_without_papermill(cache, monkeypatch):
     notebook = paths_mod.get().notebooks / "programme.ipynb"
-    params._cache.clear()
     first = params.inspect(notebook)
-    params._cache.clear()
     monkeypatch.setattr(params, "_inspect", lambda path: pytest.fail("inspected again"))
     assert params.inspect(notebook) == first

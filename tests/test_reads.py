@@ -6,6 +6,7 @@ Each of these failed before reads were recorded: the build then keyed a report o
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -74,7 +75,7 @@ def test_the_kernel_records_each_kind_of_read(project, tmp_path):
         [sys.executable, "-c", script, str(record)], cwd=project / "notebooks", env=env,
         capture_output=True, text=True, check=True,
     ).stdout
-    recorded = eval(out)  # noqa: S307 - our own repr of a list of dicts
+    recorded = ast.literal_eval(out)
     kinds = sorted(tuple(k for k in r if k != "sha256") for r in recorded)
     assert kinds == [("args", "query"), ("dir",), ("file",), ("table",)], recorded
     by_kind = {next(k for k in r if k not in ("sha256", "args")): r for r in recorded}
@@ -96,7 +97,7 @@ OUT_OF_SCOPE = {
     # a direct read of a CSV file
     "csv file": (
         "import pandas as pd\n"
-        "print(pd.read_csv('../data/programmes.csv').set_index('programme_id').loc['software-exams', 'name_en'])",
+        + "print(pd.read_csv('../data/programmes.csv').set_index('programme_id').loc['software-exams', 'name_en'])",
         ("programmes.csv", "programme_id", "software-exams", "name_en", "Software exams (renamed)"),
         {"file": "data/programmes.csv"},
     ),

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import hashlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -43,7 +42,6 @@ class ParamInfo:
     choices: tuple = ()  # the declared domain ("one of: a, b" in the help comment); () for any value
 
 
-_cache: dict[str, dict[str, ParamInfo]] = {}
 _DOMAIN = re.compile(r"\bone of:\s*(.+?)\s*$")
 
 
@@ -113,21 +111,16 @@ def _missed_by_papermill(path: Path) -> dict[str, dict[str, str]]:
 
 
 def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
-    """Parameters of a notebook, cached by the notebook's content (in memory, and in talentbrief.memo
-    keyed by the notebook, this module and the installed packages, so most builds never import papermill)."""
+    """Parameters of a notebook, remembered in talentbrief.memo by the notebook's content, this module
+    and the installed packages, so most builds never import papermill."""
     path = Path(notebook)
     source = path.read_bytes()
-    key = hashlib.sha256(source).hexdigest()
-    if key not in _cache:
-        stored = memo.key(source, Path(__file__))
-        if (hit := memo.get("params", stored)) is not None:
-            _cache[key] = {
-                p["name"]: ParamInfo(**{**p, "choices": tuple(p.get("choices", ()))}) for p in json.loads(hit)
-            }
-        else:
-            _cache[key] = _inspect(path)
-            memo.put("params", stored, json.dumps([asdict(p) for p in _cache[key].values()]).encode())
-    return _cache[key]
+    stored = memo.key(source, Path(__file__))
+    if (hit := memo.get("params", stored)) is not None:
+        return {p["name"]: ParamInfo(**{**p, "choices": tuple(p.get("choices", ()))}) for p in json.loads(hit)}
+    found = _inspect(path)
+    memo.put("params", stored, json.dumps([asdict(p) for p in found.values()]).encode())
+    return found
 
 
 def _inspect(path: Path) -> dict[str, ParamInfo]:

@@ -67,9 +67,8 @@ def begin() -> None:
     if target and root:
         state.root = os.path.realpath(root)
         state.data = os.path.join(state.root, DATA)
-        with _quiet(state):
-            with open(target, "w", encoding="utf-8") as f:
-                f.write(json.dumps(HEADER) + "\n")
+        with _quiet(state), open(target, "w", encoding="utf-8") as f:
+            f.write(json.dumps(HEADER) + "\n")
         state.target = target
 
 
