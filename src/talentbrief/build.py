@@ -76,11 +76,17 @@ def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
     return [s for s in specs if any(fnmatch.fnmatchcase(s.id, i) for i in ids)]
 
 
-def check_params(paths: paths_mod.Paths, specs: list[ReportSpec], tables) -> None:
-    """Parameters the notebook declares, with the right types; an as_of and programme the data knows."""
+def check_params(paths: paths_mod.Paths, specs: list[ReportSpec]) -> None:
+    problems = [p for spec in specs for p in params.check(spec, paths.root)]
+    if problems:
+        raise BadInput(problems)
+
+
+def check_scope(tables, specs: list[ReportSpec]) -> None:
+    """An as_of and a programme that the data layer (talentbrief.scope) accepts."""
     from talentbrief import load, scope
 
-    problems = [p for spec in specs for p in params.check(spec, paths.root)]
+    problems = []
     for spec in specs:
         try:
             if "as_of" in spec.parameters:
@@ -123,11 +129,12 @@ def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None =
     if as_of is not None:
         specs = catalogue.with_as_of(specs, as_of)
     chosen = select(specs, ids)
-    check_params(paths, chosen, tables)
+    check_params(paths, chosen)
     from talentbrief import validate
 
     if problems := validate.reports_without_figures(paths, chosen):
         raise BadInput(problems)
+    check_scope(tables, chosen)
     return chosen
 
 
