@@ -14,15 +14,14 @@ Numbers (pure functions, no pandas):
   number ("252万余人", the usual bulletin style) and use the prefix 超过 before plain digits
   ("超过14人"), because "14余人" is not idiomatic.
 
-Charts: ``use_style`` / ``style_rc`` hold the palette and type scale; ``bar_chart`` returns a
-``Chart`` (PNG bytes, alt text, figure ids, source note) whose ``to_html`` is what reports embed.
+Charts: ``use_style`` / ``style_rc`` hold the palette and type scale; ``bar_figure`` returns a
+matplotlib Figure in house style (colour, order and a title per language as arguments). Any Figure a
+notebook displays becomes a PNG with alt text (``setup_inline``), which is what reports embed.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
-import html
 import io
 import math
 import numbers
@@ -389,44 +388,99 @@ def style_rc(lang: str) -> dict:
 
 
 def use_style(lang: str) -> None:
-    """Apply the house style globally, for charts an analyst draws in a notebook cell.
-
-    The backend is left alone: JupyterLab keeps its inline plots, and builds run with MPLBACKEND=Agg.
+    """Apply the house style globally, for charts an analyst draws in a notebook cell, and make the
+    notebook show Figures the way reports embed them (``setup_inline``).
     """
     import matplotlib
 
     matplotlib.rcParams.update(style_rc(lang))
+    _lang_in_use[0] = lang
+    setup_inline()
 
 
-@dataclass(frozen=True)
-class Chart:
-    """A rendered chart and what a report needs to embed it accessibly and traceably."""
+# -- charts in notebooks: what a cell shows is what the report embeds ----------------------------------
+# A Figure displayed in a notebook (plt.show(), the last expression of a cell, display(fig)) becomes one
+# PNG output at DPI with alt text, figure ids and a caption in its display metadata; the report's page
+# template turns that into <figure><img alt=...><figcaption>. JupyterLab and the build share this.
 
-    png: bytes
-    alt: str
-    figure_ids: tuple[str, ...]
-    source_note: str
-    title: str
+_ALT, _IDS, _CAPTION, _STYLE = ("_talentbrief_alt", "_talentbrief_figure_ids", "_talentbrief_caption",
+                                "_talentbrief_style")
+_CHART_WORD = {"en": "Chart", "zh": "图表"}
+_lang_in_use = ["en"]
 
-    def size(self) -> tuple[int, int]:
-        """Display size in CSS pixels, from the PNG header."""
-        width, height = struct.unpack(">II", self.png[16:24])
-        return round(width * CSS_DPI / DPI), round(height * CSS_DPI / DPI)
 
-    def to_html(self) -> str:
-        """``<figure class="tb-chart">`` with the PNG inline, alt text and the source note as caption."""
-        width, height = self.size()
-        data = base64.b64encode(self.png).decode("ascii")
-        ids = html.escape(" ".join(self.figure_ids))
-        return (
-            f'<figure class="tb-chart" data-figure-ids="{ids}">'
-            f'<img src="data:image/png;base64,{data}" alt="{html.escape(self.alt)}" '
-            f'width="{width}" height="{height}">'
-            f"<figcaption>{html.escape(self.source_note)}</figcaption></figure>"
-        )
+def describe(fig, *, alt: str | None = None, figure_ids=(), caption: str | None = None):
+    """Attach alt text, the figure ids it plots and a caption to a Figure (returned, for chaining)."""
+    if alt is not None:
+        setattr(fig, _ALT, str(alt))
+    if figure_ids:
+        setattr(fig, _IDS, tuple(dict.fromkeys(str(i) for i in figure_ids)))
+    if caption is not None:
+        setattr(fig, _CAPTION, str(caption))
+    return fig
 
-    def _repr_html_(self) -> str:
-        return self.to_html()
+
+def alt_text(fig) -> str:
+    """The alt text given to ``describe``, else one written from the figure's titles, labels and legend."""
+    given = getattr(fig, _ALT, None)
+    if given:
+        return given
+    lang = _lang_in_use[0]
+    parts = []
+    suptitle = getattr(fig, "_suptitle", None)
+    if suptitle is not None and suptitle.get_text().strip():
+        parts.append(suptitle.get_text().strip())
+    for ax in fig.axes:
+        words = [ax.get_title(), ax.get_title(loc="left"), ax.get_xlabel(), ax.get_ylabel()]
+        legend = ax.get_legend()
+        if legend is not None:
+            words += [t.get_text() for t in legend.get_texts()]
+        parts += [w.strip() for w in words if w and w.strip()]
+    sep = "；" if lang == "zh" else "; "
+    colon = "：" if lang == "zh" else ": "
+    return _CHART_WORD[lang] + (colon + sep.join(dict.fromkeys(parts)) if parts else "")
+
+
+def figure_png(fig) -> tuple[bytes, dict]:
+    """PNG bytes at ``DPI`` (no timestamp, so reproducible) and the display metadata reports read."""
+    import contextlib
+
+    from matplotlib import rc_context
+
+    lang = getattr(fig, _STYLE, None)  # house charts are drawn in their own style, whatever rcParams say now
+    buf = io.BytesIO()
+    with rc_context(style_rc(lang)) if lang else contextlib.nullcontext():
+        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight",
+                    facecolor="white")
+    png = buf.getvalue()
+    width, height = struct.unpack(">II", png[16:24])
+    meta = {"width": round(width * CSS_DPI / DPI), "height": round(height * CSS_DPI / DPI), "alt": alt_text(fig)}
+    if getattr(fig, _IDS, None):
+        meta["figure_ids"] = list(getattr(fig, _IDS))
+    if getattr(fig, _CAPTION, None):
+        meta["caption"] = getattr(fig, _CAPTION)
+    return png, meta
+
+
+def setup_inline(shell=None) -> None:
+    """Make notebook Figures display as ``figure_png`` (PNG + alt text), in JupyterLab and in builds.
+
+    Imports pyplot first so that matplotlib-inline's own formatter setup has run and is replaced.
+    """
+    if shell is None:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+    if shell is None or not hasattr(shell, "display_formatter"):
+        return
+    import matplotlib.pyplot  # noqa: F401  (activates the inline backend, which registers its formatters)
+    from matplotlib.figure import Figure
+
+    formatters = shell.display_formatter.formatters
+    for mime in ("image/png", "image/jpeg", "image/svg+xml", "application/pdf", "text/html"):
+        if mime in formatters:
+            formatters[mime].pop(Figure, None)
+    formatters["image/png"].for_type(Figure, figure_png)
 
 
 @dataclass(frozen=True)
@@ -445,14 +499,14 @@ def _bars(rows, lang: str, value_key: str, label_key: str | None) -> list[_Bar]:
     label_key = label_key or f"label_{lang}"
     missing = {"figure_id", label_key, value_key, "unit", "qualifier", "status"} - set(rows.columns)
     if missing:
-        raise ValueError(f"bar_chart: rows lack column(s) {', '.join(sorted(missing))}")
+        raise ValueError(f"bar_figure: rows lack column(s) {', '.join(sorted(missing))}")
     if len(rows) == 0:
-        raise ValueError("bar_chart: no rows to plot")
+        raise ValueError("bar_figure: no rows to plot")
     bars = []
     for rec in rows.to_dict("records"):
         value = rec[value_key]
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise ValueError(f"bar_chart: figure {rec['figure_id']} has no {value_key}")
+            raise ValueError(f"bar_figure: figure {rec['figure_id']} has no {value_key}")
         bar = _Bar(
             str(rec["figure_id"]),
             str(rec[label_key]),
@@ -611,55 +665,44 @@ def _legend_handles(bars: list[_Bar], lang: str, colours: dict[str, str]) -> lis
     return handles
 
 
-def bar_chart(
-    rows,
-    *,
-    lang: str,
-    title: str,
-    source_note: str,
-    value_key: str = "value",
-    label_key: str | None = None,
-    log: bool | None = None,
-) -> Chart:
-    """Horizontal bars of figures, one panel per unit (units are never compared on one axis).
-
-    Colour and fill show the status (achieved solid, planned light with outline), hatching and ≥ ≈ ≤
-    marks show the qualifier; ``log=None`` picks a log axis per panel when values span 100×, and says
-    so in the panel's heading. The title and the source note are drawn in the image as well.
-    """
-    from matplotlib import rc_context
-
-    with rc_context(style_rc(lang)):  # fonts are looked up when drawing, so save inside the context
-        fig, bars, logs = _build(rows, lang, title, source_note, value_key, label_key, log)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return Chart(
-        png=buf.getvalue(),
-        alt=_alt_text(title, bars, lang, any(logs)),
-        figure_ids=tuple(b.figure_id for b in bars),
-        source_note=source_note,
-        title=title,
-    )
-
-
 def bar_figure(
     rows,
     *,
     lang: str,
-    title: str,
-    source_note: str,
+    title,
+    source_note: str = "",
     value_key: str = "value",
     label_key: str | None = None,
     log: bool | None = None,
+    colours: dict[str, str] | None = None,
+    order=None,
 ):
-    """The matplotlib Figure ``bar_chart`` renders (for inspection; save it under ``style_rc(lang)``)."""
+    """Horizontal bars of figures, one panel per unit (units are never compared on one axis), as a Figure.
+
+    ``title`` is a string or ``{"en": ..., "zh": ...}``; ``colours`` overrides the status colours
+    (``{"achieved": "#009e73"}``); ``order`` lists figure ids in the order the bars should appear
+    (default: the rows' order). Colour and fill show the status (achieved solid, planned light with
+    outline), hatching and ≥ ≈ ≤ marks show the qualifier; ``log=None`` picks a log axis per panel when
+    values span 100×, and says so in the panel's heading. The Figure carries its alt text (every bar
+    with its phrase), the ids it plots and the source note as caption (see ``describe``).
+    """
     from matplotlib import rc_context
 
+    title = title[lang] if isinstance(title, dict) else str(title)
+    if order is not None:
+        rank = {str(fid): n for n, fid in enumerate(order)}
+        unknown = [str(f) for f in rows["figure_id"] if str(f) not in rank]
+        if unknown:
+            raise ValueError(f"bar_figure: order lacks figure id(s) {', '.join(unknown)}")
+        rows = rows.iloc[sorted(range(len(rows)), key=lambda i: rank[str(rows["figure_id"].iloc[i])])]
     with rc_context(style_rc(lang)):
-        return _build(rows, lang, title, source_note, value_key, label_key, log)[0]
+        fig, bars, logs = _build(rows, lang, title, source_note, value_key, label_key, log, colours or {})
+    setattr(fig, _STYLE, lang)
+    return describe(fig, alt=_alt_text(title, bars, lang, any(logs)),
+                    figure_ids=[b.figure_id for b in bars], caption=source_note or None)
 
 
-def _build(rows, lang, title, source_note, value_key, label_key, log):
+def _build(rows, lang, title, source_note, value_key, label_key, log, colours):
     """Lay out title, one panel per unit, legend and source note on a bare Agg figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -667,7 +710,7 @@ def _build(rows, lang, title, source_note, value_key, label_key, log):
     _check_lang(lang)
     bars = _bars(rows, lang, value_key, label_key)
     panels = _by_unit(bars)
-    colours = palette()
+    colours = {**palette(), **colours}
     logs = [_wants_log(panel, log) for panel in panels]
     note = (
         source_note

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, TextIO
 
-from talentbrief import catalogue, hashing, params, snapshot, store
+from talentbrief import catalogue, hashing, narrative, params, snapshot, store
 from talentbrief import paths as paths_mod
 from talentbrief.catalogue import CatalogueError, ReportSpec
 from talentbrief.jobs import Job, JobFailure, Limits, Outputs
@@ -78,6 +78,9 @@ def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
 
 def check_params(paths: paths_mod.Paths, specs: list[ReportSpec]) -> None:
     problems = [p for spec in specs for p in params.check(spec, paths.root)]
+    if problems:
+        raise BadInput(problems)
+    problems = narrative.check_specs(paths.root, specs)  # {fig} ids and lang tags in Markdown cells
     if problems:
         raise BadInput(problems)
 
@@ -368,6 +371,8 @@ def _build_locked(
                 built.append(spec.id)
                 fallbacks.update(result.meta.get("fallbacks", ()))
                 progress.line(f"{spec.id}  built  {result.duration_s:.1f} s")
+                for line in (result.meta or {}).get("unshown", ()):  # never silently dropped
+                    print(f"talentbrief: warning: {spec.id}: {line}", file=out)
         except Exception as exc:  # noqa: BLE001 - the executor itself broke (not a notebook): report, keep what was stored
             done = {r for r in built} | {r for r, _ in failed}
             for s in stale:

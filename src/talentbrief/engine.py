@@ -45,6 +45,11 @@ from talentbrief.jobs import Limits
 
 ENGINE_NAME = "talentbrief"
 KERNEL_NAME = "python3"  # ipykernel's native spec: runs sys.executable, i.e. this venv's python
+# What JupyterLab shows is what the report shows: the kernel draws with matplotlib-inline, and every
+# displayed Figure becomes a PNG with alt text (figures.setup_inline), here and in `make lab`.
+INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
+INLINE_SETUP = "import figures; figures.setup_inline()"
+KERNEL_ARGUMENTS = (f"--IPKernelApp.exec_lines={INLINE_SETUP}",)  # also in the `talentbrief` kernelspec
 PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "frictionless")
 GRACE_S = 5  # after an interrupt, how long a stopped notebook's kernel may take before it is killed
 MB = 1024 * 1024
@@ -64,7 +69,7 @@ def kernel_env(root: Path) -> dict[str, str]:
     env.update(
         TALENTBRIEF_ROOT=str(root),
         PYTHONPATH=os.pathsep.join([src, *rest]),
-        MPLBACKEND="Agg",
+        MPLBACKEND=INLINE_BACKEND,
         PYTHONHASHSEED="0",
     )
     env.pop("JPY_PARENT_PID", None)
@@ -87,7 +92,8 @@ def kernel_manager_class(root: Path) -> type[AsyncKernelManager]:
             # No history database: the warm kernel rewinds its execution counter, which a
             # history database reports as an error inside the notebook's output.
             kw["extra_arguments"] = [
-                *kw.get("extra_arguments", ()), "--HistoryManager.enabled=False", f"--IPKernelApp.exec_lines={RECORD}"
+                *kw.get("extra_arguments", ()), "--HistoryManager.enabled=False",
+                f"--IPKernelApp.exec_lines={RECORD}", *KERNEL_ARGUMENTS,
             ]
             await super().start_kernel(**kw)
 
@@ -155,6 +161,9 @@ if "pandas" in sys.modules:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pandas.reset_option("all")
+import importlib.util
+if importlib.util.find_spec("figures") is not None:
+    exec({inline!r}, {{}})
 """
 
 
@@ -262,7 +271,7 @@ class WarmKernel:
         stale = self.dirty or self.runs >= self.max_runs or max_memory != self.max_memory
         if stale or not self.alive():
             self.start(root, max_memory)
-        reset = _RESET.format(root=str(root), reads=str(reads or ""))
+        reset = _RESET.format(root=str(root), reads=str(reads or ""), inline=INLINE_SETUP)
         self._run(f"exec(compile({reset!r}, '<talentbrief-reset>', 'exec'), {{}})")
         self.runs += 1
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import nbformat
 
-from talentbrief import doctor, engine
+from talentbrief import doctor, engine, narrative
 from talentbrief.jobs import Job, JobFailure, Outputs
 
 TEMPLATE = "talentbrief"
@@ -114,8 +114,10 @@ def strip_svg_boilerplate(html: str) -> str:
 
 
 def report_view(nb: Any) -> Any:
-    """The notebook as readers see it: no stderr (warnings carry kernel temp paths and pids)."""
+    """The notebook as readers see it: no stderr (warnings carry kernel temp paths and pids), no cells
+    in the other language."""
     view = copy.deepcopy(nb)
+    view.cells = [c for c in view.cells if narrative.OMIT_TAG not in c.get("metadata", {}).get("tags", ())]
     for cell in view.cells:
         if "outputs" in cell:
             cell.outputs = [
@@ -124,6 +126,32 @@ def report_view(nb: Any) -> Any:
                 if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
             ]
     return view
+
+
+# What the page template shows (see index.html.j2); an output with none of these is reported, not dropped.
+SHOWN = ("text/html", "text/markdown", "image/png", "image/jpeg", "image/svg+xml", "text/plain")
+RICH_FALLBACK = re.compile(r"^<(?:Figure size|matplotlib\.|IPython\.core\.display\.)")
+
+
+def unshown_outputs(nb: Any, notebook: str) -> list[str]:
+    """One line per output the page cannot show as JupyterLab does: no mimetype we render, an image
+    without alt text, or a rich object that fell back to its text repr (a Figure on a non-inline backend)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", ()):
+            if output.get("output_type") not in ("display_data", "execute_result"):
+                continue
+            data, meta = output.get("data", {}), output.get("metadata", {})
+            shown = [m for m in SHOWN if m in data]
+            where = f"{notebook}: cell {_cell_number(nb, i)}"
+            if not shown:
+                found.append(f"{where}: output of type {', '.join(sorted(data)) or 'none'} cannot be shown; left out")
+            elif shown == ["text/plain"] and RICH_FALLBACK.match(str(data["text/plain"])):
+                found.append(f"{where}: {str(data['text/plain'])[:60]!r} is shown as text only (display a "
+                             "Figure with figures.use_style(lang) set up, or plt.show())")
+            elif shown[0] in ("image/png", "image/jpeg") and not str(meta.get(shown[0], {}).get("alt", "")).strip():
+                found.append(f"{where}: image without alt text (use figures.describe(fig, alt=...))")
+    return found
 
 
 def warnings_of(nb: Any) -> list[str]:
@@ -159,8 +187,7 @@ def export_html(
             "failed": failed,
         },
     }
-    if not failed:
-        nb = report_view(nb)
+    nb = report_view(nb) if not failed else narrative.as_written(copy.deepcopy(nb))
     body, _ = _exporter(templates_dir(root), include_input).from_notebook_node(stable_ids(nb), resources)
     return strip_svg_boilerplate(body)
 
@@ -231,9 +258,11 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
     from papermill.exceptions import PapermillExecutionError
 
     with tempfile.TemporaryDirectory(prefix=engine.scratch_prefix("run")) as tmp:
-        out = Path(tmp) / "executed.ipynb"
+        out, source = Path(tmp) / "executed.ipynb", Path(tmp) / Path(job.notebook).name
+        written = nbformat.read(root / job.notebook, as_version=4)
+        nbformat.write(narrative.prepare(written, str(job.parameters.get("lang") or _default_lang(written))), source)
         try:
-            nb = engine.execute(root / job.notebook, dict(job.parameters), root, out, job.limits)
+            nb = engine.execute(source, dict(job.parameters), root, out, job.limits)
         except PapermillExecutionError as e:
             executed = out.read_bytes() if out.exists() else None
             cell = e.cell_index
@@ -256,6 +285,15 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
             raise JobFailure(job.report_id, f"execution failed: {type(e).__name__}: {e}") from e
     stable_ids(nb)
     return nb, nbformat.writes(nb).encode("utf-8")
+
+
+def _default_lang(nb: Any) -> str:
+    """The `lang` a notebook's parameters cell sets (for lang-tagged cells when the job gives none)."""
+    for cell in nb.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", ()):
+            found = re.search(r"^lang\s*(?::[^=]*)?=\s*['\"]([\w-]+)['\"]", cell.source, re.MULTILINE)
+            return found.group(1) if found else "en"
+    return "en"
 
 
 def _without_markers(nb: Any) -> Any:
@@ -299,6 +337,7 @@ def run_job(job: Job, root: Path) -> Outputs:
             "warm": engine.warm_enabled(),
             "warnings": warnings_of(nb),
             "fallbacks": sorted(FALLBACKS),
+            "unshown": unshown_outputs(nb, job.notebook),
         },
         inputs=engine.inputs(nb),
         **meta,
