@@ -20,7 +20,9 @@ import json
 import re
 from pathlib import Path
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
+
+from talentbrief import macros
 
 LANG_TAGS = {"lang-en": "en", "lang-zh": "zh"}
 NARRATIVE_TAG = "tb-narrative"  # a Markdown cell run as code by `prepare`
@@ -154,10 +156,9 @@ def render(source: str) -> Markup:
         return f"TBROLE{len(values) - 1}TBEND"
 
     body = MarkdownIt("commonmark", {"html": True}).enable("table").render(ROLE.sub(hold, source))
-    html = Markup(body)  # the analyst's own Markdown; values from data are escaped below
-    for n, value in enumerate(values):
-        html = Markup(html.replace(f"TBROLE{n}TBEND", str(Markup.escape(value))))
-    return Markup('<div class="tb-prose">{}</div>').format(html)
+    for n, value in enumerate(values):  # the analyst's own Markdown is trusted; values are escaped unless Markup
+        body = body.replace(f"TBROLE{n}TBEND", str(escape(value)))
+    return macros.render("prose", content=Markup(body))
 
 
 def show(source: str) -> None:

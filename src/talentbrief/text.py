@@ -1,4 +1,5 @@
-"""Every word a report prints, in English and Chinese, as templates filled with formatted numbers.
+"""The words the library's report components print, in English and Chinese. Titles, ledes, section
+headings, chart titles and narrative are written in the notebooks' Markdown cells instead.
 
 No template contains a digit: numbers come from the data, formatted by `figures` and cited by
 `talentbrief.trace`. `t()` gives escaped Markup for HTML (placeholders that are not Markup are
@@ -14,45 +15,13 @@ LANGS = ("en", "zh")
 
 TEMPLATES: dict[str, dict[str, str]] = {
     # titles and header
-    "title.overview": {"en": "China's talent-training programmes: overview briefing",
-                       "zh": "中国人才培养项目概览简报"},
-    "title.programme": {"en": "{name}: programme brief", "zh": "{name}：项目简报"},
-    "title.audit": {"en": "Talent-training figures: data audit", "zh": "人才培养数据审计"},
     "kicker": {"en": "talentbrief", "zh": "talentbrief 人才简报"},
     "as_of": {"en": "As of {date}", "zh": "截至{date}"},
-    "lede.overview": {
-        "en": "The figures that official and press sources report on China's talent-training programmes. "
-              "Every number links to the words it comes from (hover for the quote; notes at the end). "
-              "Sources published after {date} are left out.",
-        "zh": "官方和媒体来源报道的中国人才培养项目数字。每个数字都对应来源原文（悬停可见引文，文末附注释）。"
-              "{date}之后发布的来源不计入。"},
-    "lede.programme": {
-        "en": "Every figure reported for this programme, with its qualifier and status. "
-              "Sources published after {date} are left out.",
-        "zh": "本项目的全部数字，注明限定（确数、约数、下限）与状态（已完成、计划）。{date}之后发布的来源不计入。"},
-    "lede.audit": {
-        "en": "How many figures each source and programme contributes, and whether the figures agree "
-              "with each other. A failed check is shown, never hidden. Sources published after {date} "
-              "are left out.",
-        "zh": "各来源、各项目提供的数字数量，以及数字之间是否一致。未通过的检查照常列出，不作隐藏。"
-              "{date}之后发布的来源不计入。"},
     # section headings (no digits)
-    "h.headlines": {"en": "Headline figures", "zh": "主要数字"},
-    "h.charts": {"en": "Charts", "zh": "图表"},
-    "h.developments": {"en": "Recent developments", "zh": "近期动态"},
-    "h.sources": {"en": "Sources", "zh": "来源"},
     "h.notes": {"en": "Notes", "zh": "注释"},
-    "h.figures": {"en": "Figures", "zh": "数字"},
-    "h.metrics": {"en": "Derived figures", "zh": "推算数字"},
-    "h.checks": {"en": "Consistency checks", "zh": "一致性检查"},
-    "h.coverage": {"en": "Coverage", "zh": "覆盖范围"},
     "h.by_source": {"en": "Figures per source", "zh": "按来源统计的数字"},
     "h.by_programme": {"en": "Figures per programme", "zh": "按项目统计的数字"},
     # chart titles and notes
-    "chart.achieved": {"en": "Reported results: people trained and taking part",
-                       "zh": "已报告的成果：培训与参与人数"},
-    "chart.planned": {"en": "Planned annual targets", "zh": "计划年度目标"},
-    "chart.programme": {"en": "{name}: reported figures", "zh": "{name}：已报告数字"},
     "chart.dup_label": {"en": "{label} (reported {year})", "zh": "{label}（{year}年报道）"},
     "chart.source_note": {"en": "Source: {sources}.", "zh": "来源：{sources}。"},
     # tables

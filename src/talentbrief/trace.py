@@ -2,8 +2,9 @@
 
 One `Notes` registry per report. `cite(ids, text)` wraps text in
 `<span class="tb-fig" data-figure-ids="..." title="quote — title, outlet, date">` and adds a footnote
-marker; citing the same ids again reuses the footnote. `render()` gives the numbered notes, each
-`<li id="fn-N" data-figure-ids="...">` with the verbatim quote, source title, outlet, date and id.
+marker; citing the same ids again reuses the footnote. `items()` gives the numbered notes, each with
+the verbatim quote, source title, outlet, date and id (`briefing.notes` renders them). The HTML comes
+from the macros in templates/talentbrief/sections.html.j2.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ import re
 from dataclasses import dataclass, field
 
 import pandas as pd
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from talentbrief import text
+from talentbrief import macros, text
 
 _CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
 _LATIN_GLOSS = re.compile(r"\(([^()\u3000-\u9fff]+)\)")
@@ -102,15 +103,10 @@ class Notes:
         """`content` (escaped unless Markup) marked with its figure ids, tooltip and footnote marker."""
         key = _ids(figure_ids)
         n = self.number(key)
-        return Markup(
-            '<span class="tb-fig" data-figure-ids="{ids}" title="{title}">{content}</span>'
-            '<sup class="tb-fnref"><a href="#fn-{n}" aria-label="note {n}">{n}</a></sup>'
-        ).format(ids=" ".join(key), title=self.tooltip(key), content=content, n=n)
+        return macros.render("cite", ids=key, title=self.tooltip(key), content=content, n=n)
 
-    def render(self) -> Markup:
-        """The notes list, one item per cited id set; an empty Markup when nothing was cited."""
-        if not self._order:
-            return Markup("")
+    def items(self) -> list[dict]:
+        """The notes, one per cited id set in citation order: number, ids, entries (Markup)."""
         items = []
         for n, key in enumerate(self._order, start=1):
             entries = []
@@ -122,15 +118,11 @@ class Notes:
                     "note.item", self.lang, quote=row["quote"], title=source_title(source, self.lang),
                     outlet=outlet(source, self.lang),
                     date=text.time_tag(date, self.lang) if date is not None and not pd.isna(date) else "",
-                    figure_id=Markup("<code>{}</code>").format(fid)))
-            items.append(Markup('<li id="fn-{n}" data-figure-ids="{ids}">{body}</li>').format(
-                n=n, ids=" ".join(key), body=Markup(" ").join(entries)))
-        return Markup('<ol class="tb-notes">{}</ol>').format(Markup("").join(items))
+                    figure_id=macros.render("code", value=fid)))
+            items.append({"n": n, "ids": key, "entries": entries})
+        return items
 
 
-def wrap_ids(figure_ids, content, tag: str = "span", cls: str | None = None) -> Markup:
-    """An element carrying figure ids without a footnote (table rows, counts, titles with digits)."""
-    ids = " ".join(_ids(figure_ids))
-    klass = Markup(' class="{}"').format(cls) if cls else Markup("")
-    return Markup('<{tag}{klass} data-figure-ids="{ids}">{content}</{tag}>').format(
-        tag=Markup(tag), klass=klass, ids=ids, content=escape(content))
+def wrap_ids(figure_ids, content) -> Markup:
+    """A span carrying figure ids without a footnote (titles and descriptions with digits)."""
+    return macros.render("wrap", ids=_ids(figure_ids), content=content)

@@ -1,0 +1,40 @@
+"""Report HTML comes from Jinja2 macros (templates/talentbrief/sections.html.j2), never from strings
+joined in Python: `render("headlines", programmes=...)`. Autoescaped, so data text is escaped and
+Markup values (citations, <time> tags) are kept."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from markupsafe import Markup
+
+FOLDER = Path(__file__).resolve().parent / "templates" / "talentbrief"
+
+
+class Block(Markup):
+    """HTML a notebook cell displays as its result (JupyterLab and the report show the same)."""
+
+    __slots__ = ()
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+@functools.cache
+def _macros():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(FOLDER)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    return env.get_template("sections.html.j2").module
+
+
+def render(name: str, **values) -> Markup:
+    """One macro of sections.html.j2, filled."""
+    return Markup(str(getattr(_macros(), name)(**values)).strip())
+
+
+def block(name: str, **values) -> Block:
+    """`render`, as something a cell can show."""
+    return Block(render(name, **values))
