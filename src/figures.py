@@ -413,8 +413,9 @@ def describe(fig, *, alt: str | None = None, figure_ids=(), caption: str | None 
     """Attach alt text, the figure ids it plots and a caption to a Figure (returned, for chaining)."""
     if alt is not None:
         setattr(fig, _ALT, str(alt))
-    if figure_ids:
-        setattr(fig, _IDS, tuple(dict.fromkeys(str(i) for i in figure_ids)))
+    ids = tuple(dict.fromkeys(str(i) for i in figure_ids))  # any iterable: list, pandas Series, ...
+    if ids:
+        setattr(fig, _IDS, ids)
     if caption is not None:
         setattr(fig, _CAPTION, str(caption))
     return fig
@@ -465,7 +466,7 @@ def figure_png(fig) -> tuple[bytes, dict]:
 def setup_inline(shell=None) -> None:
     """Make notebook Figures display as ``figure_png`` (PNG + alt text), in JupyterLab and in builds.
 
-    Imports pyplot first so that matplotlib-inline's own formatter setup has run and is replaced.
+    Safe to call again (every `use_style` does); a no-op outside IPython.
     """
     if shell is None:
         from IPython import get_ipython
@@ -473,8 +474,13 @@ def setup_inline(shell=None) -> None:
         shell = get_ipython()
     if shell is None or not hasattr(shell, "display_formatter"):
         return
-    import matplotlib.pyplot  # noqa: F401  (activates the inline backend, which registers its formatters)
+    import matplotlib.pyplot  # noqa: F401
     from matplotlib.figure import Figure
+    from matplotlib_inline import backend_inline
+
+    # Importing the inline backend runs its IPython integration now (which registers its own Figure
+    # formatters); marking it configured keeps a later first plt.figure() from replacing ours.
+    backend_inline.configure_inline_support.current_backend = "inline"
 
     formatters = shell.display_formatter.formatters
     for mime in ("image/png", "image/jpeg", "image/svg+xml", "application/pdf", "text/html"):

@@ -1,4 +1,6 @@
-"""Report sections: every digit a reader sees carries the figure ids it comes from; data is escaped."""
+"""Report components (the library's part of a report): every digit a reader sees carries the figure ids
+it comes from; data is escaped. What the notebooks add around them is tested on built reports
+(tests/test_notebooks.py)."""
 
 import re
 from html.parser import HTMLParser
@@ -14,22 +16,20 @@ FIXTURE_IDS = {row[0] for row in FIGURES}
 
 def overview(tables, lang):
     r = briefing.start(scope.select(tables, as_of=AS_OF), lang=lang, as_of=AS_OF)
-    parts = [briefing.header(r, "overview"), briefing.headlines(r), briefing.charts(r),
-             briefing.metrics_section(r), briefing.developments(r), briefing.sources_list(r)]
+    parts = [briefing.headlines(r), briefing.metrics_section(r), briefing.developments(r), briefing.sources_list(r)]
     return "".join(map(str, parts)) + str(briefing.notes(r))
 
 
 def programme(tables, lang, pid):
     r = briefing.start(scope.select(tables, as_of=AS_OF, programme=pid), lang=lang, as_of=AS_OF, programme=pid)
-    parts = [briefing.header(r, "programme"), briefing.programme_summary(r), briefing.figure_table(r),
-             briefing.programme_chart(r), briefing.metrics_section(r), briefing.checks_section(r),
-             briefing.sources_list(r)]
+    parts = [briefing.programme_summary(r), briefing.figure_table(r), briefing.metrics_section(r),
+             briefing.checks_section(r), briefing.sources_list(r)]
     return "".join(map(str, parts)) + str(briefing.notes(r))
 
 
 def audit(tables, lang):
     r = briefing.start(scope.select(tables, as_of=AS_OF), lang=lang, as_of=AS_OF)
-    parts = [briefing.header(r, "audit"), briefing.checks_section(r), briefing.coverage(r),
+    parts = [briefing.checks_section(r), briefing.coverage(r),
              briefing.metrics_section(r), briefing.sources_list(r)]
     return "".join(map(str, parts)) + str(briefing.notes(r))
 
@@ -161,11 +161,19 @@ def test_data_is_escaped_everywhere():
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in overview(tables, "en")  # the label, in the headlines
 
 
-def test_header_metadata_for_the_renderer():
+def test_header_shows_the_title_in_the_report_language_with_metadata_for_the_renderer(monkeypatch):
+    import IPython.display
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, metadata=None: shown.append((obj, metadata)))
     r = briefing.start(make_tables(), lang="zh", as_of="2026-11-01", programme="knowledge-update")
-    assert briefing.metadata(r, "programme") == {
-        "talentbrief": {"title": "专业技术人才知识更新工程：项目简报", "lang": "zh", "as_of": "2026-11-01"}}
-    assert '<time datetime="2026-11-01">2026年11月1日</time>' in briefing.header(r, "programme")
+    briefing.header(r, title={"en": "<Brief>", "zh": f"{briefing.programme_name(r)}：项目简报"})
+    (html, meta), = shown
+    assert meta == {"talentbrief": {"title": "专业技术人才知识更新工程：项目简报", "lang": "zh", "as_of": "2026-11-01"}}
+    assert '<time datetime="2026-11-01">2026年11月1日</time>' in html.data
+    assert "<h1>专业技术人才知识更新工程：项目简报</h1>" in html.data
+    briefing.header(briefing.start(make_tables(), lang="en", as_of=AS_OF), title={"en": "<Brief>", "zh": "x"})
+    assert "<h1>&lt;Brief&gt;</h1>" in shown[-1][0].data
 
 
 def test_programme_brief_lists_every_figure_with_qualifier_and_status():
@@ -183,8 +191,23 @@ def test_bad_parameters_are_clear_errors(bad):
         briefing.start(make_tables(), **kwargs)
 
 
-def test_charts_carry_the_ids_they_plot():
-    html = overview(make_tables(), "en")
-    charts = re.findall(r'<figure class="tb-chart" data-figure-ids="([^"]+)"', html)
-    assert len(charts) == 2
-    assert set(charts[1].split()) == {"f-ku-total", "f-ku-adv", "f-ku-cap", "f-de-2021", "f-de-2023"}
+def test_charts_carry_the_ids_they_plot_and_tell_apart_repeated_labels():
+    import figures
+
+    r = briefing.start(scope.select(make_tables(), as_of=AS_OF), lang="en", as_of=AS_OF)
+    figs = r.tables.figures
+    planned = figs[(figs["status"] == "planned") & (figs["unit"] == "persons")]
+    _png, meta = figures.figure_png(briefing.bar_chart(r, planned, title={"en": "Planned", "zh": "计划"}))
+    assert set(meta["figure_ids"]) == {"f-ku-total", "f-ku-adv", "f-ku-cap", "f-de-2021", "f-de-2023"}
+    assert "label digital-talents-trained-per-year (reported 2021)" in meta["alt"]
+    assert "label digital-talents-trained-per-year (reported 2023)" in meta["alt"]
+    assert meta["caption"].startswith("Source: ")
+    assert briefing.bar_chart(r, figs.iloc[0:0], title="empty") is None
+
+
+def test_cite_figure_writes_the_house_phrase_with_its_footnote():
+    r = briefing.start(scope.select(make_tables(), as_of=AS_OF), lang="zh", as_of=AS_OF)
+    cited = str(briefing.cite_figure(r, "f-ex-pass"))
+    assert 'data-figure-ids="f-ex-pass"' in cited and "92万余人" in cited and 'href="#fn-1"' in cited
+    with pytest.raises(KeyError, match="nope"):
+        briefing.cite_figure(r, "nope")

@@ -1,14 +1,14 @@
 """House-style tests. Expected strings are written by hand from the rules in figures' docstring."""
 
-import base64
-import html.parser
 import io
 import logging
 import re
+import types
 import warnings
 from decimal import Decimal
 
 import matplotlib
+import matplotlib.figure
 import numpy as np
 import pandas as pd
 import pytest
@@ -238,13 +238,16 @@ MIXED = pd.concat(
 
 
 def _chart(rows=HEADLINE, lang="en", **kw):
-    return figures.bar_chart(
+    """A house chart as a notebook displays it: PNG bytes and the metadata the report embeds."""
+    fig = figures.bar_figure(
         rows,
         lang=lang,
         title=kw.pop("title", "Headline"),
         source_note=kw.pop("source_note", "Source: plan & report"),
         **kw,
     )
+    png, meta = figures.figure_png(fig)
+    return types.SimpleNamespace(png=png, alt=meta["alt"], meta=meta, fig=fig)
 
 
 def _texts(fig):
@@ -268,32 +271,37 @@ def test_alt_text_lists_every_plotted_bar():
     )
 
 
-class _Parser(html.parser.HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags, self.text = {}, []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags[tag] = dict(attrs)
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def test_to_html_embeds_png_ids_alt_and_source_note():
+def test_displayed_chart_carries_ids_alt_caption_and_css_size():
     chart = _chart(HEADLINE, "en", title='Bars <"quoted">')
-    parser = _Parser()
-    parser.feed(chart.to_html())
-    figure, img = parser.tags["figure"], parser.tags["img"]
-    assert figure["class"] == "tb-chart"
-    assert figure["data-figure-ids"].split() == ["fig-trained", "fig-digital", "fig-new"]
-    assert img["src"].startswith("data:image/png;base64,")
-    assert base64.b64decode(img["src"].split(",", 1)[1]) == chart.png
-    assert img["alt"] == chart.alt and img["alt"].startswith('Bars <"quoted">. ')
-    assert '<"quoted">' not in chart.to_html()  # escaped in the markup
+    assert chart.meta["figure_ids"] == ["fig-trained", "fig-digital", "fig-new"]
+    assert chart.alt.startswith('Bars <"quoted">. ')  # escaped by the page template, not here
+    assert chart.meta["caption"] == "Source: plan & report"
     px_width = int.from_bytes(chart.png[16:20], "big")
-    assert int(img["width"]) == round(px_width * figures.CSS_DPI / figures.DPI)
-    assert "".join(parser.text) == "Source: plan & report"
+    assert chart.meta["width"] == round(px_width * figures.CSS_DPI / figures.DPI)
+
+
+def test_title_per_language_colour_and_order():
+    both = {"en": "In English", "zh": "中文标题"}
+    assert _chart(HEADLINE, "zh", title=both).alt.startswith("中文标题。")
+    assert _chart(HEADLINE, "en", title=both).alt.startswith("In English. ")
+    ordered = _chart(HEADLINE, "en", order=["fig-new", "fig-trained", "fig-digital"])
+    assert ordered.meta["figure_ids"] == ["fig-new", "fig-trained", "fig-digital"]
+    assert ordered.alt.index("New round") < ordered.alt.index("Trained")
+    green = _chart(HEADLINE, "en", colours={"achieved": "#009e73"})
+    bars = [p for p in green.fig.axes[0].patches if p.get_width() > 0]
+    assert matplotlib.colors.to_hex(bars[0].get_facecolor()) == "#009e73"  # the achieved bar
+    assert green.png != _chart(HEADLINE, "en").png
+    with pytest.raises(ValueError, match="order lacks figure id"):
+        _chart(HEADLINE, "en", order=["fig-new"])
+
+
+def test_any_figure_gets_alt_text_from_its_titles_and_labels():
+    fig = matplotlib.figure.Figure()
+    ax = fig.subplots()
+    ax.bar(["a", "b"], [1, 2])
+    ax.set(title="Counts", xlabel="Kind", ylabel="Number")
+    assert figures.alt_text(fig) == "Chart: Counts; Kind; Number"
+    assert figures.alt_text(figures.describe(fig, alt="Given")) == "Given"
 
 
 def test_bounds_approximations_and_status_are_marked():

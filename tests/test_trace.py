@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from talentbrief import macros
 from talentbrief.trace import Notes, outlet, reporter, wrap_ids
 from tests.content_tables import make_tables
 
@@ -15,6 +16,10 @@ def test_cite_wraps_text_with_ids_tooltip_and_footnote_marker():
     assert "“quote for f-voc” — MIIT: more than 2.52 million talents trained, China Chemical Newspaper, " \
            "4 August 2022" in out
     assert '>more than 2.52 million people</span><sup class="tb-fnref"><a href="#fn-1"' in out
+
+
+def _rendered(notes) -> str:
+    return str(macros.render("notes", heading="Notes", items=notes.items()))
 
 
 def test_same_ids_reuse_a_footnote_and_new_ids_get_the_next():
@@ -29,7 +34,7 @@ def test_render_lists_each_note_with_quote_source_date_and_ids():
     notes = Notes(make_tables(), "zh")
     notes.cite("f-ku-1", "x")
     notes.cite(["f-ex-pass", "f-ex-app"], "y")
-    out = str(notes.render())
+    out = str(_rendered(notes))
     items = re.findall(r'<li id="fn-(\d+)" data-figure-ids="([^"]+)">', out)
     assert items == [("1", "f-ku-1"), ("2", "f-ex-pass f-ex-app")]
     assert "“quote for f-ku-1”：《我国启动新一轮专业技术人才知识更新工程》" in out
@@ -37,8 +42,9 @@ def test_render_lists_each_note_with_quote_source_date_and_ids():
     assert "quote for f-ex-pass" in out and "quote for f-ex-app" in out
 
 
-def test_nothing_cited_renders_nothing():
-    assert str(Notes(make_tables(), "en").render()) == ""
+def test_nothing_cited_lists_nothing():
+    assert Notes(make_tables(), "en").items() == []
+    assert "<ol" not in _rendered(Notes(make_tables(), "en"))
 
 
 def test_data_is_escaped_in_text_tooltip_and_notes():
@@ -46,7 +52,7 @@ def test_data_is_escaped_in_text_tooltip_and_notes():
     tables = make_tables(change={"f-voc": {"quote": evil}})
     notes = Notes(tables, "en")
     cited = str(notes.cite("f-voc", "<script>alert(1)</script>"))
-    rendered = str(notes.render())
+    rendered = str(_rendered(notes))
     for out in (cited, rendered):
         assert "<img" not in out and "<script>" not in out
     assert "&lt;script&gt;" in cited and "&#34;&gt;&lt;img" in cited

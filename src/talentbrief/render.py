@@ -115,17 +115,21 @@ def strip_svg_boilerplate(html: str) -> str:
 
 def report_view(nb: Any) -> Any:
     """The notebook as readers see it: no stderr (warnings carry kernel temp paths and pids), no cells
-    in the other language."""
+    in the other language, no output the page cannot show (`unshown_outputs` reports those)."""
     view = copy.deepcopy(nb)
     view.cells = [c for c in view.cells if narrative.OMIT_TAG not in c.get("metadata", {}).get("tags", ())]
     for cell in view.cells:
         if "outputs" in cell:
-            cell.outputs = [
-                o
-                for o in cell.outputs
-                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
-            ]
+            cell.outputs = [o for o in cell.outputs if _shown(o)]
     return view
+
+
+def _shown(output) -> bool:
+    if output.get("output_type") == "stream":
+        return output.get("name") != "stderr"
+    if output.get("output_type") in ("display_data", "execute_result"):
+        return any(m in output.get("data", {}) for m in SHOWN)
+    return True
 
 
 # What the page template shows (see index.html.j2); an output with none of these is reported, not dropped.
