@@ -7,7 +7,9 @@ STAMP  := $(VENV)/.installed
 SOURCES ?= ../shared/seeds
 PYTEST_ARGS ?=
 
-.PHONY: reports test validate doctor system-reports system-test bootstrap lock clean-reports
+KERNEL := $(VENV)/share/jupyter/kernels/talentbrief/kernel.json
+
+.PHONY: reports test validate doctor system-reports system-test bootstrap lock clean-reports lab
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +17,16 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
+# The `talentbrief` Jupyter kernel the notebooks name (JupyterLab and nbval use it; builds do not need it).
+$(KERNEL): $(STAMP) src/talentbrief/kernelspec.py src/talentbrief/engine.py
+	$(BIN)/python -m talentbrief.kernelspec
+
 # The Debian packages come first: on a bare image they bring python3-venv itself.
-bootstrap: system-test $(STAMP)
+bootstrap: system-test $(STAMP) $(KERNEL)
+
+# JupyterLab on the notebooks, with the project's kernel: each notebook shows its report inline.
+lab: system-reports $(STAMP) $(KERNEL)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
 
 system-reports:
 	@bash scripts/bootstrap-system.sh reports
@@ -31,7 +41,7 @@ reports: system-reports $(STAMP)
 validate: system-reports $(STAMP)
 	$(BIN)/talentbrief validate --sources $(SOURCES)
 
-test: system-test $(STAMP)
+test: system-test $(STAMP) $(KERNEL)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
 
 doctor: $(STAMP)

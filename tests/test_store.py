@@ -248,7 +248,7 @@ def test_index_is_escaped_self_contained_and_stable():
             "outputs": {"html": {"file": f"{rid}.html"}, "pdf": {"file": f"{rid}.pdf"}},
         }
     page = store.index_bytes(manifest, order=["b-zh", "a-en"]).decode()
-    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;&quot;" in page
+    assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;&#34;" in page  # Jinja2 autoescape
     assert "人才 &lt;b&gt;简报&lt;/b&gt;" in page
     assert page.index("b-zh.html") < page.index("a-en.html")
     assert '<html lang="en">' in page and '<td lang="zh">' in page

@@ -1,5 +1,5 @@
-"""Report HTML comes from Jinja2 macros (templates/talentbrief/sections.html.j2), never from strings
-joined in Python: `render("headlines", programmes=...)`. Autoescaped, so data text is escaped and
+"""Report HTML comes from Jinja2 templates (templates/talentbrief/), never from strings joined in
+Python: `render("headlines", programmes=...)` fills a macro of sections.html.j2, `page(...)` a page. Autoescaped, so data text is escaped and
 Markup values (citations, <time> tags) are kept."""
 
 from __future__ import annotations
@@ -22,12 +22,21 @@ class Block(Markup):
 
 
 @functools.cache
-def _macros():
+def _env():
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(FOLDER)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
-    return env.get_template("sections.html.j2").module
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(FOLDER)), autoescape=True,
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+@functools.cache
+def _macros():
+    return _env().get_template("sections.html.j2").module
+
+
+def page(template: str, **values) -> str:
+    """A whole page from a template of this folder (reports/index.html, the plain failure page)."""
+    return _env().get_template(template).render(**values)
 
 
 def render(name: str, **values) -> Markup:

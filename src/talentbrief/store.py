@@ -20,7 +20,6 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
-import html
 import json
 import os
 import tempfile
@@ -328,13 +327,11 @@ def _failure_html(executed: bytes, report_id: str) -> bytes | None:
         body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
     except Exception:  # noqa: BLE001 - a debugging aid must not hide the real failure
         return None
-    page = (
-        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>failed</title>'
-        "<style>body{font-family:sans-serif;max-width:60rem;margin:auto}pre{white-space:pre-wrap}"
-        ".output_error,.jp-RenderedText[data-mime-type='application/vnd.jupyter.stderr']{background:#fdd}"
-        "</style></head><body>\n" + body + "\n</body></html>\n"
-    )
-    return page.encode()
+    from markupsafe import Markup
+
+    from talentbrief import macros
+
+    return macros.page("failed.html.j2", report_id=report_id, body=Markup(body)).encode()
 
 
 def store_failure(paths: Paths, failure: JobFailure) -> None:
@@ -353,47 +350,21 @@ def store_failure(paths: Paths, failure: JobFailure) -> None:
 
 # --- index.html ---------------------------------------------------------------------------------------
 
-INDEX_CSS = """
-body{font-family:"Noto Sans","Noto Sans CJK SC",system-ui,sans-serif;margin:2rem auto;max-width:60rem;
-padding:0 1rem;color:#1a1a1a;line-height:1.5}
-h1{font-size:1.6rem;margin-bottom:.25rem}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd;vertical-align:top}
-th{font-weight:600;border-bottom:2px solid #444}
-a{color:#0b5394}
-@media print{a{color:inherit;text-decoration:none}}
-""".strip()
-
-
 def index_bytes(manifest: dict[str, Any], order: list[str] | None = None) -> bytes:
-    """index.html: every report in the manifest, self-contained and escaped; no clock, so it is stable."""
+    """index.html (templates/talentbrief/catalogue.html.j2): every report in the manifest, self-contained
+    and escaped; no clock, so it is stable."""
+    from talentbrief import macros
+
     reports = manifest["reports"]
     rank = {rid: n for n, rid in enumerate(order or [])}
     ids = sorted(reports, key=lambda rid: (rank.get(rid, len(rank)), rid))
-    e = html.escape
     rows = []
     for rid in ids:
-        r = reports[rid]
-        outputs = r.get("outputs", {})
-        links = " · ".join(
-            f'<a href="{e(outputs[fmt]["file"])}">{fmt.upper()}</a>'
-            for fmt in ("html", "pdf")
-            if fmt in outputs
-        )
-        lang = r.get("lang") or ""
-        rows.append(
-            f'<tr><td lang="{e(lang)}">{e(r.get("title") or rid)}</td><td>{e(lang)}</td>'
-            f"<td>{e(r.get('as_of') or '')}</td><td>{links}</td></tr>"
-        )
-    page = (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>talentbrief reports</title>\n<style>\n{INDEX_CSS}\n</style>\n</head>\n<body>\n"
-        f"<h1>talentbrief reports</h1>\n<p>{len(ids)} reports.</p>\n"
-        "<table>\n<thead><tr><th>Title</th><th>Language</th><th>As of</th><th>Files</th></tr></thead>\n"
-        "<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>\n</body>\n</html>\n"
-    )
-    return page.encode()
+        r, outputs = reports[rid], reports[rid].get("outputs", {})
+        rows.append({"title": r.get("title") or rid, "lang": r.get("lang") or "", "as_of": r.get("as_of") or "",
+                     "files": [{"href": outputs[fmt]["file"], "label": fmt.upper()}
+                               for fmt in ("html", "pdf") if fmt in outputs]})
+    return macros.page("catalogue.html.j2", reports=rows).encode()
 
 
 def write_index(paths: Paths, manifest: dict[str, Any], order: list[str] | None = None) -> bool:
