@@ -78,7 +78,7 @@ def test_kernel_env(tmp_path, warm):
     root = make_project(tmp_path / "p")
     state = probe_state(probe(root))
     assert state["src_first"] is True  # root/src shadows any installed copy
-    assert state["mpl_backend"].lower() == "agg"
+    assert state["mpl_backend"] == engine.INLINE_BACKEND  # what JupyterLab uses: plt.show() displays
     assert state["hashseed"] == "0"
 
 
