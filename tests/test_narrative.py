@@ -1,0 +1,71 @@
+"""Markdown cells: language tags, {fig} and {glue} roles, checked before a kernel and rendered in it."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from talentbrief import briefing, narrative, scope
+from tests.content_tables import make_tables
+
+AS_OF = "2026-11-01"
+
+
+def md(text, *tags):
+    cell = new_markdown_cell(text)
+    cell.metadata["tags"] = list(tags)
+    return cell
+
+
+def test_prepare_runs_this_languages_markdown_and_omits_the_other_keeping_positions():
+    nb = new_notebook(cells=[md("both"), md("only en", "lang-en"), md("只有中文", "lang-zh"), new_code_cell("1")])
+    out = narrative.prepare(nb, "en")
+    assert [c.cell_type for c in out.cells] == ["code", "code", "markdown", "code"]
+    assert "narrative.show('only en')" in out.cells[1].source and narrative.NARRATIVE_TAG in out.cells[1].metadata.tags
+    assert out.cells[2].source == "" and narrative.OMIT_TAG in out.cells[2].metadata.tags
+    assert [c.source for c in narrative.as_written(out).cells[:3]] == ["both", "only en", "只有中文"]
+
+
+def test_problems_name_cell_and_id():
+    nb = {"cells": [md("x"), md("{fig}`nope` {fig}`late` {fig}`far` {fig}`ok`", "lang-zh"),
+                    md("{fig}`nope`", "lang-en"), md("{term}`x`"), md("", "lang-fr")]}
+    found = narrative.problems(nb, "nb.ipynb", lang="zh", known_ids={"late", "far", "ok"}, scoped_ids={"ok"},
+                               dates={"late": "2027-01-01", "far": "2020-01-01"}, as_of="2026-11-01")
+    assert found == [
+        "nb.ipynb: cell 2: unknown figure id 'nope'",
+        "nb.ipynb: cell 2: figure 'late' was published on 2027-01-01, after the report's as-of date 2026-11-01",
+        "nb.ipynb: cell 2: figure 'far' is not in this report's scope",
+        "nb.ipynb: cell 4: unknown role {term} (use {fig} or {glue})",
+        "nb.ipynb: cell 5: unknown language tag 'lang-fr' (use lang-en or lang-zh)",
+    ]  # cell 3 is English: not checked for a Chinese report
+
+
+def test_render_cites_figures_glues_values_and_escapes_data():
+    tables = make_tables(change={"f-ex-pass": {"quote": '"><script>x</script>'}})
+    report = briefing.start(scope.select(tables, as_of=AS_OF), lang="zh", as_of=AS_OF)
+    briefing.glue("plain", "<b>not html</b>")
+    html = str(narrative.render("**通过**{fig}`f-ex-pass`，{glue}`plain`，截至{glue}`as_of`。"))
+    assert html.startswith('<div class="tb-prose"><p><strong>通过</strong><span class="tb-fig" '
+                           'data-figure-ids="f-ex-pass"')
+    assert "92万余人</span>" in html and 'href="#fn-1"' in html
+    assert "&lt;b&gt;not html&lt;/b&gt;" in html and "<script>" not in html
+    assert '<time datetime="2026-11-01">2026年11月1日</time>' in html
+    assert [n["ids"] for n in report.notes.items()] == [("f-ex-pass",)]  # shares the report's notes
+
+
+def test_unknown_glue_and_fig_before_start_are_clear_errors():
+    narrative.use(None)
+    with pytest.raises(RuntimeError, match="call briefing.start"):
+        narrative.render("{fig}`f-ex-pass`")
+    briefing.start(make_tables(), lang="en", as_of=AS_OF)
+    with pytest.raises(KeyError, match="no value glued under that name"):
+        narrative.render("{glue}`missing`")
+
+
+def test_failure_page_shows_the_markdown_as_written(tmp_path):
+    from talentbrief import render
+
+    nb = narrative.prepare(new_notebook(cells=[md("Prose with {fig}`x`", "lang-en"), new_code_cell("1/0")]), "en")
+    page = render.failure_html(nbformat.writes(nb).encode(), title="t").decode()
+    assert "Prose with {fig}" in page and "narrative.show" not in page
