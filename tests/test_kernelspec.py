@@ -53,3 +53,17 @@ def test_overview_runs_top_to_bottom_in_the_lab_kernel_with_charts_inline(tmp_pa
     assert "<h1>China&#39;s talent-training programmes: overview briefing</h1>" in html or \
         "<h1>China's talent-training programmes: overview briefing</h1>" in html
     assert "more than 920,000 people" in html and 'class="tb-notes"' in html
+
+
+def test_builds_do_not_need_the_kernelspec_a_notebook_names(tmp_path):
+    """A fresh machine without `make bootstrap`'s kernel still builds: the engine picks the kernel."""
+    from talentbrief import render
+    from talentbrief.jobs import Job
+
+    root = copy_project(tmp_path / "project")
+    path = root / "notebooks" / "audit.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["kernelspec"]["name"] = "not-installed-anywhere"
+    nbformat.write(nb, path)
+    out = render.run_job(Job("audit-en", "notebooks/audit.ipynb", {"lang": "en"}, ("html",), "t"), root)
+    assert "Talent-training figures: data audit" in out.html.decode()
