@@ -173,16 +173,19 @@ def check_notebook(path: Path, notebook: str, **kw) -> list[str]:
     return problems(json.loads(Path(path).read_text(encoding="utf-8")), notebook, **kw)
 
 
-def _parameter(spec, root: Path, name: str):
-    """A report's parameter: from the catalogue, else the notebook's default."""
+def default(notebook: Path, name: str):
+    """The default value the notebook's parameters cell gives `name` (None when it gives none)."""
     import ast
 
     from talentbrief import params
 
-    if name in spec.parameters:
-        return spec.parameters[name]
-    info = params.inspect(root / spec.notebook).get(name)
+    info = params.inspect(notebook).get(name)
     return ast.literal_eval(info.default) if info is not None and info.default else None
+
+
+def _parameter(spec, root: Path, name: str):
+    """A report's parameter: from the catalogue, else the notebook's default."""
+    return spec.parameters[name] if name in spec.parameters else default(root / spec.notebook, name)
 
 
 def check_specs(root: Path, specs) -> list[str]:

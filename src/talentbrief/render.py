@@ -263,8 +263,8 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
 
     with tempfile.TemporaryDirectory(prefix=engine.scratch_prefix("run")) as tmp:
         out, source = Path(tmp) / "executed.ipynb", Path(tmp) / Path(job.notebook).name
-        written = nbformat.read(root / job.notebook, as_version=4)
-        nbformat.write(narrative.prepare(written, str(job.parameters.get("lang") or _default_lang(written))), source)
+        lang = job.parameters.get("lang") or narrative.default(root / job.notebook, "lang") or "en"
+        nbformat.write(narrative.prepare(nbformat.read(root / job.notebook, as_version=4), str(lang)), source)
         try:
             nb = engine.execute(source, dict(job.parameters), root, out, job.limits)
         except PapermillExecutionError as e:
@@ -289,15 +289,6 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
             raise JobFailure(job.report_id, f"execution failed: {type(e).__name__}: {e}") from e
     stable_ids(nb)
     return nb, nbformat.writes(nb).encode("utf-8")
-
-
-def _default_lang(nb: Any) -> str:
-    """The `lang` a notebook's parameters cell sets (for lang-tagged cells when the job gives none)."""
-    for cell in nb.cells:
-        if "parameters" in cell.get("metadata", {}).get("tags", ()):
-            found = re.search(r"^lang\s*(?::[^=]*)?=\s*['\"]([\w-]+)['\"]", cell.source, re.MULTILINE)
-            return found.group(1) if found else "en"
-    return "en"
 
 
 def _without_markers(nb: Any) -> Any:
