@@ -145,8 +145,8 @@ def test_a_notebook_edit_rebuilds_only_that_notebooks_reports(zh_paragraph):
 @pytest.mark.parametrize("cell, message", [
     (markdown("Passes: {fig}`no-such-figure`."), "cell 4: unknown figure id 'no-such-figure'"),
     (markdown("Passes: {fig}`gmw23-digital-talents-trained-per-year`.", "en"),
-     "cell 4: figure 'gmw23-digital-talents-trained-per-year' was published on 2023-10-07, after the report's "
-     "as-of date 2023-01-01"),
+     ("cell 4: figure 'gmw23-digital-talents-trained-per-year' was published on 2023-10-07, after the report's "
+      "as-of date 2023-01-01")),
     (markdown("Hola", "es"), "cell 4: unknown language tag 'lang-es'"),
     (markdown("{abbr}`CMRS`"), "cell 4: unknown role {abbr}"),
 ])

@@ -336,7 +336,7 @@ def coverage(report: Report) -> Block:
         ids = list(figs.loc[figs["programme_id"].astype(str) == str(prog["programme_id"]), "figure_id"].astype(str))
         programme_rows.append({"name": _maybe_ids(ids, prog[f"name_{lang}"]), "owner": _maybe_ids(ids, prog["owner"]),
                                "ids": ids, "n": fmt.format_number(len(ids), lang)})
-    col = lambda c: text.t(f"col.{c}", lang)  # noqa: E731
+    col = lambda c: text.t(f"col.{c}", lang)
     return block("coverage", source_head=[col("source"), col("outlet"), col("date"), col("count")],
                  source_rows=source_rows, programme_head=[col("programme"), col("owner"), col("count")],
                  programme_rows=programme_rows, by_source=text.t("h.by_source", lang),

@@ -30,6 +30,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -441,13 +442,19 @@ papermill_engines.register(ENGINE_NAME, WarmEngine)
 
 
 def execute(
-    notebook: Path, parameters: dict, root: Path, output_path: Path, limits: Limits | None = None
+    notebook: Path,
+    parameters: dict,
+    root: Path,
+    output_path: Path,
+    limits: Limits | None = None,
+    prepare: Callable[[bytes], bytes] | None = None,
 ) -> Any:
     """Run `notebook` with `parameters` for project `root`; the executed notebook lands in output_path.
 
     The returned notebook's metadata["talentbrief"]["inputs"] says what the run read: the sha256 of
-    the notebook bytes it ran (a copy of exactly those bytes runs) and the data reads its kernel
-    recorded (talentbrief.reads; None if it recorded nothing).
+    the notebook bytes it read (a copy of exactly those bytes runs, after `prepare` if given: the
+    key stays that of the notebook the analyst edits) and the data reads its kernel recorded
+    (talentbrief.reads; None if it recorded nothing).
     Raises papermill's PapermillExecutionError when a cell raises (output_path is written first),
     Aborted when a limit stopped it or its kernel died.
     """
@@ -458,7 +465,7 @@ def execute(
     output_path = Path(output_path)
     source = Path(notebook).read_bytes()
     copy = output_path.with_name(f"source-{Path(notebook).name}")
-    copy.write_bytes(source)
+    copy.write_bytes(prepare(source) if prepare else source)
     record = output_path.with_name("reads.jsonl")
     nb = papermill.execute_notebook(
         str(copy),

@@ -262,11 +262,15 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
     from papermill.exceptions import PapermillExecutionError
 
     with tempfile.TemporaryDirectory(prefix=engine.scratch_prefix("run")) as tmp:
-        out, source = Path(tmp) / "executed.ipynb", Path(tmp) / Path(job.notebook).name
-        lang = job.parameters.get("lang") or narrative.default(root / job.notebook, "lang") or "en"
-        nbformat.write(narrative.prepare(nbformat.read(root / job.notebook, as_version=4), str(lang)), source)
+        out = Path(tmp) / "executed.ipynb"
+        lang = str(job.parameters.get("lang") or narrative.default(root / job.notebook, "lang") or "en")
+
+        def prepare(source: bytes) -> bytes:
+            nb = narrative.prepare(nbformat.reads(source.decode("utf-8"), as_version=4), lang)
+            return nbformat.writes(nb).encode("utf-8")
+
         try:
-            nb = engine.execute(source, dict(job.parameters), root, out, job.limits)
+            nb = engine.execute(root / job.notebook, dict(job.parameters), root, out, job.limits, prepare)
         except PapermillExecutionError as e:
             executed = out.read_bytes() if out.exists() else None
             cell = e.cell_index
