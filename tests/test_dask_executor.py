@@ -383,7 +383,7 @@ def test_the_clusters_workers_run_without_the_profiler(project, monkeypatch, clu
     starts gets WORKER_CONFIG, and its nannies hand it to the worker processes."""
     _, client = cluster
     assert not any(client.run(_profiling).values())
-    client.restart()  # workers a nanny starts again (after a crash) are configured the same
+    client.restart(timeout="300s")  # workers a nanny starts again (after a crash) are configured the same
     assert not any(client.run(_profiling).values())
     seen = []
 
