@@ -39,7 +39,7 @@ FIGURES = [
      2_520_000, "persons", "lower_bound", "achieved", "cumulative", "2012-11-08", None),
     ("f-ku-1", "cn-2021-knowledge-update", "knowledge-update", "first-round-training",
      12_643_000, "person_times", "exact", "achieved", "cumulative", "2011-01-01", "2020-12-31"),
-    ("f-ku-task", "cn-2021-knowledge-update", "knowledge-update", "first-round-trainees-per-year",
+    ("f-ku-task", "cn-2021-knowledge-update", "knowledge-update", "first-round-yearly-training-task",
      1_000_000, "person_times", "exact", "achieved", "per_year", "2011-01-01", "2020-12-31"),
     ("f-ku-total", "cn-2021-knowledge-update", "knowledge-update", "new-round-trainees-per-year",
      1_000_000, "persons", "exact", "planned", "per_year", None, None),

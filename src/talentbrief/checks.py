@@ -23,7 +23,7 @@ COMPOSITION_TOTAL = metrics.NEW_ROUND
 COMPOSITION_PARTS = ("advanced-seminar-trainees-per-year", "capacity-improvement-trainees-per-year",
                      "digital-talents-trained-per-year")
 AGREEMENT = "digital-talents-trained-per-year"
-FIRST_ROUND_TASK = "first-round-trainees-per-year"
+FIRST_ROUND_TASK = "first-round-yearly-training-task"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
-"""Cross-field rules for figures.csv that a Table Schema cannot express.
+"""Cross-field rules for the tables that a Table Schema cannot express.
 
 Each rule looks at one row of raw strings (as in the CSV) and returns `(column, message)` pairs;
 cells that fail their own type are skipped here, because the schema check already reports them.
+`check_restates` is the one rule that needs the other rows (a link between figures).
 """
 
 from __future__ import annotations
@@ -145,9 +146,63 @@ def check_quote(row: Mapping[str, str]) -> list[tuple[str, str]]:
     return []
 
 
+def inferred_fields(row: Mapping[str, str]) -> list[str]:
+    """The field names listed in a row's `inferred` cell ("period_start;period_end" -> both)."""
+    return [name.strip() for name in row.get("inferred", "").split(";") if name.strip()]
+
+
+def check_inferred(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    """`inferred` names existing, filled fields of this row, and `note` says how they were inferred."""
+    problems = []
+    for name in inferred_fields(row):
+        if name not in row or name in ("inferred", "note"):
+            problems.append(("inferred", f'"{name}" is not a field of this table that can be inferred'))
+        elif not row[name]:
+            problems.append(("inferred", f'"{name}" is listed as inferred but is empty'))
+    if inferred_fields(row) and not row.get("note", "").strip():
+        problems.append(("note", "inferred values need a note saying how they were inferred"))
+    return problems
+
+
+def check_publisher(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    """A named outlet has a Chinese name, and a Chinese name needs the outlet it names."""
+    if bool(row.get("publisher", "").strip()) != bool(row.get("publisher_zh", "").strip()):
+        return [("publisher_zh", "publisher and publisher_zh must both be filled or both be empty")]
+    return []
+
+
+def check_restates(row: Mapping[str, str], figures: Mapping[str, Mapping[str, str]],
+                   published: Mapping[str, str]) -> list[tuple[str, str]]:
+    """A restatement links to an earlier-or-same-day row of the same indicator from another source,
+    which is itself the original (no chains). An unknown id is the schema's foreign key to report."""
+    target_id = row.get("restates", "")
+    target = figures.get(target_id)
+    if not target_id or target is None:
+        return []
+    if target_id == row.get("figure_id"):
+        return [("restates", "a figure cannot restate itself")]
+    problems = []
+    if target.get("restates"):
+        problems.append(("restates", f'{target_id} itself restates {target["restates"]}: link to the original'))
+    if target.get("indicator") != row.get("indicator"):
+        problems.append(("restates", f'{target_id} measures {target.get("indicator")}, not {row.get("indicator")}'))
+    if target.get("source_id") == row.get("source_id"):
+        problems.append(("restates", f"{target_id} is from the same source: one row per number (curation rule 2)"))
+    mine, theirs = _date(published.get(row.get("source_id"), "")), _date(published.get(target.get("source_id"), ""))
+    if mine and theirs and theirs > mine:
+        problems.append(("restates", f"{target_id} was published after this row's source: link the later row "
+                                     "to the earlier one"))
+    return problems
+
+
 def check_figure(row: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Every cross-field rule for one figures.csv row."""
-    return check_periods(row) + check_quote(row)
+    """Every single-row rule for one figures.csv row."""
+    return check_periods(row) + check_quote(row) + check_inferred(row)
+
+
+def check_source(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every single-row rule for one sources.csv row."""
+    return check_inferred(row) + check_publisher(row)
 
 
 def normalise_space(text: str) -> str:

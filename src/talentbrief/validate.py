@@ -235,14 +235,19 @@ def _frictionless_problems(
 
 
 def _rule_problems(tables: dict[str, _Table]) -> list[Problem]:
-    figures = tables.get("figures")
+    figures, sources = tables.get("figures"), tables.get("sources")
+    problems = []
+    if sources is not None:
+        problems += [Problem(sources.file, line, column, message)
+                     for line, row in sources.rows for column, message in rules.check_source(row)]
     if figures is None:
-        return []
-    return [
-        Problem(figures.file, line, column, message)
-        for line, row in figures.rows
-        for column, message in rules.check_figure(row)
-    ]
+        return problems
+    by_id = {row.get("figure_id"): row for _, row in figures.rows}
+    published = {row.get("source_id"): row.get("date_published", "") for _, row in sources.rows} if sources else {}
+    for line, row in figures.rows:
+        found = rules.check_figure(row) + rules.check_restates(row, by_id, published)
+        problems += [Problem(figures.file, line, column, message) for column, message in found]
+    return problems
 
 
 def _source_problems(tables: dict[str, _Table], sources_dir: Path) -> list[Problem]:
