@@ -17,6 +17,9 @@ Numbers (pure functions, no pandas):
 Charts: ``use_style`` / ``style_rc`` hold the palette and type scale; ``bar_figure`` returns a
 matplotlib Figure in house style (colour, order and a title per language as arguments). Any Figure a
 notebook displays becomes a PNG with alt text (``setup_inline``), which is what reports embed.
+One panel per unit and period basis: a cumulative total and a yearly rate never share an axis. A
+panel whose values span two orders of magnitude uses a log axis and draws dots, not bars: a bar's
+length from an arbitrary log baseline would misstate the value.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ UNITS: dict[str, tuple[str, str, str]] = {
     "areas": ("area", "areas", "个领域"),
     "fields": ("field", "fields", "个领域"),
     "projects": ("project", "projects", "个项目"),
-    "seminars": ("seminar", "seminars", "期研修班"),
+    "seminars": ("seminar", "seminars", "期"),
     "branches": ("branch", "branches", "个分支机构"),
     "journals": ("journal", "journals", "种期刊"),
     "members": ("member", "members", "名会员"),
@@ -300,7 +303,20 @@ TYPE_SCALE = {"title": 13, "label": 10, "tick": 9, "value": 9, "legend": 9, "not
 INK, MUTED, GRID = "#222222", "#555555", "#dddddd"
 _HATCHES = {"exact": "", "approx": "....", "lower_bound": "////", "upper_bound": "\\\\\\\\"}
 _LOG_NOTE = {"en": "log scale", "zh": "对数刻度"}
-_MIXED_UNITS_NOTE = {"en": "Each panel has its own unit and scale.", "zh": "各分图单位与刻度不同。"}
+_MIXED_UNITS_NOTE = {"en": "Each panel has its own unit, period basis and scale.",
+                     "zh": "各分图的单位、统计口径和刻度各不相同。"}
+# How a panel's values relate to time, after the unit in its heading ("people a year", "人（每年）").
+_BASIS_LABELS = {
+    "en": {"cumulative": "{unit}, cumulative", "per_year": "{unit} a year", "point": "{unit}, at a date"},
+    "zh": {"cumulative": "{unit}（累计）", "per_year": "{unit}（每年）", "point": "{unit}（时点）"},
+}
+# What a Chinese panel heading counts: a noun, not the measure word a number takes (人数, not 人).
+_ZH_COUNT_NOUNS = {
+    "persons": "人数", "person_times": "人次", "courses": "课程数", "occupations": "职业数",
+    "organisations": "机构数", "areas": "领域数", "fields": "领域数", "projects": "项目数", "seminars": "期数",
+    "branches": "分支机构数", "journals": "期刊数", "members": "会员数", "bases": "基地数",
+}
+_MARKERS = {"exact": "o", "approx": "D", "lower_bound": ">", "upper_bound": "<"}
 
 
 def palette() -> dict[str, str]:
@@ -498,6 +514,7 @@ class _Bar:
     qualifier: str
     status: str
     per_year: bool
+    basis: str  # cumulative | per_year | point, or "" when the rows do not say
 
 
 def _bars(rows, lang: str, value_key: str, label_key: str | None) -> list[_Bar]:
@@ -521,6 +538,7 @@ def _bars(rows, lang: str, value_key: str, label_key: str | None) -> list[_Bar]:
             _check_qualifier(str(rec["qualifier"])),
             str(rec["status"]),
             _per_year(rec),
+            _basis(rec),
         )
         status_label(bar.status, lang)
         bars.append(bar)
@@ -534,12 +552,27 @@ def _per_year(rec: dict) -> bool:
     return str(rec.get("period_basis", "")) == "per_year"
 
 
-def _by_unit(bars: list[_Bar]) -> list[list[_Bar]]:
-    """Group bars by unit, units in order of first appearance: different units are never compared."""
-    groups: dict[str, list[_Bar]] = {}
+def _basis(rec: dict) -> str:
+    """The period basis: the data's ``period_basis``, else per_year from an explicit column, else unknown."""
+    basis = rec.get("period_basis")
+    if isinstance(basis, str) and basis:
+        return basis
+    return "per_year" if _per_year(rec) else ""
+
+
+def _panels(bars: list[_Bar]) -> list[list[_Bar]]:
+    """Group bars by unit and period basis, in order of first appearance: different units, and totals
+    against yearly rates, are never compared on one axis."""
+    groups: dict[tuple[str, str], list[_Bar]] = {}
     for bar in bars:
-        groups.setdefault(bar.unit, []).append(bar)
+        groups.setdefault((bar.unit, bar.basis), []).append(bar)
     return list(groups.values())
+
+
+def panel_title(bar: _Bar, lang: str) -> str:
+    """A panel's heading: its unit, and its period basis when the rows give it ("people a year")."""
+    unit = _ZH_COUNT_NOUNS[bar.unit] if lang == "zh" else unit_label(bar.unit, lang)
+    return _BASIS_LABELS[lang][bar.basis].format(unit=unit) if bar.basis in _BASIS_LABELS[lang] else unit
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
@@ -570,21 +603,30 @@ def _value_label(bar: _Bar, lang: str) -> str:
     return f"{mark}{sep}{format_number(bar.value, lang)}"
 
 
-def _alt_text(title: str, bars: list[_Bar], lang: str, log: bool) -> str:
-    """Alt text from the plotted data: the title, then every bar with its phrase and status."""
-    items = [
-        (
-            bar.label,
-            format_figure(bar.value, bar.unit, bar.qualifier, lang, per_year=bar.per_year),
-            status_label(bar.status, lang),
-        )
-        for bar in bars
-    ]
+def _alt_text(title: str, panels: list[list[_Bar]], lang: str, log: bool) -> str:
+    """Alt text from the plotted data: the title, then every bar with its phrase and status (headed by
+    its panel when the chart has several)."""
+    parts = []
+    for panel in panels:
+        items = [
+            (
+                bar.label,
+                format_figure(bar.value, bar.unit, bar.qualifier, lang, per_year=bar.per_year),
+                status_label(bar.status, lang),
+            )
+            for bar in panel
+        ]
+        if lang == "zh":
+            body = "；".join(f"{label}：{value}（{status}）" for label, value, status in items)
+        else:
+            body = "; ".join(f"{label}: {value} ({status})" for label, value, status in items)
+        if len(panels) > 1:
+            heading = panel_title(panel[0], lang)
+            body = f"{heading}：{body}" if lang == "zh" else f"{heading[:1].upper()}{heading[1:]}: {body}"
+        parts.append(body)
     if lang == "zh":
-        body = "；".join(f"{label}：{value}（{status}）" for label, value, status in items)
-        return f"{title}。{body}。" + ("（对数刻度）" if log else "")
-    body = "; ".join(f"{label}: {value} ({status})" for label, value, status in items)
-    return f"{title}. {body}." + (" (Log scale.)" if log else "")
+        return f"{title}。" + "。".join(parts) + "。" + ("（对数刻度）" if log else "")
+    return f"{title}. " + ". ".join(parts) + "." + (" (Log scale.)" if log else "")
 
 
 def _wants_log(bars: list[_Bar], log: bool | None) -> bool:
@@ -596,7 +638,8 @@ def _wants_log(bars: list[_Bar], log: bool | None) -> bool:
 
 
 def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, str]) -> None:
-    """One unit's horizontal bars: colour = status, hatch = qualifier, value label at the bar's end."""
+    """One panel: colour = status, value label at the end. Linear: bars from zero, hatch = qualifier.
+    Log: dots (marker = qualifier), since a bar's length from a log baseline would mean nothing."""
     from matplotlib.colors import to_rgba
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator
 
@@ -604,21 +647,26 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
     for y, bar in zip(ys, bars):
         colour = colours[bar.status]
         solid = bar.status == "achieved"
-        ax.barh(
-            y,
-            float(bar.value),
-            height=0.62,
-            color=colour if solid else to_rgba(colour, 0.18),
-            edgecolor=colour,
-            linewidth=1.2,
-            hatch=_HATCHES[bar.qualifier],
-            hatchcolor="white" if solid else colour,
-            zorder=2,
-        )
+        if log:
+            ax.plot(float(bar.value), y, marker=_MARKERS[bar.qualifier], markersize=8, linestyle="none",
+                    markerfacecolor=colour if solid else "white", markeredgecolor=colour,
+                    markeredgewidth=1.5, zorder=3)
+        else:
+            ax.barh(
+                y,
+                float(bar.value),
+                height=0.62,
+                color=colour if solid else to_rgba(colour, 0.18),
+                edgecolor=colour,
+                linewidth=1.2,
+                hatch=_HATCHES[bar.qualifier],
+                hatchcolor="white" if solid else colour,
+                zorder=2,
+            )
         ax.annotate(
             _value_label(bar, lang),
             (float(bar.value), y),
-            xytext=(4, 0),
+            xytext=(8 if log else 4, 0),
             textcoords="offset points",
             va="center",
             ha="left",
@@ -638,10 +686,12 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
         ax.set_xlim(0, top * 1.3)
         ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(_tick(v), lang)))
-    unit = unit_label(bars[0].unit, lang)
     scale = f" ({_LOG_NOTE['en']})" if lang == "en" else f"（{_LOG_NOTE['zh']}）"
-    ax.set_title(unit + (scale if log else ""), loc="left", color=MUTED, fontsize=TYPE_SCALE["label"])
+    ax.set_title(panel_title(bars[0], lang) + (scale if log else ""), loc="left", color=MUTED,
+                 fontsize=TYPE_SCALE["label"])
     ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
+    if log:  # a dot plot: light guide lines across the row, no bar length
+        ax.grid(axis="y", color=GRID, linewidth=0.8, linestyle=":", zorder=0)
     ax.tick_params(axis="y", length=0)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
@@ -653,21 +703,32 @@ def _tick(v: float) -> float | int:
     return round(v) if abs(v - round(v)) < 1e-9 * max(1.0, abs(v)) else v
 
 
-def _legend_handles(bars: list[_Bar], lang: str, colours: dict[str, str]) -> list:
-    """Legend entries for the statuses and qualifiers that occur, in a fixed order."""
+def _legend_handles(panels: list[list[_Bar]], logs: list[bool], lang: str, colours: dict[str, str]) -> list:
+    """(handle, label) legend entries for the statuses and qualifiers that occur, in a fixed order: a qualifier shows
+    its hatch (bar panels) and its marker (dot panels), whichever occur."""
     from matplotlib.colors import to_rgba
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    bars = [b for panel in panels for b in panel]
+    dotted = {b.qualifier for panel, log in zip(panels, logs) if log for b in panel}
+    barred = {b.qualifier for panel, log in zip(panels, logs) if not log for b in panel}
     handles = []
     for status in STATUSES:
         if any(b.status == status for b in bars):
             colour = colours[status]
             face = colour if status == "achieved" else to_rgba(colour, 0.18)
-            handles.append(Patch(facecolor=face, edgecolor=colour, label=status_label(status, lang)))
-    for qualifier in QUALIFIERS[1:]:
-        if any(b.qualifier == qualifier for b in bars):
-            label = f"{qualifier_mark(qualifier)} {qualifier_label(qualifier, lang)}"
-            handles.append(Patch(facecolor="white", edgecolor=MUTED, hatch=_HATCHES[qualifier], label=label))
+            handles.append((Patch(facecolor=face, edgecolor=colour), status_label(status, lang)))
+    for qualifier in QUALIFIERS:
+        label = f"{qualifier_mark(qualifier)} {qualifier_label(qualifier, lang)}".strip()
+        parts = []
+        if qualifier in barred and qualifier != "exact":
+            parts.append(Patch(facecolor="white", edgecolor=MUTED, hatch=_HATCHES[qualifier]))
+        if qualifier in dotted:
+            parts.append(Line2D([], [], marker=_MARKERS[qualifier], linestyle="none", markersize=7,
+                                markerfacecolor="white", markeredgecolor=MUTED))
+        if parts:
+            handles.append((parts[0] if len(parts) == 1 else tuple(parts), label))
     return handles
 
 
@@ -683,7 +744,8 @@ def bar_figure(
     colours: dict[str, str] | None = None,
     order=None,
 ):
-    """Horizontal bars of figures, one panel per unit (units are never compared on one axis), as a Figure.
+    """Figures as a Figure: one panel per unit and period basis (never compared on one axis), bars, or
+    dots on a log axis.
 
     ``title`` is a string or ``{"en": ..., "zh": ...}``; ``colours`` overrides the status colours
     (``{"achieved": "#009e73"}``); ``order`` lists figure ids in the order the bars should appear
@@ -704,18 +766,18 @@ def bar_figure(
     with rc_context(style_rc(lang)):
         fig, bars, logs = _build(rows, lang, title, source_note, value_key, label_key, log, colours or {})
     setattr(fig, _STYLE, lang)
-    return describe(fig, alt=_alt_text(title, bars, lang, any(logs)),
+    return describe(fig, alt=_alt_text(title, _panels(bars), lang, any(logs)),
                     figure_ids=[b.figure_id for b in bars], caption=source_note or None)
 
 
 def _build(rows, lang, title, source_note, value_key, label_key, log, colours):
-    """Lay out title, one panel per unit, legend and source note on a bare Agg figure."""
+    """Lay out title, one panel per unit and period basis, legend and source note on a bare Agg figure."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     _check_lang(lang)
     bars = _bars(rows, lang, value_key, label_key)
-    panels = _by_unit(bars)
+    panels = _panels(bars)
     colours = {**palette(), **colours}
     logs = [_wants_log(panel, log) for panel in panels]
     note = (
@@ -731,7 +793,11 @@ def _build(rows, lang, title, source_note, value_key, label_key, log, colours):
         _draw_panel(fig.add_subplot(grid[i]), panel, lang, panel_log, colours)
     footer = fig.add_subplot(grid[-1])
     footer.axis("off")
-    footer.legend(handles=_legend_handles(bars, lang, colours), loc="center", ncols=5, handlelength=1.6)
+    from matplotlib.legend_handler import HandlerTuple
+
+    entries = _legend_handles(panels, logs, lang, colours)
+    footer.legend(handles=[h for h, _ in entries], labels=[label for _, label in entries], loc="center",
+                  ncols=5, handlelength=1.6, handler_map={tuple: HandlerTuple(ndivide=None)})
     fig.suptitle(_wrap(title, 72), x=0.01, ha="left", fontsize=TYPE_SCALE["title"], fontweight="bold")
     fig.supxlabel(_wrap(note, 112), x=0.01, ha="left", fontsize=TYPE_SCALE["note"], color=MUTED)
     return fig, bars, logs

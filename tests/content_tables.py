@@ -60,6 +60,14 @@ FIGURES = [
 ]
 
 
+# The later report of the 8万 plan restates the earlier one (figures.restates); starts the text does not
+# state are inferred (figures.inferred).
+RESTATES = {"f-de-2023": "f-de-2021"}
+INFERRED = {"f-ex-app": "period_start", "f-ex-pass": "period_start"}
+OUTLETS_ZH = {"China Chemical Newspaper": "中国化工报", "Guangming Daily": "光明日报", "MIIT": "工业和信息化部",
+              "Chinese Materials Research Society": "中国材料研究学会网站"}
+
+
 def _figure_row(row):
     fid, sid, pid, ind, value, unit, qual, status, basis, start, end = row
     return {
@@ -67,7 +75,7 @@ def _figure_row(row):
         "label_en": f"label {ind}", "label_zh": f"标签 {ind}",
         "value": value, "unit": unit, "qualifier": qual, "status": status, "period_basis": basis,
         "period_start": start, "period_end": end,
-        "quote": f"quote for {fid}", "note": "",
+        "quote": f"quote for {fid}", "restates": RESTATES.get(fid), "inferred": INFERRED.get(fid), "note": "",
     }
 
 
@@ -75,14 +83,16 @@ def make_tables(figures: list[dict] | None = None, *, change: dict[str, dict] | 
                 drop: tuple[str, ...] = ()) -> Tables:
     """Typed fixture tables; `change={figure_id: {column: value}}` alters rows, `drop` removes them."""
     sources = pd.DataFrame(
-        [{"source_id": s, "producer": p or "人力资源社会保障部等六部门 (MoHRSS and five others)",
-          "publisher": p or None, "title": t, "title_en": te,
+        [{"source_id": s, "producer": p or "MoHRSS and five other bodies",
+          "producer_zh": OUTLETS_ZH.get(p, "人力资源社会保障部等六部门"),
+          "publisher": p or None, "publisher_zh": OUTLETS_ZH.get(p), "title": t, "title_en": te, "title_zh": t,
           "date_published": d, "language": lang, "url_main": "https://example.org/" + s,
-          "citation_full": "", "sha256": "", "note": ""} for s, p, t, te, d, lang in SOURCES]
+          "citation_full": "", "sha256": "", "inferred": "date_published" if s.startswith("miit-2025") else None,
+          "note": ""} for s, p, t, te, d, lang in SOURCES]
     )
     sources["date_published"] = pd.to_datetime(sources["date_published"])
     programmes = pd.DataFrame(
-        [{"programme_id": i, "name_en": en, "name_zh": zh, "owner": o,
+        [{"programme_id": i, "name_en": en, "name_zh": zh, "owner": o, "owner_zh": f"{zh}主管单位",
           "description_en": f"About {en}.", "description_zh": f"关于{zh}。"} for i, en, zh, o in PROGRAMMES]
     )
     rows = figures if figures is not None else [_figure_row(r) for r in FIGURES]

@@ -131,7 +131,7 @@ def test_format_figure_singular_and_units():
     assert figures.format_figure(2, "journals", "exact", "en") == "2 journals"
     assert figures.format_figure(1, "journals", "exact", "zh") == "1种期刊"
     assert figures.format_figure(1000000, "persons", "exact", "en") == "1 million people"
-    assert figures.format_figure(30, "seminars", "lower_bound", "zh") == "超过30期研修班"
+    assert figures.format_figure(30, "seminars", "lower_bound", "zh") == "超过30期"
     assert figures.format_figure(20000, "courses", "lower_bound", "zh") == "2万余门课程"
     assert figures.format_figure(1, "branches", "exact", "en") == "1 branch"
 
@@ -208,6 +208,7 @@ def test_labels():
 
 
 def test_every_unit_has_words_in_both_languages():
+    assert set(figures._ZH_COUNT_NOUNS) == set(figures.UNITS)
     for unit in figures.UNITS:
         assert figures.unit_label(unit, "en", 1) != figures.unit_label(unit, "en", 2)
         assert figures.unit_label(unit, "zh")
@@ -327,7 +328,7 @@ def test_mixed_units_get_one_panel_each_and_a_note():
     panels = [ax for ax in fig.axes if ax.axison]
     assert [ax.get_title(loc="left") for ax in panels] == ["people", "person-times"]
     assert [len(ax.patches) for ax in panels] == [3, 1]
-    assert "Each panel has its own unit and scale. Source: x" in _texts(fig)
+    assert "Each panel has its own unit, period basis and scale. Source: x" in _texts(fig)
 
 
 def test_log_scale_is_automatic_for_wide_spans_and_said():
@@ -430,10 +431,10 @@ def test_use_style_sets_house_rcparams():
 def test_alt_text_says_a_year_for_yearly_rates():
     rows = HEADLINE.head(2).assign(period_basis=["cumulative", "per_year"])
     assert _chart(rows, "en").alt == (
-        "Headline. Trained: more than 2.52 million people (achieved); "
-        "Digital technology: about 80,000 people a year (planned)."
+        "Headline. People, cumulative: Trained: more than 2.52 million people (achieved). "
+        "People a year: Digital technology: about 80,000 people a year (planned)."
     )
-    assert "数字技术人才：每年约8万人（计划）" in _chart(rows, "zh").alt
+    assert "人数（每年）：数字技术人才：每年约8万人（计划）" in _chart(rows, "zh").alt
 
 
 def test_text_from_data_is_drawn_literally_not_as_mathtext():
@@ -450,3 +451,23 @@ def test_text_from_data_is_drawn_literally_not_as_mathtext():
     assert r"$$\href{javascript:x}{x}$$" in drawn
     assert "Costs in $ and $$" in drawn and "Source: $x$" in drawn
     assert _chart(rows).png.startswith(b"\x89PNG")  # no mathtext ParseException
+
+
+def test_a_total_and_a_yearly_rate_never_share_an_axis():
+    rows = HEADLINE.assign(period_basis=["cumulative", "per_year", "per_year"])
+    fig = figures.bar_figure(rows, lang="en", title="T", source_note="S")
+    panels = [ax for ax in fig.axes if ax.axison]
+    assert [ax.get_title(loc="left") for ax in panels] == ["people, cumulative", "people a year"]
+    assert [[t.get_text() for t in ax.get_yticklabels()] for ax in panels] == [
+        ["Trained"], ["Digital technology", "New round"]]
+
+
+def test_a_wide_span_is_drawn_as_dots_not_bars_from_a_log_baseline():
+    wide = _rows(
+        ("a", "A", "甲", 10000000, "persons", "lower_bound", "achieved"),
+        ("b", "B", "乙", 15000, "persons", "lower_bound", "achieved"),
+    )
+    ax = figures.bar_figure(wide, lang="zh", title="T", source_note="S").axes[0]
+    assert ax.get_xscale() == "log"
+    assert not ax.patches  # no bars whose length starts at an arbitrary 10^k
+    assert [line.get_marker() for line in ax.lines] == [">", ">"]

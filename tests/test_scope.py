@@ -76,3 +76,20 @@ def test_changing_a_component_row_rebuilds_the_programme_whose_check_reads_it():
 
     assert fp(before, "knowledge-update") != fp(after, "knowledge-update")
     assert fp(before, "software-exams") == fp(after, "software-exams")
+
+
+def test_programme_scope_includes_the_row_a_restatement_restates():
+    # the later report of a plan, filed under another programme, still shows with the plan it restates
+    tables = make_tables(change={"f-de-2023": {"programme_id": "vocational-skills"}})
+    ids = set(scope.select(tables, as_of="2026-11-01", programme="vocational-skills").figures["figure_id"])
+    assert {"f-de-2023", "f-de-2021"} <= ids
+    sources = set(scope.select(tables, as_of="2026-11-01", programme="vocational-skills").sources["source_id"])
+    assert "cn-2021-knowledge-update" in sources
+
+
+def test_load_reads_inferred_and_restated_ids():
+    tables = make_tables()
+    row = tables.figures.set_index("figure_id").loc["f-ex-app"].to_dict()
+    assert load.inferred(row) == {"period_start"}
+    assert load.inferred({"inferred": float("nan")}) == frozenset()
+    assert load.restated_ids(tables.figures, ["f-de-2023", "f-voc"]) == {"f-de-2021"}

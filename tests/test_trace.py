@@ -37,7 +37,9 @@ def test_render_lists_each_note_with_quote_source_date_and_ids():
     out = str(_rendered(notes))
     items = re.findall(r'<li id="fn-(\d+)" data-figure-ids="([^"]+)">', out)
     assert items == [("1", "f-ku-1"), ("2", "f-ex-pass f-ex-app")]
-    assert "“quote for f-ku-1”：《我国启动新一轮专业技术人才知识更新工程》" in out
+    assert '“<span class="tb-quote" lang="zh">quote for f-ku-1</span>”——《我国启动新一轮专业技术人才知识更新工程》' in out
+    assert '<span class="tb-quote" lang="en">quote for f-ex-app</span>' in out  # an English source's words
+    assert "<code>" not in out  # Chinese notes carry ids in data-figure-ids only
     assert '<time datetime="2021-10-14">2021年10月14日</time>' in out
     assert "quote for f-ex-pass" in out and "quote for f-ex-app" in out
 
@@ -63,12 +65,15 @@ def test_unknown_figure_id_is_an_error_not_a_silent_note():
         Notes(make_tables(), "en").cite("no-such-figure", "1")
 
 
-def test_outlet_says_when_the_text_names_none_and_reporter_falls_back_to_the_producer():
-    source = make_tables().sources.set_index("source_id").loc["cn-2021-knowledge-update"].to_dict()
+def test_outlet_says_when_the_text_names_none_and_reporter_never_credits_the_bodies_reported_on():
+    sources = make_tables().sources.set_index("source_id")
+    source = sources.loc["cn-2021-knowledge-update"].to_dict()
     assert outlet(source, "en") == "outlet not named"
     assert outlet(source, "zh") == "未注明发布媒体"
-    assert reporter(source, "en") == "MoHRSS and five others"  # English gloss of the Chinese name
-    assert reporter(source, "zh").startswith("人力资源社会保障部")
+    assert reporter(source, "en") == "MoHRSS and five other bodies, as reported by an unnamed outlet"
+    assert reporter(source, "zh") == "人力资源社会保障部等六部门（据未注明名称的媒体报道）"
+    named = sources.loc["chemnews-2022-miit-talent"].to_dict()
+    assert (reporter(named, "en"), reporter(named, "zh")) == ("China Chemical Newspaper", "中国化工报")
 
 
 def test_wrap_ids_carries_ids_and_escapes():

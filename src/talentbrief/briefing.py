@@ -19,10 +19,22 @@ from markupsafe import Markup, escape
 
 import figures as fmt
 from talentbrief import checks, metrics, narrative, scope, text
+from talentbrief.load import inferred
 from talentbrief.macros import Block, block
-from talentbrief.trace import Notes, outlet, reporter, source_title, wrap_ids
+from talentbrief.trace import (
+    Notes,
+    credit,
+    outlet,
+    producer,
+    source_date,
+    source_date_text,
+    source_title,
+    title_translated,
+    wrap_ids,
+)
 
 HEADLINE_UNITS = ("persons", "person_times")  # people counts lead; other units show when a programme has none
+RESULT_BASES = ("cumulative", "per_year")  # results and targets; a stock at a date (members) is context
 _DIGIT = re.compile(r"\d")
 
 
@@ -83,8 +95,46 @@ def figure_text(row, lang: str) -> str:
                              per_year=_per_year(row))
 
 
+def restatements(figures: pd.DataFrame) -> dict[str, list[str]]:
+    """figure id -> ids of the rows (present here) that restate it (figures.restates)."""
+    present = set(figures["figure_id"].astype(str))
+    found: dict[str, list[str]] = {}
+    for row in figures.to_dict("records"):
+        target = row.get("restates")
+        if isinstance(target, str) and target in present:
+            found.setdefault(target, []).append(str(row["figure_id"]))
+    return found
+
+
+def without_restatements(figures: pd.DataFrame) -> pd.DataFrame:
+    """The rows minus those restating another row present: a restated plan is shown once, citing both."""
+    restating = {fid for ids in restatements(figures).values() for fid in ids}
+    return figures[~figures["figure_id"].astype(str).isin(restating)]
+
+
+def row_ids(report: Report, row) -> tuple[str, ...]:
+    """A row's id followed by the ids of the rows restating it: what citing the row cites."""
+    fid = str(row["figure_id"])
+    return (fid, *restatements(report.tables.figures).get(fid, ()))
+
+
 def cite_row(report: Report, row) -> Markup:
-    return report.notes.cite(str(row["figure_id"]), figure_text(row, report.lang))
+    return report.notes.cite(row_ids(report, row), figure_text(row, report.lang))
+
+
+def _restated(report: Report, ids: tuple[str, ...]) -> Markup:
+    """"first reported 14 October 2021; restated 7 October 2023" for a row and its restatements."""
+    figs = report.tables.figures.set_index(report.tables.figures["figure_id"].astype(str))
+    sources = _sources_by_id(report)
+    dates = [source_date(sources[str(figs.loc[i, "source_id"])], report.lang) for i in ids]
+    return text.t("restated", report.lang, first=dates[0], later=text.join(dates[1:], report.lang))
+
+
+def period_text(report: Report, row) -> Markup:
+    """The row's period, and when other sources restate it, when it was first reported and restated."""
+    ids = row_ids(report, row)
+    period = text.period(row, report.lang)
+    return period if len(ids) == 1 else period + text.t("list.semi", report.lang) + _restated(report, ids)
 
 
 def cite_figure(report: Report, figure_id: str) -> Markup:
@@ -125,22 +175,30 @@ def header(report: Report, *, title) -> None:
 # ---------------------------------------------------------------- headline figures
 
 def headline_rows(figures: pd.DataFrame) -> pd.DataFrame:
-    """A programme's people counts, or all its figures when it has none."""
-    people = figures[figures["unit"].astype(str).isin(HEADLINE_UNITS)]
-    return people if not people.empty else figures
+    """A programme's results and targets: people counts, or its other results when it has none.
+
+    Stocks at a date (an organisation's members, branches, journals) are not results of a programme,
+    and a row restating another is shown with it (once).
+    """
+    figures = without_restatements(figures)
+    results = figures[figures["period_basis"].astype(str).isin(RESULT_BASES)]
+    people = results[results["unit"].astype(str).isin(HEADLINE_UNITS)]
+    return people if not people.empty else results
 
 
 def headlines(report: Report) -> Block:
-    """Per programme with figures: its headline figures with qualifier, status and period."""
+    """Per programme with results or targets: its headline figures with qualifier, status and period
+    (a restated plan once, citing both sources)."""
     lang = report.lang
     programmes = []
     for pid in scope.programmes_with_figures(report.tables):
-        items = [{"id": str(r["figure_id"]),
+        items = [{"ids": row_ids(report, r),
                   "text": text.t("figure.item", lang, label=Markup('<span class="tb-label">{}</span>').format(
                       r[f"label_{lang}"]), value=cite_row(report, r),
-                      status=fmt.status_label(str(r["status"]), lang), period=text.period(r, lang))}
+                      status=fmt.status_label(str(r["status"]), lang), period=period_text(report, r))}
                  for r in headline_rows(_figures_of(report, pid)).to_dict("records")]
-        programmes.append({"name": programme_name(report, pid), "figures": items})
+        if items:
+            programmes.append({"name": programme_name(report, pid), "figures": items})
     return block("headlines", programmes=programmes)
 
 
@@ -150,37 +208,52 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
     """Rows for figures.bar_figure: a `chart_label` column that tells apart same-label rows from two
     sources, and `per_year`."""
     lang = report.lang
-    rows = rows.copy()
-    dates = {k: v["date_published"] for k, v in _sources_by_id(report).items()}
+    restated = restatements(report.tables.figures)
+    rows = without_restatements(rows).copy()
+    years = {k: pd.Timestamp(v["date_published"]).year for k, v in _sources_by_id(report).items()}
+    source_of = dict(zip(report.tables.figures["figure_id"].astype(str), report.tables.figures["source_id"].astype(str)))
     labels = rows[f"label_{lang}"].astype(str)
     repeated = labels.duplicated(keep=False)
-    rows["chart_label"] = [
-        text.plain("chart.dup_label", lang, label=label, year=pd.Timestamp(dates[str(sid)]).year) if dup else label
-        for label, sid, dup in zip(labels, rows["source_id"], repeated)
-    ]
+
+    def label(fid, text_, sid, dup):
+        if restated.get(fid):  # one mark for a restated plan, labelled with both years
+            later = text.plain("list.sep", lang).join(str(years[source_of[i]]) for i in restated[fid])
+            return text.plain("chart.restated_label", lang, label=text_, first=years[str(sid)], later=later)
+        return text.plain("chart.dup_label", lang, label=text_, year=years[str(sid)]) if dup else text_
+
+    rows["chart_label"] = [label(str(f), lab, sid, dup)
+                           for f, lab, sid, dup in zip(rows["figure_id"], labels, rows["source_id"], repeated)]
     rows["per_year"] = rows["period_basis"].astype(str) == "per_year"
+    rows["period_basis"] = rows["period_basis"].astype(str)  # one panel per unit and period basis
     rows["value"] = rows["value"].astype("int64")
     return rows
 
 
-def source_note(report: Report, rows: pd.DataFrame) -> str:
-    """"Source: outlet (date), ..." for the sources of these rows, oldest first (a chart's caption)."""
+def source_note(report: Report, figure_ids) -> str:
+    """"Source: China Chemical News (4 August 2022); ..." for the sources of these figures, oldest first
+    (a chart's caption): the outlet, or the title when the text names none."""
     sources = _sources_by_id(report)
-    used = sorted({str(s) for s in rows["source_id"]}, key=lambda s: sources[s]["date_published"])
-    listed = text.plain("list.sep", report.lang).join(
-        f"{reporter(sources[s], report.lang)} ({text.format_date(sources[s]['date_published'], report.lang)})"
+    figs = report.tables.figures
+    used_ids = figs.loc[figs["figure_id"].astype(str).isin(set(figure_ids)), "source_id"].astype(str)
+    used = sorted(set(used_ids), key=lambda s: sources[s]["date_published"])
+    listed = text.plain("list.semi", report.lang).join(
+        text.plain("chart.source_item", report.lang, source=credit(sources[s], report.lang),
+                   date=source_date_text(sources[s], report.lang))
         for s in used)
     return text.plain("chart.source_note", report.lang, sources=listed)
 
 
 def bar_chart(report: Report, rows: pd.DataFrame, *, title, **style):
     """figures.bar_figure over these figure rows, with labels and source note for this report
-    (`style`: colours, order, log). None when there are no rows."""
+    (`style`: colours, order, log). A restated plan is one mark; the chart still carries (and its note
+    cites) both rows. None when there are no rows."""
     if rows.empty:
         return None
     data = chart_rows(report, rows)
-    return fmt.bar_figure(data, lang=report.lang, title=title, source_note=source_note(report, data),
-                          label_key="chart_label", **style)
+    ids = list(dict.fromkeys(i for fid in data["figure_id"].astype(str) for i in row_ids(report, {"figure_id": fid})))
+    fig = fmt.bar_figure(data, lang=report.lang, title=title, source_note=source_note(report, ids),
+                         label_key="chart_label", **style)
+    return fmt.describe(fig, figure_ids=ids)
 
 
 # ---------------------------------------------------------------- recent developments and sources
@@ -201,22 +274,30 @@ def developments(report: Report) -> Block:
             figs.loc[figs["source_id"].astype(str) == sid, "programme_id"].astype(str))]
         what = text.t("dev.figures", lang, programmes=text.join(names, lang, sep="list.semi")) if ids \
             else text.t("dev.qualitative", lang)
-        body = text.t("dev.item", lang, date=text.time_tag(src["date_published"], lang),
-                      outlet=reporter(src, lang), title=source_title(src, lang)) + Markup(" ") + what
+        date = source_date(src, lang)
+        if isinstance(src.get("publisher"), str) and src["publisher"].strip():
+            said = text.t("dev.item", lang, date=date, outlet=outlet(src, lang), title=source_title(src, lang))
+        else:  # a report whose outlet the text does not name: credited to no one, about its bodies
+            said = text.t("dev.item.unnamed", lang, date=date, producer=producer(src, lang),
+                          title=source_title(src, lang))
+        body = said + text.t("sentence.sep", lang) + what
         items.append({"ids": ids, "body": body})
     return block("developments", items=items)
 
 
 def sources_list(report: Report) -> Block:
-    """The sources in date order: producer, title (linked when there is an address), outlet, date."""
+    """The sources in date order: title (linked when there is an address), outlet, date, the bodies it
+    reports on, and whether the title is a translation."""
     lang = report.lang
     items = []
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
         url = src.get("url_main")
         link = url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
         shown = block("link", href=link, content=source_title(src, lang))
-        body = text.t("source.item", lang, producer=src["producer"], title=shown,
-                      outlet=outlet(src, lang), date=text.time_tag(src["date_published"], lang))
+        body = text.t("source.item", lang, producer=producer(src, lang), title=shown,
+                      outlet=outlet(src, lang), date=source_date(src, lang))
+        if title_translated(src, lang):
+            body += text.t("sentence.sep", lang) + text.t("source.translated", lang)
         items.append({"id": str(src["source_id"]), "ids": _source_figure_ids(report, str(src["source_id"])),
                       "body": body})
     return block("sources", items=items)
@@ -236,14 +317,32 @@ def programme_summary(report: Report) -> Block:
         achieved = figs[figs["status"].astype(str) == "achieved"]
         starts, ends = achieved["period_start"].dropna(), achieved["period_end"].dropna()
         open_ended = achieved["period_end"].isna().any()
+        earliest = achieved[achieved["period_start"] == starts.min()] if len(starts) else achieved.head(0)
+        # the span's start is inferred when every row starting then infers it, and a year when stated as one
+        guessed = len(earliest) and all("period_start" in inferred(r) for r in earliest.to_dict("records"))
+        in_years = len(earliest) and all(text.whole_years(r["period_start"], r["period_end"])
+                                         for r in earliest.to_dict("records"))
         span = {"period_start": starts.min() if len(starts) else pd.NaT,
-                "period_end": pd.NaT if open_ended or not len(ends) else ends.max(), "period_basis": "cumulative"}
+                "period_end": pd.NaT if open_ended or not len(ends) else ends.max(), "period_basis": "cumulative",
+                "inferred": "period_start" if guessed else "", "start_in_years": bool(in_years)}
         if len(starts) or len(ends):
             extra = block("period", ids=list(achieved["figure_id"].astype(str)),
                           content=text.t("period", lang, period=text.period(span, lang)))
-    return block("summary", owner=text.t("owner", lang, owner=prog["owner"]),
+    owner = prog["owner"] if lang == "en" else prog[f"owner_{lang}"]
+    return block("summary", owner=text.t("owner", lang, owner=owner),
                  description=_maybe_ids(list(figs["figure_id"].astype(str)), prog[f"description_{lang}"]),
                  extra=extra)
+
+
+def _table_period(report: Report, row) -> Markup:
+    """A table row's period; a row restating an earlier one (listed too) says which plan it restates."""
+    figs = report.tables.figures
+    target = row.get("restates")
+    if not (isinstance(target, str) and target in set(figs["figure_id"].astype(str))):
+        return text.period(row, report.lang)
+    source_id = str(figs.loc[figs["figure_id"].astype(str) == target, "source_id"].iloc[0])
+    first = source_date(_sources_by_id(report)[source_id], report.lang)
+    return text.period(row, report.lang) + text.t("list.semi", report.lang) + text.t("restates", report.lang, date=first)
 
 
 def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
@@ -258,8 +357,8 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
         body.append({"id": str(row["figure_id"]), "label": row[f"label_{lang}"], "value": cite_row(report, row),
                      "qualifier": fmt.qualifier_label(str(row["qualifier"]), lang),
                      "status_key": str(row["status"]), "status": fmt.status_label(str(row["status"]), lang),
-                     "period": text.period(row, lang), "source": reporter(src, lang),
-                     "date": text.time_tag(src["date_published"], lang)})
+                     "period": _table_period(report, row),
+                     "source": text.t("source.cell", lang, source=credit(src, lang), date=source_date(src, lang))})
     head = [text.t(f"col.{c}", lang) for c in ("figure", "value", "qualifier", "status", "period", "source")]
     return block("figure_table", head=head, rows=body, empty=text.t("no_figures", lang))
 
@@ -305,14 +404,21 @@ def metrics_section(report: Report) -> Block:
 
 # ---------------------------------------------------------------- checks
 
+def _rows_used(report: Report, figure_ids) -> Markup:
+    """The rows a check used: their ids in English (analysts look them up), their labels in Chinese."""
+    if report.lang == "en":
+        return Markup(" ").join(block("code", value=i) for i in figure_ids)
+    labels = report.tables.figures.set_index(report.tables.figures["figure_id"].astype(str))[f"label_{report.lang}"]
+    return text.join([labels.get(i, i) for i in figure_ids], report.lang)
+
+
 def checks_section(report: Report) -> Block:
-    """Every check (or the programme's) with status in words, its finding and the rows it used."""
+    """Every check (or the programme's) with its verdict in words, its finding and the rows it used."""
     lang = report.lang
     rows = []
     for res in checks.run(report.tables.figures, report.tables.sources, report.programme):
         message = report.notes.cite(res.figure_ids, res.message[lang]) if res.figure_ids else escape(res.message[lang])
-        used = text.t("rows_used", lang, rows=Markup(" ").join(block("code", value=i) for i in res.figure_ids)
-                      or text.t("none", lang))
+        used = text.t("rows_used", lang, rows=_rows_used(report, res.figure_ids) or text.t("none", lang))
         rows.append({"status": res.status, "key": res.key, "ids": res.figure_ids,
                      "name": text.t(f"check.name.{res.key}", lang), "label": text.t(f"status.{res.status}", lang),
                      "message": message, "used": used})
@@ -329,12 +435,13 @@ def coverage(report: Report) -> Block:
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
         ids = _source_figure_ids(report, str(src["source_id"]))
         source_rows.append({"title": _maybe_ids(ids, source_title(src, lang)), "outlet": outlet(src, lang),
-                            "date": text.time_tag(src["date_published"], lang), "ids": ids,
+                            "date": source_date(src, lang), "ids": ids,
                             "n": fmt.format_number(len(ids), lang)})
     programme_rows = []
     for prog in report.tables.programmes.to_dict("records"):
         ids = list(figs.loc[figs["programme_id"].astype(str) == str(prog["programme_id"]), "figure_id"].astype(str))
-        programme_rows.append({"name": _maybe_ids(ids, prog[f"name_{lang}"]), "owner": _maybe_ids(ids, prog["owner"]),
+        owner = prog["owner"] if lang == "en" else prog[f"owner_{lang}"]
+        programme_rows.append({"name": _maybe_ids(ids, prog[f"name_{lang}"]), "owner": _maybe_ids(ids, owner),
                                "ids": ids, "n": fmt.format_number(len(ids), lang)})
     col = lambda c: text.t(f"col.{c}", lang)
     return block("coverage", source_head=[col("source"), col("outlet"), col("date"), col("count")],

@@ -1,8 +1,12 @@
-"""Consistency checks between figures: pass / warn / fail, a message in both languages, the rows used.
+"""Consistency checks between figures: a verdict, a message in both languages, the rows used.
 
-Each check is declared once in CHECKS with the programme it concerns and a selector giving the rows it
-reads (`talentbrief.scope` keeps exactly those). Missing rows make a check fail with a message naming
-what is missing; a check never raises on data and is never dropped from a report.
+Verdicts say no more than a check can show (VERDICTS): `consistent` (the figures fit together, which
+does not prove them), `plausible` (a plausibility check found nothing implausible), `not_comparable`
+(nothing to compare, or different units) and `fail` (the figures contradict each other, or the check
+cannot run). Each check is declared once in CHECKS with the programme it concerns and a selector giving
+the rows it reads (`talentbrief.scope` keeps exactly those). Missing rows make a check fail with a
+message naming what is missing; a check never raises on data and is never dropped from a report.
+Messages name sources by their outlet or issuing body in the report's language, never by slug.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pandas as pd
 import figures as fmt
 from talentbrief import metrics, text
 from talentbrief.metrics import first, rows_for
+from talentbrief.trace import reporter
 
 # A value marked "about" is taken to be within this share of the true value.
 APPROX_TOLERANCE = 0.05
@@ -24,13 +29,14 @@ COMPOSITION_PARTS = ("advanced-seminar-trainees-per-year", "capacity-improvement
                      "digital-talents-trained-per-year")
 AGREEMENT = "digital-talents-trained-per-year"
 FIRST_ROUND_TASK = "first-round-yearly-training-task"
+VERDICTS = ("consistent", "plausible", "not_comparable", "fail")
 
 
 @dataclass(frozen=True)
 class CheckResult:
     key: str
     programme: str
-    status: str  # pass | warn | fail
+    status: str  # one of VERDICTS
     message: dict[str, str]  # lang -> plain text (numbers formatted, not yet cited)
     figure_ids: tuple[str, ...]  # the rows the check used
 
@@ -71,17 +77,19 @@ def _units_differ(key, programme, rows) -> CheckResult | None:
     units = sorted(set(rows["unit"].astype(str)))
     if len(units) <= 1:
         return None
-    return CheckResult(key, programme, "fail",
-                       _both(lambda lang: text.plain("check.units", lang, units=", ".join(units))), _ids(rows))
+    return CheckResult(key, programme, "not_comparable", _both(lambda lang: text.plain(
+        "check.units", lang, units=text.plain("list.sep", lang).join(fmt.unit_label(u, lang) for u in units))),
+        _ids(rows))
 
 
 def agreement_status(diff: float, reference: float, approximate: bool) -> str:
-    """pass within the approximation (exact values: equal), warn within one tolerance more, else fail."""
+    """consistent within the approximation (exact values: equal), plausible within one tolerance more,
+    else fail."""
     tolerance = APPROX_TOLERANCE if approximate else 0.0
     if abs(diff) <= tolerance * abs(reference):
-        return "pass"
+        return "consistent"
     if abs(diff) <= (tolerance + APPROX_TOLERANCE) * abs(reference):
-        return "warn"
+        return "plausible"
     return "fail"
 
 
@@ -115,12 +123,13 @@ def composition(figures: pd.DataFrame, sources: pd.DataFrame) -> CheckResult:
     status = agreement_status(summed - int(total["value"]), int(total["value"]), approximate)
 
     def message(lang):
-        listed = " + ".join(text.plain("check.part", lang, label=p[f"label_{lang}"], value=_figure(p, lang))
+        listed = text.plain("list.plus", lang).join(text.plain("check.part", lang, label=p[f"label_{lang}"], value=_figure(p, lang))
                             for _, p in parts.iterrows())
         summed_text = fmt.format_figure(summed, str(total["unit"]), "approx" if approximate else "exact",
                                         lang, per_year=True)
         return (text.plain("check.composition", lang, parts=listed, sum=summed_text,
-                           total=_figure(total, lang)) + " " + text.plain(f"check.composition.{status}", lang))
+                           total=_figure(total, lang)) + text.plain("sentence.sep", lang)
+                + text.plain(f"check.composition.{status}", lang))
 
     return CheckResult(key, programme, status, _both(message), _ids(rows))
 
@@ -131,28 +140,56 @@ def agreement_rows(figures: pd.DataFrame) -> pd.DataFrame:
     return rows_for(figures, AGREEMENT)
 
 
+def _restatement(rows: pd.DataFrame):
+    """(later row, the row it restates) when one of these rows restates another of them, else None."""
+    by_id = {str(r["figure_id"]): r for _, r in rows.iterrows()}
+    for _, row in rows.iterrows():
+        target = row.get("restates")
+        if isinstance(target, str) and target in by_id:
+            return row, by_id[target]
+    return None
+
+
 def agreement(figures: pd.DataFrame, sources: pd.DataFrame) -> CheckResult:
+    """Two sources with the same measure: a restatement (linked in the data) says the same plan twice and
+    is checked for the same value, never counted as corroboration; unlinked reports are compared."""
     key, programme = "agreement", "digital-engineers"
     rows = agreement_rows(figures)
     problem = _missing(key, programme, rows, (AGREEMENT,)) or _units_differ(key, programme, rows)
     if problem:
         return problem
-    dates = sources.set_index(sources["source_id"].astype(str))["date_published"]
+    by_source = {str(r["source_id"]): r for r in sources.to_dict("records")}
+
+    def date(row, lang):
+        src = by_source.get(str(row["source_id"]))
+        return text.format_date(src["date_published"], lang) if src else "?"
+
+    def who(row, lang):
+        src = by_source.get(str(row["source_id"]))
+        return reporter(src, lang) if src else "?"
+
     if rows["source_id"].nunique() < 2:
-        status, outcome = "warn", "check.agreement.single"
-    else:
-        values = [int(v) for v in rows["value"]]
-        approximate = any(str(q) != "exact" for q in rows["qualifier"])
-        status = agreement_status(max(values) - min(values), max(values), approximate)
-        outcome = f"check.agreement.{status}"
+        return CheckResult(key, programme, "not_comparable",
+                           _both(lambda lang: text.plain("check.agreement.single", lang)), _ids(rows))
+    pair = _restatement(rows)
+    if pair is not None:
+        later, original = pair
+        same = int(later["value"]) == int(original["value"]) and str(later["qualifier"]) == str(original["qualifier"])
+        status = "consistent" if same else "fail"
+        return CheckResult(key, programme, status, _both(lambda lang: text.plain(
+            f"check.restated.{status}", lang, later=who(later, lang), later_date=date(later, lang),
+            first_date=date(original, lang), value=_figure(original, lang), later_value=_figure(later, lang))),
+            _ids(rows))
+    values = [int(v) for v in rows["value"]]
+    approximate = any(str(q) != "exact" for q in rows["qualifier"])
+    status = agreement_status(max(values) - min(values), max(values), approximate)
 
     def message(lang):
         reports = text.plain("list.semi", lang).join(
-            text.plain("check.report", lang, source=r["source_id"], value=_figure(r, lang),
-                       date=text.format_date(dates[str(r["source_id"])], lang)
-                       if str(r["source_id"]) in dates.index else "?")
+            text.plain("check.report", lang, source=who(r, lang), value=_figure(r, lang), date=date(r, lang))
             for _, r in rows.iterrows())
-        return text.plain("check.agreement", lang, reports=reports) + " " + text.plain(outcome, lang)
+        return text.plain("check.agreement", lang, reports=reports) + text.plain("sentence.sep", lang) + \
+            text.plain(f"check.agreement.{status}", lang)
 
     return CheckResult(key, programme, status, _both(message), _ids(rows))
 
@@ -170,7 +207,8 @@ def exam_bounds(figures: pd.DataFrame, sources: pd.DataFrame) -> CheckResult:
     if problem:
         return problem
     applicants, passes = first(rows, metrics.EXAM_APPLICANTS), first(rows, metrics.EXAM_PASSES)
-    status = "pass" if int(passes["value"]) <= int(applicants["value"]) else "fail"
+    # Two lower bounds: passes within applicants is only plausible, never proven.
+    status = "plausible" if int(passes["value"]) <= int(applicants["value"]) else "fail"
     ratio = metrics.exam_ratio(rows)
 
     def message(lang):
@@ -182,14 +220,15 @@ def exam_bounds(figures: pd.DataFrame, sources: pd.DataFrame) -> CheckResult:
                        (str(passes["figure_id"]), str(applicants["figure_id"])))
 
 
-# ---------------------------------------------------------------- first round met its yearly task
+# ---------------------------------------------------------------- first round's yearly task against its total
 
 def first_round_task_rows(figures: pd.DataFrame) -> pd.DataFrame:
     return rows_for(figures, metrics.FIRST_ROUND, FIRST_ROUND_TASK)
 
 
 def first_round_task(figures: pd.DataFrame, sources: pd.DataFrame) -> CheckResult:
-    """The source says the yearly task was completed: the first round's average should reach it."""
+    """The source says a yearly task for a subset of training was completed each year: then the average
+    of all first-round training must reach it. That is necessary, not sufficient: at most consistent."""
     key, programme = "first_round_task", "knowledge-update"
     rows = first_round_task_rows(figures)
     problem = _missing(key, programme, rows, (metrics.FIRST_ROUND, FIRST_ROUND_TASK)) \
@@ -203,7 +242,7 @@ def first_round_task(figures: pd.DataFrame, sources: pd.DataFrame) -> CheckResul
             lambda lang: text.plain("check.missing", lang, indicators=f"{metrics.FIRST_ROUND} (period)")),
             _ids(rows))
     average = int(total["value"]) / years
-    status = "pass" if average >= int(task["value"]) else "fail"
+    status = "consistent" if average >= int(task["value"]) else "fail"
 
     def message(lang):
         return text.plain(f"check.first_round_task.{status}", lang,

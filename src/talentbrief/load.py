@@ -1,7 +1,8 @@
 """The one loader: validated, typed DataFrames of the curated tables, and what a report read of them.
 
 Types come from data/datapackage.json (enum -> categorical in vocabulary order, integer -> Int64,
-date -> datetime64, everything else str), so the schema stays the single source of truth.
+date -> datetime64, everything else str; empty cells are NaN), so the schema stays the single source
+of truth. `inferred(row)` reads a row's `inferred` list; `restated_ids` follows `restates` links.
 
 `load()` returns `Loaded` tables: taking a table from them is recorded as a read of the whole table
 (talentbrief.reads), while a `query` (scope.select and friends) called on them is recorded as that
@@ -23,10 +24,10 @@ from typing import Any
 import pandas as pd
 
 from talentbrief import paths as tb_paths
-from talentbrief import reads
+from talentbrief import reads, rules
 from talentbrief.validate import DataError, ensure_valid
 
-__all__ = ["DataError", "Loaded", "Tables", "fingerprint", "load", "plain", "query"]
+__all__ = ["DataError", "Loaded", "Tables", "fingerprint", "inferred", "load", "plain", "query", "restated_ids"]
 
 TABLES = ("sources", "programmes", "figures")
 
@@ -110,6 +111,18 @@ def load(root: Path | str | None = None) -> Loaded:
         ensure_valid(paths)
         frames = {r["name"]: _read(paths.data / r["path"], r["schema"]) for r in _resources(paths)}
     return Loaded(**{name: frames[name] for name in TABLES})
+
+
+def inferred(row) -> frozenset[str]:
+    """The fields a source or figure row lists in `inferred` (loaded as a string, NaN when empty)."""
+    value = row.get("inferred") if hasattr(row, "get") else None
+    return frozenset(rules.inferred_fields({"inferred": value})) if isinstance(value, str) else frozenset()
+
+
+def restated_ids(figures: pd.DataFrame, ids) -> set[str]:
+    """The figure ids that rows among `ids` restate (`restates`; loaded as a string, NaN when empty)."""
+    picked = figures[figures["figure_id"].astype(str).isin(set(ids))]
+    return {str(t) for t in picked.get("restates", pd.Series(dtype=object)).dropna()}
 
 
 def _cell(value) -> object:

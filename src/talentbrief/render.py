@@ -24,7 +24,6 @@ from talentbrief.jobs import Job, JobFailure, Outputs
 TEMPLATE = "talentbrief"
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("base.css", "report.css")  # base: page/type/print (render); report: components (briefing)
-AS_OF_LABEL = {"en": "As of", "zh": "截至"}
 _LANG = re.compile(r"[a-z]{2,3}")
 
 
@@ -60,6 +59,16 @@ def report_meta(nb: Any, job: Job) -> dict[str, str]:
         "lang": str(found.get("lang") or params.get("lang") or "en"),
         "as_of": str(found.get("as_of") or params.get("as_of") or ""),
     }
+
+
+def _as_of_text(as_of: str, code: str) -> str:
+    """"As of 1 November 2026" / "截至2026年11月1日" for the running header, in the report's words."""
+    from talentbrief import text
+
+    if not as_of:
+        return ""
+    lang = code if code in text.LANGS else "en"
+    return text.plain("as_of", lang, date=text.format_date(as_of, lang))
 
 
 def html_lang(lang: str) -> str:
@@ -186,7 +195,7 @@ def export_html(
             "title": title,
             "lang": code,
             "as_of": as_of,
-            "as_of_label": AS_OF_LABEL.get(code, AS_OF_LABEL["en"]),
+            "as_of_text": _as_of_text(as_of, code),
             "stylesheets": stylesheets(root),
             "failed": failed,
         },

@@ -190,8 +190,8 @@ def check_restates(row: Mapping[str, str], figures: Mapping[str, Mapping[str, st
         problems.append(("restates", f"{target_id} is from the same source: one row per number (curation rule 2)"))
     mine, theirs = _date(published.get(row.get("source_id"), "")), _date(published.get(target.get("source_id"), ""))
     if mine and theirs and theirs > mine:
-        problems.append(("restates", f"{target_id} was published after this row's source: link the later row "
-                                     "to the earlier one"))
+        later = f"{target_id} was published after this row's source: link the later row to the earlier one"
+        problems.append(("restates", later))
     return problems
 
 

@@ -2,7 +2,8 @@
 
 `select` returns exactly what a report uses: sources published on or before `as_of`, and for a
 programme brief that programme, its figures, the rows its metrics and checks read (selected by the
-same selectors they use) and the sources and programme rows of those figures. Its functions are
+same selectors they use), the rows those restate (`restates`: a restated plan is shown once, citing
+both) and the sources and programme rows of those figures. Its functions are
 `load.query`s: called on `load.load()`'s tables they are recorded as a read of their answer only
 (talentbrief.reads), so touching a row outside a report's selection leaves that report untouched.
 """
@@ -56,7 +57,7 @@ def used_figure_ids(figures: pd.DataFrame, programme: str) -> set[str]:
     for spec in (*metrics.METRICS, *checks.CHECKS):
         if spec.programme == programme:
             ids |= set(spec.rows(figures)["figure_id"].astype(str))
-    return ids
+    return ids | load.restated_ids(figures, ids)  # a restatement is shown with the row it restates
 
 
 @load.query

@@ -11,19 +11,27 @@ from __future__ import annotations
 import pandas as pd
 from markupsafe import Markup, escape
 
+from talentbrief.load import inferred
+
 LANGS = ("en", "zh")
 
 TEMPLATES: dict[str, dict[str, str]] = {
     # titles and header
-    "kicker": {"en": "talentbrief", "zh": "talentbrief 人才简报"},
+    "kicker": {"en": "talentbrief", "zh": "人才培养简报"},
     "as_of": {"en": "As of {date}", "zh": "截至{date}"},
     # section headings (no digits)
     "h.notes": {"en": "Notes", "zh": "注释"},
-    "h.by_source": {"en": "Figures per source", "zh": "按来源统计的数字"},
-    "h.by_programme": {"en": "Figures per programme", "zh": "按项目统计的数字"},
+    "note.ref": {"en": "note {n}", "zh": "注释{n}"},
+    "h.by_source": {"en": "Figures per source", "zh": "各来源数据条数"},
+    "h.by_programme": {"en": "Figures per programme", "zh": "各项目数据条数"},
     # chart titles and notes
-    "chart.dup_label": {"en": "{label} (reported {year})", "zh": "{label}（{year}年报道）"},
+    "chart.dup_label": {"en": "{label} (reported {year})", "zh": "{label}（{year}年发布）"},
+    "chart.restated_label": {"en": "{label} (reported {first}, restated {later})",
+                             "zh": "{label}（{first}年发布，{later}年重申）"},
     "chart.source_note": {"en": "Source: {sources}.", "zh": "来源：{sources}。"},
+    "chart.source_item": {"en": "{source} ({date})", "zh": "{source}（{date}）"},
+    "source.cell": {"en": "{source}, {date}", "zh": "{source}，{date}"},
+    "title.quoted": {"en": "“{title}”", "zh": "《{title}》"},
     # tables
     "col.figure": {"en": "Figure", "zh": "指标"},
     "col.value": {"en": "Value", "zh": "数值"},
@@ -35,7 +43,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "col.outlet": {"en": "Outlet", "zh": "发布媒体"},
     "col.date": {"en": "Date", "zh": "日期"},
     "col.owner": {"en": "Run by", "zh": "主管单位"},
-    "col.count": {"en": "Figures", "zh": "数字数量"},
+    "col.count": {"en": "Figures", "zh": "数据条数"},
     "col.check": {"en": "Check", "zh": "检查"},
     "col.result": {"en": "Result", "zh": "结果"},
     "col.message": {"en": "Finding", "zh": "结论"},
@@ -43,11 +51,11 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "none": {"en": "none", "zh": "无"},
     # programme brief
     "owner": {"en": "Run by {owner}.", "zh": "主管单位：{owner}。"},
-    "period": {"en": "Period covered by the achieved figures: {period}.", "zh": "已完成数字涉及时期：{period}。"},
+    "period": {"en": "Period covered by the achieved figures: {period}.", "zh": "已完成数据涉及时期：{period}。"},
     "figure.item": {"en": "{label}: {value} ({status}; {period})", "zh": "{label}：{value}（{status}；{period}）"},
-    "rows_used": {"en": "Rows used: {rows}", "zh": "所用数据行：{rows}"},
-    "no_figures": {"en": "No figures are reported for this programme.", "zh": "本项目没有已报告的数字。"},
-    "no_metrics": {"en": "No derived figures concern this programme.", "zh": "本项目没有推算数字。"},
+    "rows_used": {"en": "Rows used: {rows}", "zh": "所用数据：{rows}"},
+    "no_figures": {"en": "No figures are reported for this programme.", "zh": "本项目暂无已发布的数据。"},
+    "no_metrics": {"en": "No derived figures concern this programme.", "zh": "本项目没有推算数据。"},
     "no_checks": {"en": "No consistency checks concern this programme.", "zh": "本项目没有一致性检查。"},
     # periods
     "period.range": {"en": "{start} to {end}", "zh": "{start}至{end}"},
@@ -57,89 +65,125 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "period.per_year": {"en": "a year", "zh": "每年"},
     "period.per_year_from": {"en": "from {start}", "zh": "{start}起"},
     "period.per_year_range": {"en": "{start} to {end}", "zh": "{start}至{end}"},
-    "period.unknown": {"en": "not stated", "zh": "未说明"},
+    "period.unknown": {"en": "not stated", "zh": "未载明"},
+    "period.start_inferred": {"en": "start not stated; taken as {start}", "zh": "起始时间未载明，按{start}推定"},
+    "period.start_inferred_range": {"en": "start not stated; taken as {start}; to {end}",
+                                    "zh": "起始时间未载明，按{start}推定，至{end}"},
+    "era.18th_congress": {"en": "the Eighteenth National Congress of the CPC ({date})", "zh": "党的十八大（{date}）"},
+    "date.inferred": {"en": "{date} (date inferred)", "zh": "{date}（日期系推定）"},
+    "restated": {"en": "first reported {first}; restated {later}", "zh": "{first}发布，{later}重申"},
+    "restates": {"en": "restates the plan first reported {date}", "zh": "重申{date}发布的计划"},
     # recent developments
-    "dev.item": {"en": "{date}: {outlet} reports “{title}”.", "zh": "{date}，{outlet}报道《{title}》。"},
-    "dev.figures": {"en": "It gives figures on {programmes}.", "zh": "其中有关于{programmes}的数字。"},
+    "dev.item": {"en": "{date}: {outlet} published “{title}”.", "zh": "{date}，{outlet}刊发《{title}》。"},
+    "dev.item.unnamed": {"en": "{date}: “{title}”, a report on {producer} by an outlet the text does not name.",
+                         "zh": "{date}，《{title}》，报道{producer}的有关情况（未注明发布媒体）。"},
+    "dev.figures": {"en": "It gives figures on {programmes}.", "zh": "文中有{programmes}的数据。"},
     "dev.qualitative": {"en": "A qualitative account: it reports no figures.",
-                        "zh": "该报道为定性描述，没有数字。"},
+                        "zh": "该文为定性介绍，未提供数据。"},
     "list.sep": {"en": ", ", "zh": "、"},
     "list.semi": {"en": "; ", "zh": "；"},
+    "list.plus": {"en": " + ", "zh": "、"},
+    "sentence.sep": {"en": " ", "zh": ""},
     # sources list
-    "source.item": {"en": "{producer}. “{title}”. {outlet}, {date}.", "zh": "{producer}：《{title}》，{outlet}，{date}。"},
-    "source.lang": {"en": "Text in {language}.", "zh": "原文语言：{language}。"},
-    "language.en": {"en": "English", "zh": "英文"},
-    "language.zh": {"en": "Chinese", "zh": "中文"},
+    "source.item": {"en": "“{title}”, {outlet}, {date}. Reports on: {producer}.",
+                    "zh": "《{title}》，{outlet}，{date}。报道对象：{producer}。"},
+    "source.translated": {"en": "Text in Chinese; title translated.", "zh": "原文为英文，标题为译文。"},
     "outlet.unknown": {"en": "outlet not named", "zh": "未注明发布媒体"},
+    "reporter.unnamed": {"en": "{producer}, as reported by an unnamed outlet",
+                         "zh": "{producer}（据未注明名称的媒体报道）"},
     # notes
-    "note.item": {"en": "“{quote}”: {title}, {outlet}, {date}. Figure {figure_id}.",
-                  "zh": "“{quote}”：《{title}》，{outlet}，{date}。数据行 {figure_id}。"},
+    "note.item": {"en": "“{quote}”: “{title}”, {outlet}, {date}. Figure {figure_id}.",
+                  "zh": "“{quote}”——《{title}》，{outlet}，{date}。"},
     # derived metrics
     "metric.first_round_average": {
         "en": "The first round of the knowledge update project ({period}) recorded {total}: {average}. "
               "The new round plans {plan}.",
-        "zh": "第一轮知识更新工程（{period}）累计开展{total}，{average}。新一轮计划{plan}。"},
-    "metric.average": {"en": "{average} on average over {years} years", "zh": "{years}年平均{average}"},
+        "zh": "第一轮知识更新工程（{period}）累计开展知识更新继续教育活动{total}，{average}。新一轮计划{plan}。"},
+    "metric.average": {"en": "{average} on average over {years} years", "zh": "{years}年间平均{average}"},
     "metric.exam_ratio": {
         "en": "Exam passes ({passes}) are {ratio} of applicants ({applicants}).",
         "zh": "考试通过人数（{passes}）为报考人数（{applicants}）的{ratio}。"},
     "metric.missing": {"en": "{name} cannot be computed: no data for {indicators}.",
                        "zh": "无法计算{name}：缺少{indicators}的数据。"},
-    "metric.name.first_round_average": {"en": "The first round's yearly average", "zh": "第一轮年均培训量"},
+    "metric.name.first_round_average": {"en": "The first round's yearly average", "zh": "第一轮年均培训人次"},
     "metric.name.exam_ratio": {"en": "The exam ratio", "zh": "考试通过人数与报考人数之比"},
     "caveat.person_times_vs_people": {
         "en": "Person-times count every training attended, so a person trained twice counts twice; "
               "people count each person once. The two numbers are not in the same unit, so they do not "
               "show whether the new round trains more or fewer people than the first.",
         "zh": "人次按参加培训的次数计算，同一人参加两次计为两人次；人数则每人只计一次。"
-              "两个数字单位不同，不能据此判断新一轮培训的人数比第一轮多还是少。"},
+              "两个数据单位不同，不能据此判断新一轮培训的人数比第一轮多还是少。"},
     "caveat.ratio_of_lower_bounds": {
         "en": "Both counts are lower bounds (“more than”), so this is a ratio of two lower bounds, not a "
-              "true pass rate: the real share could be higher or lower.",
-        "zh": "两个数字都是下限（“超过”），这是两个下限之比，并非真实通过率，实际比例可能更高也可能更低。"},
-    # checks: names, outcomes
+              "pass rate: the real share could be higher or lower. Applicants are not exam-takers (not "
+              "everyone who applies sits the exam), and the count may include the same person applying "
+              "more than once.",
+        "zh": "两个数据都是下限（“超过”），这是两个下限之比，并非通过率，实际比例可能更高也可能更低。"
+              "报考人数不等于实际参考人数（报考者未必都参加考试），且可能重复计算多次报考的同一人。"},
+    # checks: names, outcomes (verdicts: talentbrief.checks.VERDICTS)
     "check.name.composition": {"en": "New-round composition", "zh": "新一轮工程构成"},
-    "check.name.agreement": {"en": "Cross-source agreement: digital technology talents",
-                             "zh": "跨来源一致性：数字技术人才"},
-    "check.name.exam_bounds": {"en": "Exam passes within applicants", "zh": "考试通过人数不超过报考人数"},
-    "check.name.first_round_task": {"en": "First round met its yearly task", "zh": "第一轮完成年度任务"},
+    "check.name.agreement": {"en": "Restated plan: digital technology talents",
+                             "zh": "计划重申：数字技术技能人才"},
+    "check.name.exam_bounds": {"en": "Plausibility: exam passes within applicants",
+                               "zh": "合理性检查：考试通过人数不超过报考人数"},
+    "check.name.first_round_task": {"en": "First round's yearly task against its total",
+                                    "zh": "第一轮年度培训任务与累计总量"},
     "check.composition": {"en": "{parts} add up to {sum}; the plan's total is {total}.",
                           "zh": "{parts}合计{sum}；计划总数为{total}。"},
-    "check.composition.pass": {"en": "The parts match the total within the approximation.",
-                               "zh": "各部分之和与总数在约数范围内相符。"},
-    "check.composition.warn": {"en": "The parts come close to the total but not within the approximation.",
-                               "zh": "各部分之和接近总数，但超出约数范围。"},
+    "check.composition.consistent": {"en": "The parts match the total within the approximation.",
+                                     "zh": "各部分之和与总数在约数范围内相符。"},
+    "check.composition.plausible": {"en": "The parts come close to the total but not within the approximation.",
+                                    "zh": "各部分之和接近总数，但超出约数范围。"},
     "check.composition.fail": {"en": "The parts do not add up to the total.", "zh": "各部分之和与总数不符。"},
     "check.agreement": {"en": "{reports}.", "zh": "{reports}。"},
     "check.part": {"en": "{label} ({value})", "zh": "{label}（{value}）"},
     "check.report": {"en": "{source} ({date}): {value}", "zh": "{source}（{date}）：{value}"},
-    "check.agreement.pass": {"en": "The sources agree within the approximation.",
-                             "zh": "各来源在约数范围内一致。"},
-    "check.agreement.warn": {"en": "The sources are close but differ by more than the approximation.",
-                             "zh": "各来源数字接近，但差异超出约数范围。"},
-    "check.agreement.fail": {"en": "The sources disagree.", "zh": "各来源数字不一致。"},
+    "check.agreement.consistent": {"en": "The independent reports agree within the approximation.",
+                                   "zh": "各来源独立发布的数据在约数范围内相符。"},
+    "check.agreement.plausible": {"en": "The reports are close but differ by more than the approximation.",
+                                  "zh": "各来源数据接近，但差异超出约数范围。"},
+    "check.agreement.fail": {"en": "The sources disagree.", "zh": "各来源数据不一致。"},
     "check.agreement.single": {"en": "Only one source reports this figure: nothing to compare.",
-                               "zh": "只有一个来源报道该数字，无从比较。"},
-    "check.exam_bounds.pass": {
-        "en": "Passes ({passes}) do not exceed applicants ({applicants}). Both are lower bounds, so their "
-              "ratio ({ratio}) is not a true pass rate.",
-        "zh": "通过人数（{passes}）不超过报考人数（{applicants}）。两者都是下限，其比值（{ratio}）并非真实通过率。"},
+                               "zh": "只有一个来源发布该数据，无从比较。"},
+    "check.restated.consistent": {
+        "en": "On {later_date}, {later} reported again the plan first reported on {first_date}: {value} both "
+              "times. This is a restatement of the same plan, not independent corroboration.",
+        "zh": "{later_date}，{later}再次报道{first_date}已发布的同一计划，两次均为{value}。"
+              "这是同一计划的重申，并非独立佐证。"},
+    "check.restated.fail": {
+        "en": "On {later_date}, {later} reported again the plan first reported on {first_date}, with a different "
+              "value: {later_value}, against {value} first.",
+        "zh": "{later_date}，{later}再次报道{first_date}已发布的计划，但数值不同：{later_value}，原为{value}。"},
+    "check.exam_bounds.plausible": {
+        "en": "Passes ({passes}) do not exceed applicants ({applicants}), as expected. Both are lower bounds, "
+              "so this shows only that the two figures are plausible together; their ratio ({ratio}) is not a "
+              "pass rate: applicants are not exam-takers, and applications may count one person more than once.",
+        "zh": "通过人数（{passes}）不超过报考人数（{applicants}），符合常理。两者都是下限，只能说明两个数据"
+              "并无矛盾；其比值（{ratio}）并非通过率：报考人数不等于实际参考人数，且可能重复计算多次报考的同一人。"},
     "check.exam_bounds.fail": {
         "en": "Passes ({passes}) exceed applicants ({applicants}): the two figures contradict each other.",
-        "zh": "通过人数（{passes}）超过报考人数（{applicants}），两个数字相互矛盾。"},
-    "check.first_round_task.pass": {
-        "en": "The first round's yearly average, {average}, is at least the yearly task of {task} that "
-              "the source reports as completed.",
-        "zh": "第一轮年均{average}，不低于来源所称已完成的{task}年度任务。"},
+        "zh": "通过人数（{passes}）超过报考人数（{applicants}），两个数据相互矛盾。"},
+    "check.first_round_task.consistent": {
+        "en": "The first round's yearly average of all its continuing-education activities, {average}, is at "
+              "least the yearly training task for high-level, urgently needed talents ({task}) that the"
+              " source reports completed. This is consistent "
+              "with the claim but does not confirm it: the task covers only part of all training, and an "
+              "average cannot show that each year met it.",
+        "zh": "第一轮全部知识更新继续教育活动年均{average}，不低于来源所称已完成的高层次急需紧缺专业技术人才年度培训任务（{task}）。"
+              "这与来源说法相符，但不能证实：该任务只涉及全部培训的一部分，年均数也不能说明每年都完成了任务。"},
     "check.first_round_task.fail": {
-        "en": "The first round's yearly average, {average}, is below the yearly task of {task} that "
-              "the source reports as completed.",
-        "zh": "第一轮年均{average}，低于来源所称已完成的{task}年度任务。"},
+        "en": "The first round's yearly average of all its continuing-education activities, {average}, is "
+              "below the yearly training task for high-level, urgently needed talents ({task}) that the"
+              " source reports completed for a part of them: "
+              "the two figures contradict each other.",
+        "zh": "第一轮全部知识更新继续教育活动年均{average}，低于来源所称已完成的高层次急需紧缺专业技术人才年度培训任务（{task}），"
+              "而该任务只涉及全部培训的一部分：两个数据相互矛盾。"},
     "check.missing": {"en": "Cannot run: no data for {indicators}.", "zh": "无法检查：缺少{indicators}的数据。"},
     "check.units": {"en": "Cannot compare: the rows use different units ({units}).",
-                    "zh": "无法比较：数据行单位不同（{units}）。"},
-    "status.pass": {"en": "✓ Pass", "zh": "✓ 通过"},
-    "status.warn": {"en": "! Warning", "zh": "! 警告"},
+                    "zh": "无法比较：数据单位不同（{units}）。"},
+    "status.consistent": {"en": "✓ Consistent", "zh": "✓ 相符"},
+    "status.plausible": {"en": "≈ Plausible", "zh": "≈ 合理"},
+    "status.not_comparable": {"en": "– Not comparable", "zh": "– 无从比较"},
     "status.fail": {"en": "✗ Fail", "zh": "✗ 未通过"},
 }
 
@@ -183,21 +227,61 @@ def time_tag(value, lang: str) -> Markup:
     return Markup('<time datetime="{}">{}</time>').format(d.strftime("%Y-%m-%d"), format_date(d, lang))
 
 
+# Dates reports name by the event that opens them: "since the 18th National Congress (8 November 2012)".
+ERAS = {pd.Timestamp("2012-11-08"): "era.18th_congress"}
+
+
+def whole_years(start, end) -> bool:
+    """A period from 1 January to 31 December: how the data writes periods the source states in years."""
+    if pd.isna(start) or pd.isna(end):
+        return False
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    return start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31
+
+
+def year_tag(year: int, lang: str) -> Markup:
+    """A year in <time>: 2011 / 2011年 (a period the source states in years is shown in years)."""
+    return Markup('<time datetime="{y:04d}">{y}{suffix}</time>').format(y=year, suffix="年" if lang == "zh" else "")
+
+
+def _start(value, lang: str, in_years: bool = False) -> Markup:
+    """A start date (a year when it was stated as one); a date that opens a named era is named with it
+    (党的十八大（2012年11月8日）)."""
+    stamp = pd.Timestamp(value)
+    if in_years:
+        return year_tag(stamp.year, lang)
+    era = ERAS.get(stamp.normalize())
+    return t(era, lang, date=time_tag(stamp, lang)) if era else time_tag(stamp, lang)
+
+
 def period(row, lang: str) -> Markup:
-    """A figure's period in words, dates in <time>: "since 8 November 2012", "a year", "at ..."."""
+    """A figure's period in words, dates in <time>: "since 8 November 2012", "2011 to 2020", "at ...".
+
+    A start listed in the row's `inferred` is never shown as fact: "start not stated; taken as ...".
+    """
     start, end, basis = row["period_start"], row["period_end"], str(row["period_basis"])
     has_start, has_end = not pd.isna(start), not pd.isna(end)
+    in_years = bool(row.get("start_in_years"))  # a span whose earliest start was stated as a year
+    if has_start and "period_start" in inferred(row):
+        if has_end:
+            return t("period.start_inferred_range", lang, start=_start(start, lang), end=time_tag(end, lang))
+        return t("period.start_inferred", lang, start=_start(start, lang))
+    if has_start and has_end and basis != "point" and whole_years(start, end):
+        first, last = pd.Timestamp(start).year, pd.Timestamp(end).year
+        if first == last:
+            return year_tag(first, lang)
+        return t("period.range", lang, start=year_tag(first, lang), end=year_tag(last, lang))
     if basis == "per_year":
         if has_start and has_end:
-            return t("period.per_year_range", lang, start=time_tag(start, lang), end=time_tag(end, lang))
-        return t("period.per_year_from", lang, start=time_tag(start, lang)) if has_start \
+            return t("period.per_year_range", lang, start=_start(start, lang), end=time_tag(end, lang))
+        return t("period.per_year_from", lang, start=_start(start, lang)) if has_start \
             else t("period.per_year", lang)
     if basis == "point" and has_end:
         return t("period.point", lang, end=time_tag(end, lang))
     if has_start and has_end:
-        return t("period.range", lang, start=time_tag(start, lang), end=time_tag(end, lang))
+        return t("period.range", lang, start=_start(start, lang, in_years), end=time_tag(end, lang))
     if has_start:
-        return t("period.since", lang, start=time_tag(start, lang))
+        return t("period.since", lang, start=_start(start, lang, in_years))
     if has_end:
         return t("period.until", lang, end=time_tag(end, lang))
     return t("period.unknown", lang)

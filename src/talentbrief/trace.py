@@ -3,22 +3,20 @@
 One `Notes` registry per report. `cite(ids, text)` wraps text in
 `<span class="tb-fig" data-figure-ids="..." title="quote — title, outlet, date">` and adds a footnote
 marker; citing the same ids again reuses the footnote. `items()` gives the numbered notes, each with
-the verbatim quote, source title, outlet, date and id (`briefing.notes` renders them). The HTML comes
-from the macros in templates/talentbrief/sections.html.j2.
+the verbatim quote (marked with its source's language), source title and outlet in the report's
+language, date (marked when inferred) and, in English, the id (`briefing.notes` renders them). The
+HTML comes from the macros in templates/talentbrief/sections.html.j2.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 from markupsafe import Markup
 
 from talentbrief import macros, text
-
-_CJK = re.compile(r"[\u3000-\u9fff\uff00-\uffef]")
-_LATIN_GLOSS = re.compile(r"\(([^()\u3000-\u9fff]+)\)")
+from talentbrief.load import inferred
 
 
 def _ids(figure_ids) -> tuple[str, ...]:
@@ -26,37 +24,71 @@ def _ids(figure_ids) -> tuple[str, ...]:
     return tuple(dict.fromkeys(str(i) for i in ids))
 
 
-def _gloss(value: str, lang: str) -> str:
-    """English reports use the English gloss of a Chinese name: "六部门 (MoHRSS ...)" -> "MoHRSS ..."."""
-    found = _LATIN_GLOSS.search(value) if lang == "en" and _CJK.search(value) else None
-    return found.group(1) if found else value
+def _text(source, column: str) -> str | None:
+    value = source.get(column)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _named(source, column: str, lang: str) -> str | None:
+    """A name column in the report's language: `publisher` in English, `publisher_zh` in Chinese."""
+    return _text(source, column if lang == "en" else f"{column}_{lang}")
 
 
 def outlet(source, lang: str) -> str:
     """The outlet that printed a source, or words saying the text names none."""
-    value = source.get("publisher")
-    if isinstance(value, str) and value.strip():
-        return _gloss(value, lang)
-    return text.plain("outlet.unknown", lang)
+    return _named(source, "publisher", lang) or text.plain("outlet.unknown", lang)
+
+
+def producer(source, lang: str) -> str:
+    """The official body (or bodies) whose statement or plan the source reports."""
+    return _named(source, "producer", lang) or str(source.get("source_id", ""))
 
 
 def reporter(source, lang: str) -> str:
-    """Who a source speaks for in running text: its outlet, else the body whose statement it reports."""
-    for column in ("publisher", "producer"):
-        value = source.get(column)
-        if isinstance(value, str) and value.strip():
-            return _gloss(value, lang)
-    return str(source.get("source_id", ""))
+    """Who a source is, named as what it is: its outlet, or the bodies it reports on as reported by an
+    unnamed outlet (a news report is never credited to the ministry it reports on)."""
+    return _named(source, "publisher", lang) or text.plain("reporter.unnamed", lang, producer=producer(source, lang))
+
+
+def credit(source, lang: str) -> str:
+    """A short credit for chart notes: the outlet, or the title in quotes when the text names none."""
+    return _named(source, "publisher", lang) or text.plain("title.quoted", lang, title=source_title(source, lang))
 
 
 def source_title(source, lang: str) -> str:
-    """English title in English reports, the original title in Chinese ones (when present)."""
-    order = ("title_en", "title") if lang == "en" else ("title", "title_en")
-    for column in order:
-        value = source.get(column)
-        if isinstance(value, str) and value.strip():
+    """The title in the report's language (`title_en` / `title_zh`), else the original title."""
+    for column in (f"title_{lang}", "title"):
+        value = _text(source, column)
+        if value:
             return value
     return str(source["source_id"])
+
+
+def title_translated(source, lang: str) -> bool:
+    """Whether the title a report shows is a translation (the article is in the other language)."""
+    return str(source.get("language", lang)) != lang and bool(_text(source, f"title_{lang}"))
+
+
+def date_inferred(source) -> bool:
+    """Whether the source's publication date is inferred rather than stated (sources.inferred)."""
+    return "date_published" in inferred(source)
+
+
+def source_date(source, lang: str) -> Markup:
+    """The publication date in <time>, marked "(date inferred)" when the text does not state it."""
+    tag = text.time_tag(source["date_published"], lang)
+    return text.t("date.inferred", lang, date=tag) if date_inferred(source) else tag
+
+
+def source_date_text(source, lang: str) -> str:
+    """source_date as plain text (tooltips, chart notes, check messages)."""
+    date = text.format_date(source["date_published"], lang)
+    return text.plain("date.inferred", lang, date=date) if date_inferred(source) else date
+
+
+def quote(row, source) -> Markup:
+    """A verbatim quote marked with the language of its source, so readers (and tests) know it is quoted."""
+    return macros.render("quote", lang=str(source.get("language", "")), content=row["quote"])
 
 
 @dataclass
@@ -85,7 +117,7 @@ class Notes:
             row = self._row(fid)
             source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
             date = source.get("date_published")
-            when = text.format_date(date, self.lang) if date is not None and not pd.isna(date) else ""
+            when = source_date_text(source, self.lang) if date is not None and not pd.isna(date) else ""
             parts.append(f"“{row['quote']}” — " + ", ".join(
                 p for p in (source_title(source, self.lang), outlet(source, self.lang), when) if p))
         return " | ".join(parts)
@@ -103,7 +135,8 @@ class Notes:
         """`content` (escaped unless Markup) marked with its figure ids, tooltip and footnote marker."""
         key = _ids(figure_ids)
         n = self.number(key)
-        return macros.render("cite", ids=key, title=self.tooltip(key), content=content, n=n)
+        return macros.render("cite", ids=key, title=self.tooltip(key), content=content, n=n,
+                             label=text.plain("note.ref", self.lang, n=n))
 
     def items(self) -> list[dict]:
         """The notes, one per cited id set in citation order: number, ids, entries (Markup)."""
@@ -115,9 +148,9 @@ class Notes:
                 source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
                 date = source.get("date_published")
                 entries.append(text.t(
-                    "note.item", self.lang, quote=row["quote"], title=source_title(source, self.lang),
+                    "note.item", self.lang, quote=quote(row, source), title=source_title(source, self.lang),
                     outlet=outlet(source, self.lang),
-                    date=text.time_tag(date, self.lang) if date is not None and not pd.isna(date) else "",
+                    date=source_date(source, self.lang) if date is not None and not pd.isna(date) else "",
                     figure_id=macros.render("code", value=fid)))
             items.append({"n": n, "ids": key, "entries": entries})
         return items
