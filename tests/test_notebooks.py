@@ -203,8 +203,8 @@ def new_kind_notebook(root: Path) -> None:
     nb = nbformat.v4.new_notebook(metadata=overview.metadata, cells=[
         params, setup,
         new_code_cell('briefing.header(report, title={"en": "Software exams", "zh": "软件资格考试"})'),
-        markdown("Since 2012, {fig}`chemnews22-exam-passes` passed the exams.", "en"),
-        markdown("2012年以来，通过考试的有{fig}`chemnews22-exam-passes`。", "zh"),
+        markdown("By August 2022, {fig}`chemnews22-exam-passes` passed the exams.", "en"),
+        markdown("截至2022年8月，通过考试的有{fig}`chemnews22-exam-passes`。", "zh"),
         new_code_cell(TABLE_CELL),
         new_code_cell("briefing.notes(report)"),
     ])
@@ -223,13 +223,13 @@ def recipes(tmp_path_factory):
 
     def apply(nb):
         chart = cell_with(nb, "Reported results")  # recipe 1: one chart's colour
-        chart.source = chart.source.replace('"zh": "已报告的成果：培训与参与人数"})',
-                                            '"zh": "已报告的成果：培训与参与人数"},\n'
+        chart.source = chart.source.replace('"zh": "已发布的成果：培训与参与人数"})',
+                                            '"zh": "已发布的成果：培训与参与人数"},\n'
                                             '                   colours={"achieved": "#009e73"})')
         nb.cells[-1:-1] = [
             markdown("## Software exams", "en"), markdown("## 软件资格考试", "zh"),  # recipe 2
-            markdown("Since 2012, {fig}`chemnews22-exam-passes` passed the software exams.", "en"),
-            markdown("2012年以来，软件资格考试通过人数为{fig}`chemnews22-exam-passes`。", "zh"),
+            markdown("By August 2022, {fig}`chemnews22-exam-passes` passed the software exams.", "en"),
+            markdown("截至2022年8月，软件资格考试通过人数为{fig}`chemnews22-exam-passes`。", "zh"),
             new_code_cell(TWO_FIGURES_CELL),  # recipe 3
             new_code_cell(TABLE_CELL),  # recipe 4
             new_code_cell(SEABORN_CELL),  # acceptance: a seaborn chart
@@ -254,11 +254,11 @@ def test_recipe_change_one_charts_colour(recipes, rid):
 def test_recipe_bilingual_paragraph_with_inline_figure(recipes):
     root, _, _ = recipes
     en, zh = page(root, "overview-en"), page(root, "overview-zh")
-    assert re.search(r'Since 2012, <span class="tb-fig" data-figure-ids="chemnews22-exam-passes"[^>]*>more than '
+    assert re.search(r'By August 2022, <span class="tb-fig" data-figure-ids="chemnews22-exam-passes"[^>]*>more than '
                      r'920,000 people</span><sup class="tb-fnref">', en)
-    assert "软件资格考试通过人数为" not in en and "Since 2012" not in zh
+    assert "软件资格考试通过人数为" not in en and "By August 2022" not in zh
     assert re.search(r'通过人数为<span class="tb-fig" data-figure-ids="chemnews22-exam-passes"[^>]*>92万余人</span>', zh)
-    assert "Since 2012, more than 920,000 people" in pdf_flat(root, "overview-en")
+    assert "By August 2022, more than 920,000 people" in pdf_flat(root, "overview-en")
     assert "软件资格考试通过人数为92万余人" in re.sub(r"\s+", "", pdf_flat(root, "overview-zh"))
 
 
@@ -284,7 +284,7 @@ def test_recipe_new_report_kind(recipes):
     assert "exams-en  built" in log and "exams-zh  built" in log
     en, zh = page(root, "exams-en"), page(root, "exams-zh")
     assert "<title>Software exams</title>" in en and "<title>软件资格考试</title>" in zh
-    assert "Since 2012, more than 920,000 people" in pdf_flat(root, "exams-en")
+    assert "By August 2022, more than 920,000 people" in pdf_flat(root, "exams-en")
     assert "通过考试的有92万余人" in re.sub(r"\s+", "", pdf_flat(root, "exams-zh"))
     assert 'href="exams-en.html"' in (root / "reports" / "index.html").read_text(encoding="utf-8")
 
