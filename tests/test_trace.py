@@ -13,8 +13,10 @@ def test_cite_wraps_text_with_ids_tooltip_and_footnote_marker():
     notes = Notes(make_tables(), "en")
     out = str(notes.cite("f-voc", "more than 2.52 million people"))
     assert out.startswith('<span class="tb-fig" data-figure-ids="f-voc" title="')
-    assert "“quote for f-voc” — MIIT: more than 2.52 million talents trained, China Chemical Newspaper, " \
+    assert "“quote for f-voc” — “MIIT: more than 2.52 million talents trained”, China Chemical Newspaper, " \
            "4 August 2022" in out
+    zh = str(Notes(make_tables(), "zh").cite("f-voc", "252万余人"))
+    assert "“quote for f-voc”——《工信部：我国培养智能制造等领域人才252万余》，中国化工报，2022年8月4日" in zh
     assert '>more than 2.52 million people</span><sup class="tb-fnref"><a href="#fn-1"' in out
 
 

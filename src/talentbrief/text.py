@@ -82,6 +82,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
                         "zh": "该文为定性介绍，未提供数据。"},
     "list.sep": {"en": ", ", "zh": "、"},
     "list.semi": {"en": "; ", "zh": "；"},
+    "list.comma": {"en": ", ", "zh": "，"},
+    "tooltip.item": {"en": "“{quote}” — {source}", "zh": "“{quote}”——{source}"},
     "list.plus": {"en": " + ", "zh": "、"},
     "sentence.sep": {"en": " ", "zh": ""},
     # sources list

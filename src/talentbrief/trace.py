@@ -111,15 +111,16 @@ class Notes:
         return self._figures[figure_id]
 
     def tooltip(self, figure_ids) -> str:
-        """Plain text: “quote” — title, outlet, date, for each figure."""
+        """Plain text: “quote” — “title”, outlet, date (“quote”——《title》，outlet，date), for each figure."""
         parts = []
         for fid in _ids(figure_ids):
             row = self._row(fid)
             source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
             date = source.get("date_published")
             when = source_date_text(source, self.lang) if date is not None and not pd.isna(date) else ""
-            parts.append(f"“{row['quote']}” — " + ", ".join(
-                p for p in (source_title(source, self.lang), outlet(source, self.lang), when) if p))
+            title = text.plain("title.quoted", self.lang, title=source_title(source, self.lang))
+            parts.append(text.plain("tooltip.item", self.lang, quote=row["quote"], source=text.plain(
+                "list.comma", self.lang).join(p for p in (title, outlet(source, self.lang), when) if p)))
         return " | ".join(parts)
 
     def number(self, figure_ids) -> int:
