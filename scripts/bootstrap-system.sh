@@ -7,7 +7,9 @@
 # reports: make, python3 with venv; Pango (WeasyPrint's layout), HarfBuzz-subset >= 4.1 (fast font
 #          subsetting), fontconfig with "Noto Sans" (English, regular and bold), "Noto Sans CJK SC"
 #          (Chinese, regular and bold) and "DejaVu Sans Mono" (code in failure pages).
-# test:    the above plus Chromium (browser tests) and poppler-utils (pdffonts, pdftoppm).
+# test:    the above plus Chromium (browser tests), libatomic (the Node.js driver Playwright's Python
+#          package runs: without it every browser test dies with "libatomic.so.1: cannot open") and
+#          poppler-utils (pdffonts, pdftoppm).
 set -euo pipefail
 target=${1:-test}
 case "$target" in reports|test) ;; *) echo "usage: $0 reports|test" >&2; exit 2 ;; esac
@@ -51,6 +53,7 @@ missing() {
   resolves "DejaVu Sans Mono" || need+=(fonts-dejavu-core)
   if [ "$target" = test ]; then
     /usr/bin/chromium --version >/dev/null 2>&1 || need+=(chromium)
+    loads libatomic.so.1 || need+=(libatomic1)
     command -v pdffonts >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
   fi
   echo "${need[*]}"
