@@ -9,7 +9,7 @@
 #          (Chinese, regular and bold) and "DejaVu Sans Mono" (code in failure pages).
 # test:    the above plus Chromium (browser tests), libatomic (the Node.js driver Playwright's Python
 #          package runs: without it every browser test dies with "libatomic.so.1: cannot open") and
-#          poppler-utils (pdffonts, pdftoppm).
+#          poppler-utils (pdffonts, pdftoppm), and git (the hygiene tests read what is committed).
 set -euo pipefail
 target=${1:-test}
 case "$target" in reports|test) ;; *) echo "usage: $0 reports|test" >&2; exit 2 ;; esac
@@ -54,6 +54,7 @@ missing() {
   if [ "$target" = test ]; then
     /usr/bin/chromium --version >/dev/null 2>&1 || need+=(chromium)
     loads libatomic.so.1 || need+=(libatomic1)
+    command -v git >/dev/null 2>&1 || need+=(git)  # the hygiene tests ask git what is committed
     command -v pdffonts >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
   fi
   echo "${need[*]}"

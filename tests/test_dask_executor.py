@@ -309,6 +309,31 @@ def test_materialise_unpacks_a_project_once(tmp_path, monkeypatch):
         dask_executor.materialise(corrupt)
 
 
+@pytest.mark.parametrize("data_filter", [True, False], ids=["python-3.11.4+", "debian-12-python-3.11.2"])
+def test_materialise_unpacks_only_plain_files_inside_the_project(tmp_path, monkeypatch, data_filter):
+    """Debian 12's Python 3.11.2 has no tarfile filter: the same refusals must hold without it."""
+    import gzip
+    import tarfile
+
+    if not data_filter:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    monkeypatch.setattr(dask_executor, "_cache_dir", lambda: tmp_path / "cache")
+    monkeypatch.setattr(dask_executor, "_unpacked", {})
+    root = dask_executor.materialise(dask_executor.make_bundle(copy_project(tmp_path / "source")))
+    assert (root / "data" / "figures.csv").is_file()
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w") as tar:
+        info = tarfile.TarInfo("../escaped.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    data = gzip.compress(raw.getvalue())
+    evil = dask_executor.Bundle(hashlib.sha256(data).hexdigest(), data)
+    with pytest.raises(Exception, match="escaped.txt|outside"):
+        dask_executor.materialise(evil)
+    assert not (tmp_path / "cache" / "escaped.txt").exists()
+
+
 def test_task_returns_failures_as_values(tmp_path, monkeypatch):
     monkeypatch.setattr(dask_executor, "_cache_dir", lambda: tmp_path / "cache")
     bundle = dask_executor.make_bundle(copy_project(tmp_path / "source"))

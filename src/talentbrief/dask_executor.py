@@ -112,6 +112,20 @@ def _cache_dir() -> Path:
     return base / "talentbrief-bundles"
 
 
+def _extract(tar: tarfile.TarFile, dest: Path) -> None:
+    """Unpack regular files and folders only, inside `dest`: tarfile's "data" filter where Python has it
+    (3.11.4+), the same refusals by hand on Debian 12's Python 3.11.2."""
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, filter="data")
+        return
+    members = tar.getmembers()
+    for m in members:
+        path = Path(m.name)
+        if not (m.isfile() or m.isdir()) or path.is_absolute() or ".." in path.parts:
+            raise RuntimeError(f"bundle member {m.name!r} refused: only plain files inside the project")
+    tar.extractall(dest, members=members)  # every member checked above
+
+
 def materialise(bundle: Bundle) -> Path:
     """Unpack `bundle` once per process (and per worker directory); return the project root inside it."""
     with _unpack_lock:
@@ -126,7 +140,7 @@ def materialise(bundle: Bundle) -> Path:
             staging = Path(tempfile.mkdtemp(prefix=f".{bundle.sha256[:12]}-", dir=target.parent))
             try:
                 with tarfile.open(fileobj=io.BytesIO(bundle.data), mode="r:gz") as tar:
-                    tar.extractall(staging, filter="data")
+                    _extract(tar, staging)
                 (staging / "reports").mkdir(exist_ok=True)
                 (staging / ".complete").write_text(bundle.sha256 + "\n", encoding="ascii")
                 try:
