@@ -30,8 +30,8 @@ def _env():
 
 
 @functools.cache
-def _macros():
-    return _env().get_template("sections.html.j2").module
+def _macros(template: str = "sections.html.j2"):
+    return _env().get_template(template).module
 
 
 def page(template: str, **values) -> str:
@@ -39,9 +39,9 @@ def page(template: str, **values) -> str:
     return _env().get_template(template).render(**values)
 
 
-def render(name: str, **values) -> Markup:
-    """One macro of sections.html.j2, filled."""
-    return Markup(str(getattr(_macros(), name)(**values)).strip())
+def render(name: str, template: str = "sections.html.j2", **values) -> Markup:
+    """One macro of a template of this folder (sections.html.j2 unless named), filled."""
+    return Markup(str(getattr(_macros(template), name)(**values)).strip())
 
 
 def block(name: str, **values) -> Block:

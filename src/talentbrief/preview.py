@@ -16,7 +16,6 @@ EventSource on this same server) and reloads the page when the page's files chan
 from __future__ import annotations
 
 import argparse
-import html
 import io
 import json
 import os
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
-from talentbrief import build, store
+from talentbrief import build, macros, store
 from talentbrief import paths as paths_mod
 from talentbrief.catalogue import CatalogueError
 from talentbrief.executor import WorkerPool, default_workers
@@ -88,47 +87,22 @@ class State:
                 "pid": os.getpid(), "workers": self.workers, "problems": self.problems}
 
 
-RELOAD = """<script>/* talentbrief preview (added by the server, not in the file) */
-(function () {
-  var page = %(page)s, token = %(token)s;
-  var events = new EventSource("%(api)sevents?page=" + encodeURIComponent(page));
-  events.onmessage = function (e) { if (e.data !== token) { events.close(); location.reload(); } };
-})();
-</script>
-"""
-BANNER = (
-    '<div id="tb-preview-problem" role="alert" style="background:#fde8e8;color:#7a1010;'
-    'border:2px solid #c22;padding:.6rem 1rem;margin:0 0 1rem;font:15px/1.4 system-ui,sans-serif">'
-    "%s</div>"
-)
-
-
-def _js(value: str) -> str:
-    return json.dumps(value).replace("<", "\\u003c")
-
-
 def failure_banner(state: State, report_id: str) -> str | None:
     """The report's failure (from reports/_failed/<id>.txt), or the build's bad-input problems."""
-    lines = []
-    if state.problems:
-        lines.append("<strong>Nothing was rebuilt: the input is invalid.</strong>")
-        lines += [f"<br><code>{html.escape(p)}</code>" for p in state.problems[:20]]
     try:
         text = (state.paths.failed / f"{report_id}.txt").read_text(encoding="utf-8")
     except OSError:
         text = None
+    failure = None
     if text is not None:
         where = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("failed in:")), "")
         message = text.split("\n\n", 1)[-1].strip().splitlines()
-        last = message[-1] if message else "failed"
-        link = f"/_failed/{report_id}.html"
-        lines.append(
-            f"<strong>This report failed to rebuild ({html.escape(where)}):</strong> "
-            f"<code>{html.escape(last)}</code><br>The page shows its last good version. "
-            + (f'<a href="{link}">The failed notebook</a>'
-               if (state.paths.failed / f"{report_id}.html").is_file() else "")
-        )
-    return BANNER % "\n".join(lines) if lines else None
+        page = state.paths.failed / f"{report_id}.html"
+        failure = {"where": where, "last": message[-1] if message else "failed",
+                   "link": f"/_failed/{report_id}.html" if page.is_file() else None}
+    if not state.problems and failure is None:
+        return None
+    return macros.render("banner", "preview.html.j2", problems=state.problems[:20], failure=failure)
 
 
 def decorate(page_html: str, page: str, token: str, banner: str | None) -> bytes:
@@ -137,7 +111,7 @@ def decorate(page_html: str, page: str, token: str, banner: str | None) -> bytes
         match = re.search(r"<body[^>]*>", page_html)
         at = match.end() if match else 0
         page_html = page_html[:at] + banner + page_html[at:]
-    script = RELOAD % {"page": _js(page), "token": _js(token), "api": API}
+    script = macros.render("reload", "preview.html.j2", page=page, token=token, api=API) + "\n"
     at = page_html.rfind("</body>")
     page_html = page_html + script if at < 0 else page_html[:at] + script + page_html[at:]
     return page_html.encode("utf-8")
@@ -196,8 +170,7 @@ class Handler(SimpleHTTPRequestHandler):
             if report_id and failed.is_file():  # never built well: the failed notebook itself
                 body, code, banner = failed.read_text(encoding="utf-8"), 200, None
             else:
-                body = "<!DOCTYPE html><html><head><meta charset='utf-8'><title>not built</title></head>" \
-                       f"<body><p>{html.escape(name)} is not built (yet).</p></body></html>"
+                body = macros.render("not_built", "preview.html.j2", file=name)
                 code = 404
         self._send(code, "text/html; charset=utf-8", decorate(body, page, token, banner))
 
