@@ -119,7 +119,10 @@ if {max_memory!r}:  # after the imports, so the cap only bounds what notebooks a
     import resource
     resource.setrlimit(resource.RLIMIT_AS, ({max_memory!r}, {max_memory!r}))
     del resource
-del _b, name, importlib, os, sys, types, warnings
+import gc
+gc.collect()
+gc.freeze()  # the libraries imported above are long-lived: later collections (every %reset runs one) skip them
+del _b, name, importlib, os, sys, types, warnings, gc
 """
 
 # Runs inside the kernel, in a throwaway namespace, before every notebook.

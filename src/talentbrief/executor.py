@@ -19,6 +19,7 @@ Ctrl-C to their owner (which stops them): a terminal's SIGINT reaches the whole 
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import os
@@ -92,6 +93,8 @@ def _init_worker(root: str, events, parent: int) -> None:
     if engine.warm_enabled():
         engine.warm_up(Path(root))
     render.warm_up()
+    gc.collect()
+    gc.freeze()  # what warm-up loaded lives as long as the worker: later collections skip it
     events.put(("ready", os.getpid()))
 
 
