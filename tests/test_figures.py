@@ -471,3 +471,49 @@ def test_a_wide_span_is_drawn_as_dots_not_bars_from_a_log_baseline():
     assert ax.get_xscale() == "log"
     assert not ax.patches  # no bars whose length starts at an arbitrary 10^k
     assert [line.get_marker() for line in ax.lines] == [">", ">"]
+
+
+CROWDED = _rows(  # long labels that wrap to three lines, several units, a wide span (log panel)
+    ("a", "Yearly training task for high-level, urgently needed talents (first round)",
+     "第一轮高层次急需紧缺专业技术人才培训任务", 1000000, "person_times", "exact", "achieved"),
+    ("b", "Talents to be trained in capacity improvement", "能力提升项目培养培训人才", 900000, "persons",
+     "approx", "planned"),
+    ("c", "Talents to be trained in advanced seminars", "高级研修项目培养人才", 20000, "persons", "approx",
+     "planned"),
+    ("d", "Key projects", "重点项目", 4, "projects", "exact", "planned"),
+    ("e", "Continuing-education activities (first round)", "第一轮累计开展知识更新继续教育活动", 12643000,
+     "person_times", "lower_bound", "achieved"),
+    ("f", "Bases", "基地", 200, "bases", "exact", "achieved"),
+    ("g", "Tiny", "微", 3, "bases", "exact", "achieved"),
+)
+
+
+def _drawn_text_boxes(fig):
+    """(text, box in pixels) of every visible, non-empty text the PNG shows, as drawn at the PNG's dpi."""
+    png, _ = figures.figure_png(fig)  # draws the figure as the report embeds it
+    renderer = fig.canvas.get_renderer()
+    assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == fig.canvas.get_width_height()
+    texts = [*fig.texts, fig._suptitle, fig._supxlabel]
+    for ax in fig.axes:
+        texts += [ax.title, *ax.texts, *ax.get_yticklabels()]
+        if ax.axison:  # the locator also proposes ticks past the limits, which are not drawn
+            lo, hi = sorted(ax.get_xlim())
+            texts += [t for x, t in zip(ax.get_xticks(), ax.get_xticklabels()) if lo <= x <= hi * (1 + 1e-9)]
+        if ax.get_legend() is not None:
+            texts += ax.get_legend().get_texts()
+    shown = {id(t): t for t in texts if t is not None and t.get_visible() and t.get_text().strip()}
+    return [(t.get_text(), t.get_window_extent(renderer)) for t in shown.values()]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("rows", [HEADLINE, MIXED, CROWDED], ids=["headline", "mixed", "crowded"])
+def test_chart_text_fits_the_image_and_never_overlaps(rows, lang):
+    fig = figures.bar_figure(rows, lang=lang, title="A title " * 6, source_note="Source: " + "words " * 30)
+    boxes = _drawn_text_boxes(fig)
+    width, height = fig.canvas.get_width_height()
+    assert len(boxes) > 2 * len(rows)  # labels, values, ticks, titles, legend, note
+    for text, box in boxes:
+        assert box.x0 >= 0 and box.y0 >= 0 and box.x1 <= width and box.y1 <= height, f"{text!r} is cut off"
+    for i, (text, box) in enumerate(boxes):
+        for other, other_box in boxes[i + 1:]:
+            assert not box.overlaps(other_box), f"{text!r} overlaps {other!r}"
