@@ -38,6 +38,8 @@ from talentbrief.catalogue import CatalogueError
 from talentbrief.executor import WorkerPool, default_workers
 
 RESTARTED = "TALENTBRIEF_PREVIEW_RESTARTED"  # set across the in-place restart after a src/ change
+PDF_DELAY_S = 1.0  # after an HTML pass, the open pages reload before the PDF pass takes the CPU
+RECHECK_S = 0.5  # an event stream also looks for itself: reports/ may change by another `talentbrief build`
 API = "/__preview__/"
 _REPORT_PAGE = re.compile(r"[a-z0-9][a-z0-9-]*\.html")
 
@@ -68,11 +70,23 @@ class State:
         self.last_exit: int | None = None
         self.workers: list[int] = []
         self.stopping = threading.Event()
+        self._changed = threading.Condition()
+
+    def changed(self) -> None:
+        """Wake the event streams now: a report was stored, the problems changed, or we are stopping."""
+        with self._changed:
+            self._changed.notify_all()
+
+    def wait_change(self, timeout: float) -> None:
+        with self._changed:
+            if not self.stopping.is_set():
+                self._changed.wait(timeout)
 
     def set_problems(self, problems: list[str]) -> None:
         if problems != self.problems:
             self.problems = problems
             self.problems_version += 1
+            self.changed()
 
     def token(self, page: str) -> str:
         """Changes whenever what `page` (a path under reports/) would show changes."""
@@ -175,7 +189,8 @@ class Handler(SimpleHTTPRequestHandler):
         self._send(code, "text/html; charset=utf-8", decorate(body, page, token, banner))
 
     def _events(self, page: str) -> None:
-        """Server-sent events: the page's token now and whenever it changes (checked every 0.1 s)."""
+        """Server-sent events: the page's token now and whenever it changes (checked as soon as the
+        build stores a report, and every RECHECK_S)."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -191,7 +206,7 @@ class Handler(SimpleHTTPRequestHandler):
                     self.wfile.write(b": ping\n\n")
                     quiet_since = time.monotonic()
                 self.wfile.flush()
-                self.state.stopping.wait(0.1)
+                self.state.wait_change(RECHECK_S)
         except OSError:
             return
 
@@ -224,7 +239,7 @@ def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading
     def watch(targets: list[Path], recursive: bool, keep) -> None:
         for batch in watchfiles.watch(
             *targets, watch_filter=lambda _c, p: keep(p) and not _ignored(p), recursive=recursive,
-            debounce=1600, step=30, stop_event=stop, raise_interrupt=False,
+            debounce=1600, step=10, stop_event=stop, raise_interrupt=False,
         ):
             for _, path in batch:
                 changes.put(Path(path))
@@ -280,7 +295,9 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
                     continue  # its HTML failed: a PDF pass would only fail it again
                 yield job
 
-        return pool.run(gated())
+        for result in pool.run(gated()):
+            yield result
+            state.changed()  # resumed once the build has stored that result: its page may reload now
 
     tee = Tee(err)
     quiet = formats is None  # the PDF pass speaks only of failures
@@ -299,6 +316,7 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
     state.set_problems(tee.lines if code == 2 else [])
     state.builds += 1
     state.last_exit = code
+    state.changed()
     return code
 
 
@@ -352,13 +370,13 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
         build_pass(state, pool, ids, out, err, ("html",))
         pdf_due = True
         while True:
-            if pdf_due and changes.empty():
-                state.phase = "building-pdf"
-                build_pass(state, pool, ids, out, err, None, interrupted=lambda: not changes.empty())
-                pdf_due = not changes.empty()
-            state.phase = "idle"
-            changed = drain(changes, 0.5)
+            state.phase = "pdf-due" if pdf_due else "idle"
+            changed = drain(changes, PDF_DELAY_S if pdf_due else 0.5)
             if not changed:
+                if pdf_due:  # no edit since the HTML: now the PDFs, stopping at the next edit
+                    state.phase = "building-pdf"
+                    build_pass(state, pool, ids, out, err, None, interrupted=lambda: not changes.empty())
+                    pdf_due = not changes.empty()
                 continue
             if any(src in p.resolve().parents for p in changed):
                 if (why := new_code_imports()) is None:
@@ -376,6 +394,7 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     finally:
         state.phase = "stopping"
         state.stopping.set()
+        state.changed()
         for s, handler in previous.items():
             signal.signal(s, handler)
         server.shutdown()
