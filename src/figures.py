@@ -491,7 +491,9 @@ def _palette_png(rgba) -> bytes:
     import numpy as np
     from PIL import Image
 
-    palette = Image.fromarray(np.asarray(rgba)[..., :3]).quantize(256, method=Image.Quantize.FASTOCTREE)
+    pixels = np.asarray(rgba)  # a view of the canvas, no copy
+    image = Image.frombuffer("RGBA", (pixels.shape[1], pixels.shape[0]), pixels, "raw", "RGBA", 0, 1)
+    palette = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
     out = io.BytesIO()
     palette.save(out, format="png")
     return out.getvalue()
