@@ -25,8 +25,11 @@ class Block(Markup):
 def _env():
     import jinja2
 
+    from talentbrief import memo
+
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(FOLDER)), autoescape=True,
-                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+                              undefined=jinja2.StrictUndefined, keep_trailing_newline=True,
+                              bytecode_cache=memo.templates())
 
 
 @functools.cache

@@ -63,3 +63,19 @@ def put(kind: str, digest: str, data: bytes) -> None:
         except OSError:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def templates():
+    """Jinja's own bytecode cache in the same folder (None when switched off or not writable): every
+    notebook run starts with fresh talentbrief modules, and compiling sections.html.j2 costs about
+    15 ms of each; Jinja finds an entry by template name and checks it against the source's checksum."""
+    if not _enabled():
+        return None
+    import jinja2
+
+    folder = paths_mod.cache_dir() / "jinja"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(folder))
