@@ -67,3 +67,27 @@ def test_parameters_come_from_the_memo_without_papermill(cache, monkeypatch):
     first = params.inspect(notebook)
     monkeypatch.setattr(params, "_inspect", lambda path: pytest.fail("inspected again"))
     assert params.inspect(notebook) == first
+
+
+def test_compiled_templates_are_kept_and_follow_their_source(cache, monkeypatch, tmp_path):
+    import jinja2
+
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    (folder / "page.j2").write_text("one {{ x }}", encoding="utf-8")
+
+    def render():  # a new environment each time, as each notebook run has
+        env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(folder)), bytecode_cache=memo.templates())
+        return env.get_template("page.j2").render(x=1)
+
+    assert render() == "one 1"
+    kept = list((cache / "jinja").iterdir())
+    assert len(kept) == 1  # compiled once and kept
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda *a, **k: pytest.fail("compiled again"))
+    assert render() == "one 1"  # served from the cache
+    monkeypatch.undo()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache.parent))
+    (folder / "page.j2").write_text("two {{ x }}", encoding="utf-8")
+    assert render() == "two 1"  # an edited template is never served stale
+    monkeypatch.setenv("TALENTBRIEF_MEMO", "0")
+    assert memo.templates() is None
