@@ -51,6 +51,7 @@ class Preview:
             self.proc = subprocess.Popen(
                 c.talentbrief(root, "preview", report_id), cwd=root, env=c.child_env(),
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # stopped by Ctrl-C below
             )
         deadline = time.monotonic() + 120
         while not (m := re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text(errors="replace"))):

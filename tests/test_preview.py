@@ -28,6 +28,12 @@ from tests.support.project import copy_project, rewrite_csv, run_cli
 pytestmark = pytest.mark.timeout(600)
 
 
+def as_foreground_job() -> None:
+    """Start the child with SIGINT at its default, as a terminal's foreground job has it: a suite run as
+    a shell's background job (nohup ... &) hands it down ignored, and no Ctrl-C could reach it."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Preview:
     """`talentbrief preview IDS` for `root` on a free port, its output in a file."""
 
@@ -39,6 +45,7 @@ class Preview:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "talentbrief", "--root", str(root), "preview", *ids, "--jobs", str(jobs)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True,
+                preexec_fn=as_foreground_job,
             )
         deadline = time.monotonic() + 60
         while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", self.output())):
