@@ -15,8 +15,10 @@ Numbers (pure functions, no pandas):
   ("超过14人"), because "14余人" is not idiomatic.
 
 Charts: ``use_style`` / ``style_rc`` hold the palette and type scale; ``bar_figure`` returns a
-matplotlib Figure in house style (colour, order and a title per language as arguments). Any Figure a
-notebook displays becomes a PNG with alt text (``setup_inline``), which is what reports embed.
+matplotlib Figure in house style (colour, order and a title per language as arguments), laid out once
+from its measured text (``_place``) rather than by a layout engine that measures again on every draw.
+Any Figure a notebook displays becomes a PNG with alt text (``setup_inline``), which is what reports
+embed; a house chart's PNG uses a 256-colour palette (flat colours: a quarter of the bytes).
 One panel per unit and period basis: a cumulative total and a yearly rate never share an axis. A
 panel whose values span two orders of magnitude uses a log axis and draws dots, not bars: a bar's
 length from an arbitrary log baseline would misstate the value.
