@@ -706,7 +706,7 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
         ax.xaxis.set_major_locator(LogLocator(base=10))
     else:
         ax.set_xlim(0, top * 1.3)
-        ax.xaxis.set_major_locator(MaxNLocator(5, integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: format_number(_tick(v), lang)))
     scale = f" ({_LOG_NOTE['en']})" if lang == "en" else f"（{_LOG_NOTE['zh']}）"
     # y given, and axis labels at fixed places: none of them moves to dodge tick labels, which
@@ -914,6 +914,8 @@ def _place(fig, axes, rows, heading, footer, legend, source) -> None:
         if reach <= width - _EDGE:
             break
         right += reach - (width - _EDGE)
-    footer.set_position((left / width, frac_y(legend_top + legend_h), (width - left - right) / width, legend_h / height))
+    legend_w = extent(legend)[0]
+    span = (left, width - right) if legend_w <= width - left - right else (_EDGE, width - _EDGE)  # under the panels if it fits
+    footer.set_position((span[0] / width, frac_y(legend_top + legend_h), (span[1] - span[0]) / width, legend_h / height))
     heading.set_position((_EDGE / width, frac_y(_EDGE)))
     source.set_position((_EDGE / width, _EDGE / height))

@@ -480,7 +480,7 @@ CROWDED = _rows(  # long labels that wrap to three lines, several units, a wide 
      "approx", "planned"),
     ("c", "Talents to be trained in advanced seminars", "高级研修项目培养人才", 20000, "persons", "approx",
      "planned"),
-    ("d", "Key projects", "重点项目", 4, "projects", "exact", "planned"),
+    ("d", "National advanced seminars to be held", "举办国家级高级研修班", 300, "seminars", "exact", "planned"),
     ("e", "Continuing-education activities (first round)", "第一轮累计开展知识更新继续教育活动", 12643000,
      "person_times", "lower_bound", "achieved"),
     ("f", "Bases", "基地", 200, "bases", "exact", "achieved"),
@@ -495,8 +495,9 @@ def _drawn_text_boxes(fig):
     assert (int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")) == fig.canvas.get_width_height()
     texts = [*fig.texts, fig._suptitle, fig._supxlabel]
     for ax in fig.axes:
-        texts += [ax.title, *ax.texts, *ax.get_yticklabels()]
-        if ax.axison:  # the locator also proposes ticks past the limits, which are not drawn
+        texts += [ax.title, *ax.texts]
+        if ax.axison:  # (the legend's axes has none); the locator also proposes x ticks past the limits
+            texts += ax.get_yticklabels()
             lo, hi = sorted(ax.get_xlim())
             texts += [t for x, t in zip(ax.get_xticks(), ax.get_xticklabels()) if lo <= x <= hi * (1 + 1e-9)]
         if ax.get_legend() is not None:
