@@ -51,7 +51,8 @@ KERNEL_NAME = "python3"  # ipykernel's native spec: runs sys.executable, i.e. th
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 INLINE_SETUP = "import figures; figures.setup_inline()"
 KERNEL_ARGUMENTS = (f"--IPKernelApp.exec_lines={INLINE_SETUP}",)  # also in the `talentbrief` kernelspec
-PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "frictionless")
+# What every report imports (directly, or through talentbrief's macros and Markdown cells), once per kernel.
+PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "frictionless", "jinja2", "markdown_it")
 GRACE_S = 5  # after an interrupt, how long a stopped notebook's kernel may take before it is killed
 MB = 1024 * 1024
 OUTPUT_MESSAGES = ("stream", "display_data", "execute_result", "update_display_data", "error")

@@ -92,7 +92,7 @@ def _init_worker(root: str, events, parent: int) -> None:
     _events = events
     if engine.warm_enabled():
         engine.warm_up(Path(root))
-    render.warm_up()
+    render.warm_up(Path(root))
     gc.collect()
     gc.freeze()  # what warm-up loaded lives as long as the worker: later collections skip it
     events.put(("ready", os.getpid()))

@@ -252,10 +252,11 @@ def html_to_pdf(html: str) -> bytes:
     return document.write_pdf(font_config=font_config)
 
 
-def warm_up() -> None:
-    """Load nbconvert's templates, WeasyPrint and the fonts (Latin and CJK) before the first report."""
+def warm_up(root: Path | None = None) -> None:
+    """Load nbconvert's templates (the project's own, as its reports use them), WeasyPrint and the
+    fonts (Latin and CJK) before the first report."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm 预热")])
-    html_to_pdf(export_html(nb, title="warm", lang="zh", as_of=""))
+    html_to_pdf(export_html(nb, title="warm", lang="zh", as_of="", root=root))
 
 
 # -- one job --------------------------------------------------------------------------------------
