@@ -76,11 +76,11 @@ def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
     return [s for s in specs if any(fnmatch.fnmatchcase(s.id, i) for i in ids)]
 
 
-def check_params(paths: paths_mod.Paths, specs: list[ReportSpec]) -> None:
+def check_params(paths: paths_mod.Paths, specs: list[ReportSpec], tables=None) -> None:
     problems = [p for spec in specs for p in params.check(spec, paths.root)]
     if problems:
         raise BadInput(problems)
-    problems = narrative.check_specs(paths.root, specs)  # {fig} ids and lang tags in Markdown cells
+    problems = narrative.check_specs(paths.root, specs, tables)  # {fig} ids and lang tags in Markdown cells
     if problems:
         raise BadInput(problems)
 
@@ -132,7 +132,7 @@ def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None =
     if as_of is not None:
         specs = catalogue.with_as_of(specs, as_of)
     chosen = select(specs, ids)
-    check_params(paths, chosen)
+    check_params(paths, chosen, tables)
     from talentbrief import validate
 
     if problems := validate.reports_without_figures(paths, chosen):

@@ -188,12 +188,12 @@ def _parameter(spec, root: Path, name: str):
     return spec.parameters[name] if name in spec.parameters else default(root / spec.notebook, name)
 
 
-def check_specs(root: Path, specs) -> list[str]:
+def check_specs(root: Path, specs, tables=None) -> list[str]:
     """`problems` of every selected report, each line prefixed with the report id; data is read only
-    when some notebook uses a role."""
+    when some notebook uses a role (the validated `tables`, when the caller has them)."""
     from talentbrief import load, scope
 
-    root, found, tables = Path(root), [], None
+    root, found = Path(root), []
     for spec in specs:
         text = (root / spec.notebook).read_text(encoding="utf-8")
         if "lang-" not in text and not has_roles(text):
