@@ -468,13 +468,13 @@ def figure_png(fig) -> tuple[bytes, dict]:
     from matplotlib import rc_context
 
     lang = getattr(fig, _STYLE, None)  # house charts are drawn in their own style, whatever rcParams say now
-    buf = io.BytesIO()
     if lang:  # laid out to fit by bar_figure, on a white figure; flat colours: written with a palette
         with rc_context(style_rc(lang)):
             fig.set_dpi(DPI)
             fig.canvas.draw()
         png = _palette_png(fig.canvas.buffer_rgba())
     else:
+        buf = io.BytesIO()
         fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight",
                     facecolor="white")
         png = buf.getvalue()
@@ -889,7 +889,7 @@ def _place(fig, axes, rows, heading, footer, legend, source) -> None:
     while extent(legend)[0] > width - 2 * _EDGE and ncols > 1:  # too wide for one row: more rows
         ncols -= 1
         legend.set_ncols(ncols)
-    legend_h = extent(legend)[1]
+    legend_w, legend_h = extent(legend)
     legend_top = top
     top += legend_h + _GAP
     note_h = extent(source)[1]
@@ -914,7 +914,6 @@ def _place(fig, axes, rows, heading, footer, legend, source) -> None:
         if reach <= width - _EDGE:
             break
         right += reach - (width - _EDGE)
-    legend_w = extent(legend)[0]
     span = (left, width - right) if legend_w <= width - left - right else (_EDGE, width - _EDGE)  # under the panels if it fits
     footer.set_position((span[0] / width, frac_y(legend_top + legend_h), (span[1] - span[0]) / width, legend_h / height))
     heading.set_position((_EDGE / width, frac_y(_EDGE)))

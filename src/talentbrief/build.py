@@ -76,7 +76,7 @@ def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
     return [s for s in specs if any(fnmatch.fnmatchcase(s.id, i) for i in ids)]
 
 
-def check_params(paths: paths_mod.Paths, specs: list[ReportSpec], tables=None) -> None:
+def check_params(paths: paths_mod.Paths, specs: list[ReportSpec], tables) -> None:
     problems = [p for spec in specs for p in params.check(spec, paths.root)]
     if problems:
         raise BadInput(problems)

@@ -188,12 +188,15 @@ def _parameter(spec, root: Path, name: str):
     return spec.parameters[name] if name in spec.parameters else default(root / spec.notebook, name)
 
 
-def check_specs(root: Path, specs, tables=None) -> list[str]:
-    """`problems` of every selected report, each line prefixed with the report id; data is read only
-    when some notebook uses a role (the validated `tables`, when the caller has them)."""
-    from talentbrief import load, scope
+def check_specs(root: Path, specs, tables) -> list[str]:
+    """`problems` of every selected report, each line prefixed with the report id; `tables` are the
+    validated data, which the {fig} and {glue} roles are checked against."""
+    from talentbrief import scope
 
     root, found = Path(root), []
+    dated = tables.figures.merge(tables.sources[["source_id", "date_published"]], on="source_id")
+    known = set(tables.figures["figure_id"].astype(str))
+    dates = {str(f): str(d.date()) for f, d in zip(dated["figure_id"], dated["date_published"])}
     for spec in specs:
         text = (root / spec.notebook).read_text(encoding="utf-8")
         if "lang-" not in text and not has_roles(text):
@@ -201,12 +204,8 @@ def check_specs(root: Path, specs, tables=None) -> list[str]:
         lang, as_of = _parameter(spec, root, "lang") or "en", _parameter(spec, root, "as_of")
         kw = {"known_ids": (), "scoped_ids": (), "dates": {}, "as_of": str(as_of or "")}
         if has_roles(text) and as_of is not None:
-            tables = tables or load.load(root)
             scoped = scope.select(tables, as_of=as_of, programme=_parameter(spec, root, "programme"))
-            dated = tables.figures.merge(tables.sources[["source_id", "date_published"]], on="source_id")
-            kw = {"known_ids": set(tables.figures["figure_id"].astype(str)),
-                  "scoped_ids": set(scoped.figures["figure_id"].astype(str)),
-                  "dates": {str(f): str(d.date()) for f, d in zip(dated["figure_id"], dated["date_published"])},
-                  "as_of": str(scope.parse_as_of(as_of).date())}
+            kw = {"known_ids": known, "scoped_ids": set(scoped.figures["figure_id"].astype(str)),
+                  "dates": dates, "as_of": str(scope.parse_as_of(as_of).date())}
         found += [f"report {spec.id!r}: {line}" for line in problems(json.loads(text), spec.notebook, lang=lang, **kw)]
     return found
