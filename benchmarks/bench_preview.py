@@ -51,7 +51,7 @@ class Preview:
             self.proc = subprocess.Popen(
                 c.talentbrief(root, "preview", report_id), cwd=root, env=c.child_env(),
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # stopped by Ctrl-C below
+                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # noqa: PLW1509 (Ctrl-C below)
             )
         deadline = time.monotonic() + 120
         while not (m := re.search(r"http://127\.0\.0\.1:(\d+)/", log.read_text(errors="replace"))):
@@ -119,16 +119,18 @@ def shown_label(root: Path, spec) -> str:
 _LOADED_AT = "() => performance.timeOrigin + performance.getEntriesByType('navigation')[0].loadEventEnd"
 
 
-def timed_edit(page, edit, expected: str) -> tuple[float, float]:
-    """Seconds from the save (`edit()`) until the page had reloaded itself and showed `expected` (its
-    load event), and until this probe saw it (that plus the probe's own delay)."""
+def timed_edit(page, edit, expected: str, selector: str = "[data-figure-ids]") -> tuple[float, float]:
+    """Seconds from the save (`edit()`) until the page had reloaded itself and showed `expected` inside
+    an element matching `selector` (its load event; a page served as its escaped source has no such
+    element), and until this probe saw it (that plus the probe's own delay)."""
     page.evaluate("window.__bench = true")
     t0, t0_clock = time.perf_counter(), time.time()
     edit()
     page.wait_for_function(
-        "t => window.__bench === undefined && document.body.innerText.includes(t)"
+        "([t, sel]) => window.__bench === undefined"
+        " && Array.from(document.querySelectorAll(sel)).some(e => e.textContent.includes(t))"
         " && performance.getEntriesByType('navigation')[0].loadEventEnd > 0",
-        arg=expected, timeout=300_000, polling=10,
+        arg=[expected, selector], timeout=300_000, polling=10,
     )
     seen = time.perf_counter() - t0
     loaded = page.evaluate(_LOADED_AT) / 1000 - t0_clock
@@ -187,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
                     nb["cells"].append({"cell_type": "code", "metadata": {}, "execution_count": None,
                                         "outputs": [], "source": f"print({word!r})"})
                     loaded, seen = timed_edit(
-                        page, partial(notebook.write_text, json.dumps(nb, indent=1), encoding="utf-8"), word)
+                        page, partial(notebook.write_text, json.dumps(nb, indent=1), encoding="utf-8"), word,
+                        "pre")  # the cell's printed output
                     notebook_s.append(loaded)
                     notebook_seen.append(seen)
                     preview.settle()

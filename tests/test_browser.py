@@ -38,6 +38,7 @@ class PageReport:
         self.text = ""
         self.lang = ""
         self.title = ""
+        self.h1: list[str] = []
         self.links: list[str] = []
         self.scripts: list[str] = []
         self.external: list[str] = []
@@ -71,6 +72,7 @@ def visits(browser, built_project, manifest) -> dict[str, PageReport]:  # noqa: 
             rep.text = page.evaluate("() => document.body.innerText")
             rep.lang = page.evaluate("() => document.documentElement.getAttribute('lang') || ''")
             rep.title = page.title()
+            rep.h1 = page.evaluate("() => Array.from(document.querySelectorAll('h1'), e => e.textContent.trim())")
             rep.links = page.evaluate(
                 "() => Array.from(document.querySelectorAll('a[href]')).map(a => a.getAttribute('href'))"
             )
@@ -157,7 +159,11 @@ def test_html_lang_and_title(visits, manifest):
         lang = manifest_lang(entry) or rid.rsplit("-", 1)[-1]
         assert rep.lang.split("-")[0] == lang, f"{rid}: <html lang={rep.lang!r}>, expected {lang}"
         assert rep.title.strip(), f"{rid}: empty <title>"
+        # as elements: a page shown as its own escaped source has text, but no <h1> and no title
+        assert rep.h1 == [rep.title], f"{rid}: <h1> elements {rep.h1} do not match the title {rep.title!r}"
+        assert not rep.text.lstrip().startswith("<"), f"{rid}: the body starts with markup as text"
     assert visits["index"].title.strip(), "index.html has no <title>"
+    assert len(visits["index"].h1) == 1 and not visits["index"].text.lstrip().startswith("<")
 
 
 def test_every_image_has_alt_text(visits):

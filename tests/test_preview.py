@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import psutil
 import pytest
 import yaml
 
+from tests.support import dom
 from tests.support.browser import browser  # noqa: F401  (a fixture)
 from tests.support.processes import still_alive
 from tests.support.project import copy_project, rewrite_csv, run_cli
@@ -45,7 +47,7 @@ class Preview:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "talentbrief", "--root", str(root), "preview", *ids, "--jobs", str(jobs)],
                 stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root, start_new_session=True,
-                preexec_fn=as_foreground_job,
+                preexec_fn=as_foreground_job,  # noqa: PLW1509 (only resets a signal)
             )
         deadline = time.monotonic() + 60
         while not (found := re.search(r"http://127\.0\.0\.1:(\d+)/", self.output())):
@@ -114,6 +116,22 @@ def open_page(browser, url: str):  # noqa: F811
     return page, blocked
 
 
+FIGURE_TEXTS_JS = "() => Array.from(document.querySelectorAll('[data-figure-ids]'), e => e.textContent)"
+
+
+def figure_texts(page) -> str:
+    """The text of the page's figure elements: empty on a page that shows its own source."""
+    return "\n".join(page.evaluate(FIGURE_TEXTS_JS))
+
+
+def fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=30) as r:
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8")
+
+
 @pytest.fixture(scope="module")
 def preview(tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("preview") / "project")
@@ -132,12 +150,14 @@ def test_page_follows_a_csv_edit_and_a_failing_cell_without_a_manual_reload(prev
     label = shown_label(p.root, p.report_id, p.programme)
     page, blocked = open_page(browser, f"{p.base}/{p.report_id}.html")
     page.evaluate("window.__opened = true")  # gone if anyone but the preview's script reloaded it
-    assert label in page.inner_text("body")
+    assert page.title() == dom.read((p.root / "reports" / f"{p.report_id}.html").read_text("utf-8")).title
+    assert label in figure_texts(page)  # an element of the page, not text of its escaped source
 
     new_label = "Participants counted anew 7319"
     rewrite_csv(p.root / "data" / "figures.csv",
                 lambda rows: [r.update(label_en=new_label) for r in rows if r["label_en"] == label])
-    page.wait_for_function("t => document.body.innerText.includes(t)", arg=new_label, timeout=120_000)
+    page.wait_for_function(f"t => ({FIGURE_TEXTS_JS})().some(s => s.includes(t))", arg=new_label,
+                           timeout=120_000)
     assert page.evaluate("window.__opened === undefined")  # a reload, by the page itself
     on_disk = (p.root / "reports" / f"{p.report_id}.html").read_text(encoding="utf-8")
     assert new_label in on_disk and "__preview__" not in on_disk  # the script is only in the served page
@@ -151,7 +171,7 @@ def test_page_follows_a_csv_edit_and_a_failing_cell_without_a_manual_reload(prev
     page.wait_for_selector("#tb-preview-problem", timeout=120_000)
     problem = page.inner_text("#tb-preview-problem")
     assert "preview breaks on purpose" in problem and "cell" in problem
-    assert new_label in page.inner_text("body")  # the last good content stays
+    assert page.locator("h1").count() == 1 and new_label in figure_texts(page)  # the last good content stays
     deadline = time.monotonic() + 30
     while "preview breaks on purpose" not in p.output():  # and the terminal says so too
         assert time.monotonic() < deadline, p.output()
@@ -159,9 +179,36 @@ def test_page_follows_a_csv_edit_and_a_failing_cell_without_a_manual_reload(prev
 
     notebook.write_text(good, encoding="utf-8")  # fixed
     page.wait_for_function("() => !document.querySelector('#tb-preview-problem')", timeout=120_000)
-    assert new_label in page.inner_text("body")
+    assert new_label in figure_texts(page)
     assert blocked == []  # the page and its reload script loaded nothing from anywhere else
     page.context.close()
+
+
+def test_the_served_page_is_the_report_not_its_source(preview):
+    p = preview
+    p.wait_idle(builds=1)
+    on_disk = dom.read((p.root / "reports" / f"{p.report_id}.html").read_text(encoding="utf-8"))
+    status, body = fetch(f"{p.base}/{p.report_id}.html")
+    assert status == 200
+    served = dom.assert_renders(body, title=on_disk.title)
+    assert served.headings == on_disk.headings and served.figures == on_disk.figures
+    assert body.count("<script>") == 1 and "/__preview__/events" in body  # the reload script, as an element
+    index_status, index = fetch(f"{p.base}/")
+    assert index_status == 200 and dom.read(index).title and "&lt;!DOCTYPE" not in index
+
+
+def test_a_banner_and_the_reload_script_are_added_as_elements(tmp_path):
+    from talentbrief import macros
+    from talentbrief import preview as preview_mod
+
+    page = ('<!DOCTYPE html><html lang="en"><head><title>A &amp; B</title></head><body><h1>A &amp; B</h1>'
+            '<p data-figure-ids="f-1">more than 2.52 million &lt;people&gt;</p></body></html>')
+    banner = macros.render("banner", "preview.html.j2", problems=["data/figures.csv:3:value: <bad>"], failure=None)
+    served = preview_mod.decorate(page, "/a.html", "token-1", banner).decode("utf-8")
+    parsed = dom.assert_renders(served, title="A & B")
+    assert parsed.figures == [("f-1", "more than 2.52 million <people>")]  # data text stays escaped once
+    assert '<div id="tb-preview-problem"' in served and "&lt;bad&gt;" in served  # the problem escaped, once
+    assert served.index("tb-preview-problem") < served.index("<h1>") < served.index("<script>")
 
 
 def test_a_src_change_restarts_the_workers(preview):
@@ -183,6 +230,10 @@ def test_a_src_change_restarts_the_workers(preview):
     assert "restarting with the new code" in p.output()
     gone = [psutil.Process(pid) for pid in before["workers"] if psutil.pid_exists(pid)]
     assert still_alive(gone) == []  # the old workers did not outlive their pool
+    p.wait_idle(builds=1)
+    assert "leaked semaphore" not in p.output() and "resource_tracker" not in p.output(), p.output()
+    zombies = [c for c in psutil.Process(p.proc.pid).children() if c.status() == psutil.STATUS_ZOMBIE]
+    assert zombies == [], f"children of the old process image left unreaped: {zombies}"
 
 
 def test_ctrl_c_leaves_no_process_behind(preview):

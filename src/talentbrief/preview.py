@@ -32,6 +32,8 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from markupsafe import Markup
+
 from talentbrief import build, macros, store
 from talentbrief import paths as paths_mod
 from talentbrief.catalogue import CatalogueError
@@ -101,7 +103,7 @@ class State:
                 "pid": os.getpid(), "workers": self.workers, "problems": self.problems}
 
 
-def failure_banner(state: State, report_id: str) -> str | None:
+def failure_banner(state: State, report_id: str) -> Markup | None:
     """The report's failure (from reports/_failed/<id>.txt), or the build's bad-input problems."""
     try:
         text = (state.paths.failed / f"{report_id}.txt").read_text(encoding="utf-8")
@@ -119,16 +121,21 @@ def failure_banner(state: State, report_id: str) -> str | None:
     return macros.render("banner", "preview.html.j2", problems=state.problems[:20], failure=failure)
 
 
-def decorate(page_html: str, page: str, token: str, banner: str | None) -> bytes:
-    """The page as served: banner after <body>, reload script before </body>."""
+def decorate(page_html: str, page: str, token: str, banner: Markup | None) -> bytes:
+    """The page as served: banner after <body>, reload script before </body>.
+
+    The file is HTML this project built, so it is joined as Markup on purpose: the banner and the
+    script are Markup too, and nothing is escaped twice (a plain str added to Markup is escaped, which
+    once served every page as its own source)."""
+    html = Markup(page_html)
     if banner:
-        match = re.search(r"<body[^>]*>", page_html)
+        match = re.search(r"<body[^>]*>", html)
         at = match.end() if match else 0
-        page_html = page_html[:at] + banner + page_html[at:]
-    script = macros.render("reload", "preview.html.j2", page=page, token=token, api=API) + "\n"
-    at = page_html.rfind("</body>")
-    page_html = page_html + script if at < 0 else page_html[:at] + script + page_html[at:]
-    return page_html.encode("utf-8")
+        html = html[:at] + banner + html[at:]
+    script = macros.render("reload", "preview.html.j2", page=page, token=token, api=API) + Markup("\n")
+    head, end, tail = html.rpartition("</body>")
+    html = head + script + end + tail if end else html + script
+    return str(html).encode("utf-8")
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -399,16 +406,33 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
             signal.signal(s, handler)
         server.shutdown()
         server.server_close()
-        pool.stop()
+        if restart:
+            pool.close()  # between passes: nothing is running, so the workers exit and are reaped
+        else:
+            pool.stop()
         for t in watchers:
             t.join(timeout=5)
         if restart:
+            release_before_exec()
             out.flush()
             err.flush()
             os.environ[RESTARTED] = "1"
             argv = [sys.executable, "-m", "talentbrief", "--root", str(paths.root), "preview", *ids,
                     "--port", str(port), "--jobs", str(pool.workers)]
             os.execv(sys.executable, argv)
+
+
+def release_before_exec() -> None:
+    """Do what exit does and exec does not: unlink the pool's semaphores (their finalizers run when the
+    queues are collected) and stop multiprocessing's resource tracker, reaping it. Otherwise the tracker
+    outlives the old image as an unreaped child and reports the semaphores as leaked."""
+    import gc
+    from multiprocessing import resource_tracker
+
+    gc.collect()
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    if tracker is not None and hasattr(tracker, "_stop"):
+        tracker._stop()
 
 
 # ------------------------------------------------------------------------------------- CLI
