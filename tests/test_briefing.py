@@ -211,6 +211,8 @@ def test_cite_figure_writes_the_house_phrase_with_its_footnote():
     assert 'data-figure-ids="f-ex-pass"' in cited and "92万余人" in cited and 'href="#fn-1"' in cited
     with pytest.raises(KeyError, match="nope"):
         briefing.cite_figure(r, "nope")
+    with pytest.raises(KeyError, match="did you mean 'f-ex-pass'"):
+        briefing.cite_figure(r, "f-ex-passes")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -29,15 +29,19 @@ def test_prepare_runs_this_languages_markdown_and_omits_the_other_keeping_positi
 
 def test_problems_name_cell_and_id():
     nb = {"cells": [md("x"), md("{fig}`nope` {fig}`late` {fig}`far` {fig}`ok`", "lang-zh"),
-                    md("{fig}`nope`", "lang-en"), md("{term}`x`"), md("", "lang-fr")]}
+                    md("{fig}`nope`", "lang-en"), md("{term}`x`"), md("", "lang-fr"),
+                    md("{date}`2022-13` {date}`Aug 2022` {date}`2022-08` {fig}`okk`")]}
     found = narrative.problems(nb, "nb.ipynb", lang="zh", known_ids={"late", "far", "ok"}, scoped_ids={"ok"},
                                dates={"late": "2027-01-01", "far": "2020-01-01"}, as_of="2026-11-01")
     assert found == [
         "nb.ipynb: cell 2: unknown figure id 'nope'",
         "nb.ipynb: cell 2: figure 'late' was published on 2027-01-01, after the report's as-of date 2026-11-01",
         "nb.ipynb: cell 2: figure 'far' is not in this report's scope",
-        "nb.ipynb: cell 4: unknown role {term} (use {fig} or {glue})",
+        "nb.ipynb: cell 4: unknown role {term} (use {fig}, {glue} or {date})",
         "nb.ipynb: cell 5: unknown language tag 'lang-fr' (use lang-en or lang-zh)",
+        "nb.ipynb: cell 6: {date}`2022-13` is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)",
+        "nb.ipynb: cell 6: {date}`Aug 2022` is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)",
+        "nb.ipynb: cell 6: unknown figure id 'okk'; did you mean 'ok'?",
     ]  # cell 3 is English: not checked for a Chinese report
 
 
@@ -52,6 +56,27 @@ def test_render_cites_figures_glues_values_and_escapes_data():
     assert "&lt;b&gt;not html&lt;/b&gt;" in html and "<script>" not in html
     assert '<time datetime="2026-11-01">2026年11月1日</time>' in html
     assert [n["ids"] for n in report.notes.items()] == [("f-ex-pass",)]  # shares the report's notes
+
+
+def test_an_unknown_figure_id_names_the_closest_known_ones():
+    known = {"chemnews22-exam-passes", "chemnews22-exam-applicants", "gmw23-new-digital-occupations"}
+    nb = {"cells": [md("{fig}`chemnews22-exam-pass`"), md("{fig}`unrelated`")]}
+    found = narrative.problems(nb, "nb.ipynb", lang="en", known_ids=known, scoped_ids=known, dates={},
+                               as_of="2026-11-01")
+    assert found[0].startswith("nb.ipynb: cell 1: unknown figure id 'chemnews22-exam-pass'; did you mean "
+                               "'chemnews22-exam-passes'")
+    assert found[1] == "nb.ipynb: cell 2: unknown figure id 'unrelated'"  # nothing close: no guess
+
+
+@pytest.mark.parametrize("lang, written, shown", [
+    ("en", "2022-08", '<time datetime="2022-08">August 2022</time>'),
+    ("zh", "2022-08", '<time datetime="2022-08">2022年8月</time>'),
+    ("en", "2012-11-08", '<time datetime="2012-11-08">8 November 2012</time>'),
+    ("zh", "2020", '<time datetime="2020">2020年</time>'),
+])
+def test_the_date_role_writes_a_date_in_the_reports_language(lang, written, shown):
+    briefing.start(make_tables(), lang=lang, as_of=AS_OF)
+    assert shown in str(narrative.render(f"x {{date}}`{written}` y"))
 
 
 def test_unknown_glue_and_fig_before_start_are_clear_errors():

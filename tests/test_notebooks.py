@@ -14,6 +14,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell
 
+from tests.support.browser import UNTRACED_DIGITS_JS, browser, close, open_file  # noqa: F401  (a fixture)
 from tests.support.pdf import pdf_text
 from tests.support.project import copy_project, run_cli
 
@@ -203,8 +204,8 @@ def new_kind_notebook(root: Path) -> None:
     nb = nbformat.v4.new_notebook(metadata=overview.metadata, cells=[
         params, setup,
         new_code_cell('briefing.header(report, title={"en": "Software exams", "zh": "软件资格考试"})'),
-        markdown("By August 2022, {fig}`chemnews22-exam-passes` passed the exams.", "en"),
-        markdown("截至2022年8月，通过考试的有{fig}`chemnews22-exam-passes`。", "zh"),
+        markdown("By {date}`2022-08`, {fig}`chemnews22-exam-passes` passed the exams.", "en"),
+        markdown("截至{date}`2022-08`，通过考试的有{fig}`chemnews22-exam-passes`。", "zh"),
         new_code_cell(TABLE_CELL),
         new_code_cell("briefing.notes(report)"),
     ])
@@ -228,8 +229,8 @@ def recipes(tmp_path_factory):
                                             '                   colours={"achieved": "#009e73"})')
         nb.cells[-1:-1] = [
             markdown("## Software exams", "en"), markdown("## 软件资格考试", "zh"),  # recipe 2
-            markdown("By August 2022, {fig}`chemnews22-exam-passes` passed the software exams.", "en"),
-            markdown("截至2022年8月，软件资格考试通过人数为{fig}`chemnews22-exam-passes`。", "zh"),
+            markdown("By {date}`2022-08`, {fig}`chemnews22-exam-passes` passed the software exams.", "en"),
+            markdown("截至{date}`2022-08`，软件资格考试通过人数为{fig}`chemnews22-exam-passes`。", "zh"),
             new_code_cell(TWO_FIGURES_CELL),  # recipe 3
             new_code_cell(TABLE_CELL),  # recipe 4
             new_code_cell(SEABORN_CELL),  # acceptance: a seaborn chart
@@ -254,12 +255,25 @@ def test_recipe_change_one_charts_colour(recipes, rid):
 def test_recipe_bilingual_paragraph_with_inline_figure(recipes):
     root, _, _ = recipes
     en, zh = page(root, "overview-en"), page(root, "overview-zh")
-    assert re.search(r'By August 2022, <span class="tb-fig" data-figure-ids="chemnews22-exam-passes"[^>]*>more than '
+    assert re.search(r'By <time datetime="2022-08">August 2022</time>, <span class="tb-fig" '
+                     r'data-figure-ids="chemnews22-exam-passes"[^>]*>more than '
                      r'920,000 people</span><sup class="tb-fnref">', en)
     assert "软件资格考试通过人数为" not in en and "By August 2022" not in zh
+    assert '截至<time datetime="2022-08">2022年8月</time>，' in zh
     assert re.search(r'通过人数为<span class="tb-fig" data-figure-ids="chemnews22-exam-passes"[^>]*>92万余人</span>', zh)
     assert "By August 2022, more than 920,000 people" in pdf_flat(root, "overview-en")
     assert "软件资格考试通过人数为92万余人" in re.sub(r"\s+", "", pdf_flat(root, "overview-zh"))
+
+
+@pytest.mark.parametrize("rid", ["overview-en", "overview-zh", "exams-en", "exams-zh"])
+def test_every_recipe_result_passes_the_traceability_rule(recipes, browser, rid):  # noqa: F811
+    root, _, _ = recipes
+    visit = open_file(browser, root / "reports" / f"{rid}.html")
+    try:
+        untraced = visit.page.evaluate(UNTRACED_DIGITS_JS)
+    finally:
+        close(visit)
+    assert untraced == [], f"{rid}: digits outside figures, <time> and footnote marks: {untraced[:5]}"
 
 
 @pytest.mark.parametrize("rid, title", [("overview-en", "Exam applicants and passes"), ("overview-zh", "考试报考与通过人数")])

@@ -142,7 +142,8 @@ def cite_figure(report: Report, figure_id: str) -> Markup:
     figs = report.tables.figures
     rows = figs[figs["figure_id"].astype(str) == figure_id]
     if rows.empty:
-        raise KeyError(f"figure {figure_id!r} is not in this report's scope (talentbrief.scope.select)")
+        raise KeyError(f"figure {figure_id!r} is not in this report's scope (talentbrief.scope.select)"
+                       + narrative.did_you_mean(figure_id, figs["figure_id"].astype(str)))
     return cite_row(report, rows.iloc[0])
 
 

@@ -6,7 +6,9 @@ untagged cells show in both. Inside a cell, two MyST roles:
 * {fig}`figure-id` writes that figure as the house formatter does ("more than 920,000 people" /
   "92万余人"), cited: tooltip quote, footnote, ``data-figure-ids``;
 * {glue}`name` writes a value a code cell stored with ``glue("name", value)`` (a derived number, already
-  formatted and cited, so prose never types a number by hand).
+  formatted and cited, so prose never types a number by hand);
+* {date}`2022-08` writes a date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) in the report's language inside
+  ``<time>`` ("August 2022" / "2022年8月"): the one way for a number that is not a figure into prose.
 
 `check` refuses unknown ids, figures published after the report's as-of date, ids outside the report's
 scope, unknown roles and unknown language tags before any kernel starts. `prepare` turns each
@@ -28,7 +30,7 @@ LANG_TAGS = {"lang-en": "en", "lang-zh": "zh"}
 NARRATIVE_TAG = "tb-narrative"  # a Markdown cell run as code by `prepare`
 OMIT_TAG = "tb-omit"  # a cell in the other language: the page leaves it out
 ROLE = re.compile(r"\{([A-Za-z][\w-]*)\}`([^`]*)`")
-ROLES = ("fig", "glue")
+ROLES = ("fig", "glue", "date")
 
 _state: dict = {"report": None, "glue": {}}
 
@@ -60,9 +62,11 @@ def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict
             continue
         for role, value in ROLE.findall(_source(cell)):
             if role not in ROLES:
-                found.append(f"{where}: unknown role {{{role}}} (use {{fig}} or {{glue}})")
+                found.append(f"{where}: unknown role {{{role}}} (use {{fig}}, {{glue}} or {{date}})")
+            elif role == "date" and _date_parts(value) is None:
+                found.append(f"{where}: {{date}}`{value}` is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
             elif role == "fig" and value not in known_ids:
-                found.append(f"{where}: unknown figure id {value!r}")
+                found.append(f"{where}: unknown figure id {value!r}{did_you_mean(value, known_ids)}")
             elif role == "fig" and value not in scoped_ids:
                 date = dates.get(value)
                 if date and date > as_of:
@@ -71,6 +75,20 @@ def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict
                 else:
                     found.append(f"{where}: figure {value!r} is not in this report's scope")
     return found
+
+
+def _date_parts(value: str):
+    from talentbrief import text  # pandas: only where a {date} role is checked
+
+    return text.date_parts(value)
+
+
+def did_you_mean(value: str, known) -> str:
+    """"; did you mean 'a' or 'b'?" naming the closest known ids, or "" when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
+    return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 
 
 def _source(cell) -> str:
@@ -132,12 +150,14 @@ def glue(name: str, value) -> None:
 
 
 def _expand(role: str, value: str):
-    from talentbrief import briefing
+    from talentbrief import briefing, text
 
     report = _state["report"]
+    if role in ("fig", "date") and report is None:
+        raise RuntimeError(f"{{{role}}}`{value}` needs the report: call briefing.start(...) in a cell above")
+    if role == "date":
+        return text.date_tag(value, report.lang)
     if role == "fig":
-        if report is None:
-            raise RuntimeError(f"{{fig}}`{value}` needs the report: call briefing.start(...) in a cell above")
         return briefing.cite_figure(report, value)
     if value not in _state["glue"]:
         raise KeyError(f"{{glue}}`{value}`: no value glued under that name in a cell above "

@@ -8,6 +8,8 @@ escaped); `plain()` gives text (check messages, chart titles, alt text).
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from markupsafe import Markup, escape
 
@@ -227,6 +229,36 @@ def time_tag(value, lang: str) -> Markup:
     """A date inside <time datetime=...>, so the reader and the digit rule both know it is a date."""
     d = pd.Timestamp(value)
     return Markup('<time datetime="{}">{}</time>').format(d.strftime("%Y-%m-%d"), format_date(d, lang))
+
+
+def date_parts(value: str) -> tuple[int, ...] | None:
+    """(year,), (year, month) or (year, month, day) of a written date, or None when it is not one."""
+    import datetime
+
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", str(value).strip())
+    if not m:
+        return None
+    parts = tuple(int(p) for p in m.groups() if p is not None)
+    try:
+        datetime.date(parts[0], *(parts[1:] + (1,) * (3 - len(parts))))
+    except ValueError:
+        return None
+    return parts
+
+
+def date_tag(value: str, lang: str) -> Markup:
+    """A date written in prose as 2022, 2022-08 or 2022-08-04, in <time> in the report's language:
+    "August 2022" / "2022年8月" (the {date} role: a number the digit rule knows is a date)."""
+    parts = date_parts(value)
+    if parts is None:
+        raise ValueError(f"{value!r} is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
+    if len(parts) == 3:
+        return time_tag(str(value).strip(), lang)
+    if len(parts) == 1:
+        return year_tag(parts[0], lang)
+    year, month = parts
+    shown = f"{year}年{month}月" if check_lang(lang) == "zh" else f"{_MONTHS_EN[month - 1]} {year}"
+    return Markup('<time datetime="{:04d}-{:02d}">{}</time>').format(year, month, shown)
 
 
 # Dates reports name by the event that opens them: "since the 18th National Congress (8 November 2012)".
