@@ -24,9 +24,9 @@ $(KERNEL): $(STAMP) src/talentbrief/kernelspec.py src/talentbrief/engine.py
 # The Debian packages come first: on a bare image they bring python3-venv itself.
 bootstrap: system-test $(STAMP) $(KERNEL)
 
-# JupyterLab on the notebooks, with the project's kernel: each notebook shows its report inline.
+# JupyterLab on the whole project (notebooks first), with the project's kernel; saves strip outputs.
 lab: system-reports $(STAMP) $(KERNEL)
-	$(BIN)/jupyter lab --notebook-dir=notebooks $(ARGS)
+	$(BIN)/jupyter lab --config=jupyter_lab_config.py $(ARGS)
 
 system-reports:
 	@bash scripts/bootstrap-system.sh reports

@@ -1,0 +1,33 @@
+"""JupyterLab as the analyst's workspace (`make lab`): notebooks are saved as they are committed.
+
+A save after Run All would otherwise write every output (charts as PNG: hundreds of KB) and per-run
+metadata into tracked files. `jupyter_lab_config.py` makes `strip_on_save` the contents manager's
+pre-save hook, so the file on disk keeps what the analyst wrote while the open lab keeps showing the
+outputs. nbstripout (the tool made for this, also the pre-commit hook) does the stripping.
+"""
+
+from __future__ import annotations
+
+# Per-run metadata JupyterLab and its extensions write, beside outputs and execution counts.
+EXTRA_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed", "cell.metadata.scrolled",
+              "cell.metadata.ExecuteTime", "cell.metadata.execution", "cell.metadata.heading_collapsed",
+              "cell.metadata.hidden", "cell.metadata.jupyter"]
+
+
+def strip(content: dict) -> dict:
+    """A notebook's JSON as committed: no outputs, no counts, no per-run metadata, cell ids kept."""
+    import nbformat
+    from nbstripout import strip_output
+
+    nb = strip_output(nbformat.from_dict(content), keep_output=False, keep_count=False, keep_id=True,
+                      extra_keys=EXTRA_KEYS)
+    info = nb.metadata.get("language_info")
+    if info:  # the kernel's version and CodeMirror mode change with every machine
+        nb.metadata["language_info"] = {"name": info.get("name", "python")}
+    return nb
+
+
+def strip_on_save(model: dict, **_) -> None:
+    """Jupyter's pre-save hook (`FileContentsManager.pre_save_hook`): strip notebooks in place."""
+    if model.get("type") == "notebook" and isinstance(model.get("content"), dict):
+        model["content"] = strip(model["content"])
