@@ -165,6 +165,14 @@ def test_fonts_embedded_and_cjk_font_in_chinese_pdfs(pdf_reports):
             assert latin == {"", "-Bold"}, f"{rid}.pdf: no Noto Sans regular and bold among {[f.name for f in fonts]}"
 
 
+def test_no_chinese_face_is_slanted(pdf_reports):
+    """Chinese typography has no italic: a CJK face set oblique is a synthesized slant, in any PDF."""
+    slanted = {rid: [f.name for f in pdffonts(rep["pdf"]) if CJK_FONT.search(f.name)
+                     and re.search(r"(?i)oblique|italic", f.name)] for rid, rep in pdf_reports.items()}
+    slanted = {rid: names for rid, names in slanted.items() if names}
+    assert not slanted, f"CJK faces set oblique: {slanted}"
+
+
 def test_each_language_set_in_its_own_face(pdf_reports):
     """English letters and quotes never in the CJK face (full-width quotes, wide gaps); Chinese text,
     quotes included, only in the CJK face (the Latin face holds no more than the page numbers and the
