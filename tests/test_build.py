@@ -406,3 +406,18 @@ def test_undoing_a_broken_edit_clears_the_stale_failure(proj):
     code, ex, out, _ = run(proj, "counted")
     assert code == 0 and ex.ran == [] and "1 up to date" in out
     assert not (proj.failed / "counted.txt").exists() and not (proj.failed / "counted.ipynb").exists()
+
+
+def test_list_shows_an_entry_build_would_refuse_as_invalid_with_the_reason(project):
+    catalogue = project / "reports.yml"
+    catalogue.write_text(catalogue.read_text(encoding="utf-8") + """
+  - id: overview-fr
+    notebook: notebooks/overview.ipynb
+    parameters:
+      lang: fr
+""", encoding="utf-8")
+    result = run_cli(project, "list", timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = {line.split(None, 1)[0]: line.split(None, 1)[1] for line in result.stdout.splitlines()}
+    assert lines["overview-fr"] == "invalid: report 'overview-fr': parameter 'lang' must be one of en, zh, got 'fr'"
+    assert lines["overview-en"] == "missing"  # valid and not built yet

@@ -164,6 +164,13 @@ def test_failure_html_shows_code_and_traceback(project):
     with pytest.raises(JobFailure) as caught:
         render.run_job(job("broken", "failing"), project)
     page = render.failure_html(caught.value.executed, title="broken").decode("utf-8")
+    # one numbering: the message's "cell 5" is the prompt In [5] of the page and of the stored notebook
+    prompts = re.findall(r"In(?:\xa0|&nbsp;| )\[(\d+)\]", page)
+    assert caught.value.cell == 5 and "5" in prompts
+    assert prompts and max(map(int, prompts)) == 5 and "papermill-error-cell" not in page
+    nb = nbformat.reads(caught.value.executed.decode("utf-8"), as_version=4)
+    assert [i for i, c in enumerate(nb.cells, 1) if c.get("outputs") and c.outputs[-1].output_type == "error"] == [
+        c.execution_count for c in nb.cells if c.get("outputs") and c.outputs[-1].output_type == "error"]
     assert "programme total does not add up" in page
     assert "ValueError" in page
     assert "raise" in page  # the failing cell's code is shown

@@ -448,7 +448,9 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
     manifest = store.read_manifest(paths, warn=_warn(err))
     width = max((len(s.id) for s in specs), default=0)
     for s in specs:
-        print(f"{s.id.ljust(width)}  {status(paths, manifest, s, ctx)}", file=out)
+        problems = params.check(s, paths.root)  # an entry build would refuse is invalid, not missing
+        shown = f"invalid: {'; '.join(problems)}" if problems else status(paths, manifest, s, ctx)
+        print(f"{s.id.ljust(width)}  {shown}", file=out)
     return 0
 
 

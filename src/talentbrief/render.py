@@ -285,16 +285,17 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
             executed = out.read_bytes() if out.exists() else None
             cell = e.cell_index
             if executed is not None:
-                failed_nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
+                failed_nb = _without_markers(nbformat.reads(executed.decode("utf-8"), as_version=4))
                 # papermill inserts error-marker cells before raising; find the failing cell by index
-                cell = _cell_number(_without_markers(failed_nb), e.cell_index)
+                cell = _cell_number(failed_nb, e.cell_index)
+                executed = nbformat.writes(number_as_written(failed_nb)).encode("utf-8")
             message = f"cell {cell} raised {e.ename}: {e.evalue}"
             if e.ename == "MemoryError" and job.limits.max_memory:
                 message += f" (over the memory cap of {job.limits.max_memory:g} MB)"
             raise JobFailure(job.report_id, message, cell=cell, executed=executed) from None
         except engine.Aborted as e:
-            executed = nbformat.writes(e.nb).encode("utf-8")
             cell = None if e.cell_index is None else _cell_number(e.nb, e.cell_index)
+            executed = nbformat.writes(number_as_written(e.nb)).encode("utf-8")
             where = f"cell {cell}" if cell is not None else "before the first cell"
             raise JobFailure(job.report_id, f"{where}: {e.why}", cell=cell, executed=executed) from None
         except JobFailure:
@@ -303,6 +304,26 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
             raise JobFailure(job.report_id, f"execution failed: {type(e).__name__}: {e}") from e
     stable_ids(nb)
     return nb, nbformat.writes(nb).encode("utf-8")
+
+
+def number_as_written(nb: Any) -> Any:
+    """One cell numbering everywhere: each executed cell's count becomes its 1-based position in the
+    notebook the analyst edits (Markdown cells counted, papermill's injected cell not), so "cell 9" in
+    a message is In [9] on the failure page and in JupyterLab when the failed notebook is opened."""
+    position = 0
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+            cell["execution_count"] = None
+            continue
+        position += 1
+        if cell.get("cell_type") != "code":
+            continue
+        count = position if cell.get("execution_count") is not None else None
+        cell["execution_count"] = count
+        for output in cell.get("outputs", ()):
+            if "execution_count" in output:
+                output["execution_count"] = count
+    return nb
 
 
 def _without_markers(nb: Any) -> Any:
