@@ -463,8 +463,6 @@ def alt_text(fig) -> str:
 
 def figure_png(fig) -> tuple[bytes, dict]:
     """PNG bytes at ``DPI`` (no timestamp, so reproducible) and the display metadata reports read."""
-    import contextlib
-
     from matplotlib import rc_context
 
     lang = getattr(fig, _STYLE, None)  # house charts are drawn in their own style, whatever rcParams say now
