@@ -132,3 +132,30 @@ def test_pre_commit_hooks_strip_outputs_and_lint(tmp_path: Path):
     assert stripped["cells"][0]["outputs"] == [], f"nbstripout did not strip outputs:\n{out}"
     assert stripped["cells"][0]["execution_count"] is None
     assert "F401" in out, f"ruff did not report the unused import:\n{out}"
+
+
+def _pinned(lock: str) -> dict[str, str]:
+    out = {}
+    for line in (CHECKOUT / lock).read_text(encoding="utf-8").splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.split("==", 1)
+            out[name.strip().lower().replace("_", "-")] = version.split(";")[0].strip()
+    return out
+
+
+def test_the_runtime_lock_holds_only_what_a_build_needs():
+    runtime = _pinned("requirements.lock")
+    for tool in ("pytest", "playwright", "nbval", "ruff", "pre-commit", "dask", "distributed", "jupyterlab",
+                 "pyinstrument", "axe-playwright-python"):
+        assert tool not in runtime, f"requirements.lock (make reports, cron) installs {tool}"
+    for needed in ("pandas", "matplotlib", "seaborn", "papermill", "nbconvert", "weasyprint", "frictionless"):
+        assert needed in runtime, f"requirements.lock lacks {needed}"
+
+
+@pytest.mark.parametrize("lock, extra", [("requirements-lab.lock", "jupyterlab"), ("requirements-dask.lock", "dask"),
+                                         ("requirements-test.lock", "pytest")])
+def test_each_extra_lock_adds_its_packages_at_the_runtime_versions(lock, extra):
+    runtime, pinned = _pinned("requirements.lock"), _pinned(lock)
+    assert extra in pinned
+    moved = {name: (version, pinned.get(name)) for name, version in runtime.items() if pinned.get(name) != version}
+    assert not moved, f"{lock} pins runtime packages at other versions: {moved}"

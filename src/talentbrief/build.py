@@ -30,7 +30,7 @@ from talentbrief.catalogue import CatalogueError, ReportSpec
 from talentbrief.jobs import Job, JobFailure, Limits, Outputs
 
 Executor = Callable[..., Iterator[tuple[Job, "Outputs | JobFailure"]]]
-DASK_HINT = "install it with: pip install 'talentbrief[dask]'"
+DASK_HINT = "install them with: make dask (or .venv/bin/pip install -r requirements-dask.lock)"
 
 
 class BadInput(Exception):

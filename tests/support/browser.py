@@ -34,7 +34,7 @@ def axe_source() -> str:
         import axe_playwright_python
     except ImportError:  # pragma: no cover - the test extra is part of the lock
         pytest.fail(
-            "axe-playwright-python is missing; install it with: .venv/bin/pip install -r requirements.lock"
+            "axe-playwright-python is missing; install it with: make bootstrap (or .venv/bin/pip install -r requirements-test.lock)"
         )
     return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text(encoding="utf-8")
 
