@@ -10,6 +10,8 @@ import pytest
 from talentbrief import briefing, scope
 from tests.content_tables import FIGURES, make_tables
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 AS_OF = "2026-11-01"
 FIXTURE_IDS = {row[0] for row in FIGURES}
 

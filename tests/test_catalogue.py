@@ -11,6 +11,8 @@ import pytest
 from talentbrief import catalogue, paths
 from talentbrief.catalogue import CatalogueError
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 HERE = Path(__file__).parent
 BAD = sorted((HERE / "data" / "catalogues").glob("*.yml"))
 PROGRAMMES = [

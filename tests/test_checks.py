@@ -5,6 +5,8 @@ import pytest
 from talentbrief import checks
 from tests.content_tables import FIGURES, make_tables
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 def run(**kwargs):
     tables = make_tables(**kwargs)

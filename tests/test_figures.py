@@ -16,6 +16,8 @@ from matplotlib import font_manager
 
 import figures
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 # --------------------------------------------------------------------------- format_number
 
 NUMBERS = [

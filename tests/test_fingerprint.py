@@ -5,7 +5,11 @@ from __future__ import annotations
 import shutil
 import sys
 
+import pytest
+
 from talentbrief import fingerprint
+
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
 
 MODULES = ("engine.py", "render.py")
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from talentbrief import hashing, load, paths, reads
 from talentbrief.catalogue import ReportSpec
+
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
 
 HERE = Path(__file__).parent
 SELECT = {"query": "select", "args": {"as_of": "2026-11-01", "programme": "vocational-skills"}}

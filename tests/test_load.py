@@ -10,6 +10,8 @@ import pytest
 
 from talentbrief.load import DataError, Tables, fingerprint, load
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 def schema_fields(root) -> dict[str, dict]:
     package = json.loads((root / "data" / "datapackage.json").read_text(encoding="utf-8"))

@@ -9,6 +9,8 @@ from talentbrief import paths as paths_mod
 from talentbrief.load import DataError
 from tests.support.project import SEEDS, rewrite_csv
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 @pytest.fixture
 def cache(tmp_path, monkeypatch):

@@ -5,6 +5,8 @@ import pytest
 from talentbrief import metrics
 from tests.content_tables import make_tables
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 def test_first_round_average_is_total_over_the_years_of_its_period():
     m = metrics.first_round_average(make_tables().figures)

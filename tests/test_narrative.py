@@ -9,6 +9,8 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from talentbrief import briefing, narrative, scope
 from tests.content_tables import make_tables
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 AS_OF = "2026-11-01"
 
 

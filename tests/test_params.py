@@ -11,6 +11,8 @@ from talentbrief import params
 from talentbrief.catalogue import ReportSpec
 from tests.support.project import run_cli
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 HERE = Path(__file__).parent
 HELLO = "tests/data/notebooks/hello.ipynb"
 

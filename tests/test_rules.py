@@ -6,6 +6,8 @@ import pytest
 
 from talentbrief import rules
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 @pytest.mark.parametrize(
     ("value", "written"),

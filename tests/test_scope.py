@@ -5,6 +5,8 @@ import pytest
 from talentbrief import load, scope
 from tests.content_tables import make_tables
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 def ids(tables):
     return set(tables.figures["figure_id"])

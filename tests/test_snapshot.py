@@ -3,8 +3,12 @@
 import json
 import os
 
+import pytest
+
 from talentbrief import paths as paths_mod
 from talentbrief import snapshot
+
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
 
 
 def _fake_build(root):

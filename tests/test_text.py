@@ -8,6 +8,8 @@ import pytest
 
 from talentbrief import text
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 def placeholders(template):
     return {name for _, name, _, _ in string.Formatter().parse(template) if name}

@@ -8,6 +8,8 @@ from talentbrief import macros
 from talentbrief.trace import Notes, outlet, reporter, wrap_ids
 from tests.content_tables import make_tables
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 
 def test_cite_wraps_text_with_ids_tooltip_and_footnote_marker():
     notes = Notes(make_tables(), "en")

@@ -15,6 +15,8 @@ from talentbrief.paths import Paths
 from talentbrief.validate import DataError, Problem, ensure_valid, validate
 from tests.support.project import SEEDS, run_cli
 
+pytestmark = pytest.mark.quick  # in `make check`, the quick tier
+
 BAD = Path(__file__).parent / "data" / "bad"
 CASES = sorted(p.name for p in BAD.iterdir() if p.is_dir())
 
