@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from talentbrief import cli, doctor, render
+from talentbrief import fonts as tb_fonts
 from tests.support.pdf import chars_by_font
 from tests.support.project import run_cli
 
@@ -60,7 +61,7 @@ def test_doctor_fails_without_harfbuzz_subsetting(monkeypatch, capsys):
     assert code == 1, out
     assert "[✗] PDF font subsetting: fontTools" in out
     assert install_line(out) == f"{INSTALL} libharfbuzz-subset0"
-    assert doctor.fallbacks(ROOT) == [doctor.SLOW_SUBSET]
+    assert tb_fonts.fallbacks(doctor.base_css(ROOT)) == [tb_fonts.SLOW_SUBSET]
 
 
 # --- the PDF path the doctor checks, exercised -------------------------------------------------
@@ -118,12 +119,12 @@ def test_charts_use_the_page_faces(lang):
     import figures
 
     families = figures.style_rc(lang)["font.sans-serif"]
-    page = doctor.page_stacks(ROOT)[lang]
+    page = tb_fonts.page_stacks(doctor.base_css(ROOT))[lang]
     assert families == [f for f in page if f in families] and families[0] == page[0], (families, page)
     chart_file = font_manager.findfont(
         font_manager.FontProperties(family=families[0]), fallback_to_default=False
     )
-    assert Path(chart_file).name == Path(doctor.fc_match(page[0])[2]).name
+    assert Path(chart_file).name == Path(tb_fonts.fc_match(page[0])[2]).name
 
 
 # --- no silent fallbacks ------------------------------------------------------------------------
@@ -134,7 +135,7 @@ def test_fonttools_fallback_is_recorded_not_printed_per_font(monkeypatch, capsys
     monkeypatch.setattr(fonts, "harfbuzz_subset", None)
     monkeypatch.setattr(render, "FALLBACKS", set())
     _pdf("fallback 回退", "zh")
-    assert render.FALLBACKS == {doctor.SLOW_SUBSET}
+    assert render.FALLBACKS == {tb_fonts.SLOW_SUBSET}
     assert "fontTools" not in capsys.readouterr().err
 
 
@@ -143,7 +144,7 @@ def test_build_warns_once_when_english_falls_back_to_the_cjk_face(tmp_path, proj
     conf = tmp_path / "fonts.conf"
     conf.write_text(
         '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "fonts.dtd">\n<fontconfig>'
-        f"<dir>{Path(doctor.fc_match('Noto Sans CJK SC')[2]).parent}</dir><cachedir>{tmp_path / 'cache'}</cachedir>"
+        f"<dir>{Path(tb_fonts.fc_match('Noto Sans CJK SC')[2]).parent}</dir><cachedir>{tmp_path / 'cache'}</cachedir>"
         "</fontconfig>\n"
     )
     result = run_cli(project, "build", "overview-en", "audit-en", env={"FONTCONFIG_FILE": str(conf)})

@@ -3,7 +3,7 @@
 Each check asks what the code itself uses: the fonts fontconfig resolves for the page's font stacks
 (read from base.css) and matplotlib for the charts' (from figures.style_rc), WeasyPrint's own test for
 HarfBuzz subsetting. Exit 1, with the exact install line, when something a build needs is missing.
-`fallbacks()` is the cheap part a build runs once to warn about a slow or wrong fallback.
+What fonts resolve and how PDFs are subset is asked of `talentbrief.fonts`, which a build also uses.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -19,9 +18,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from talentbrief import fonts
 from talentbrief import paths as paths_mod
 
-STACK = re.compile(r"--tb-font-(\w+)\s*:\s*([^;]+);")
 # first family of a stack -> the Debian package that provides it
 FONT_PACKAGES = {"Noto Sans": "fonts-noto-core", "Noto Sans CJK SC": "fonts-noto-cjk"}
 PACKAGES = (
@@ -37,11 +36,6 @@ PACKAGES = (
     "seaborn",
     "frictionless",
 )
-FC_WEIGHT_BOLD = 200
-SUBSET_PACKAGE = "libharfbuzz-subset0"
-SLOW_SUBSET = f"PDF fonts subset with fontTools, not HarfBuzz (slow: install {SUBSET_PACKAGE})"
-
-
 @dataclass(frozen=True)
 class Check:
     """One line of the report. ok=None is information; a failed check with `essential` fails doctor."""
@@ -54,78 +48,11 @@ class Check:
     fix: str | None = None  # any other fix (a command)
 
 
-# --- what the page and the charts ask for --------------------------------------------------------
-def page_stacks(root: Path | None = None) -> dict[str, list[str]]:
-    """{lang: [family, ...]} from base.css's --tb-font-<lang> properties: what WeasyPrint is given."""
+def base_css(root: Path | None = None) -> Path:
+    """The stylesheet whose font stacks the page is given (the project's own templates when it has them)."""
     from talentbrief import render
 
-    css = (render.templates_dir(root) / render.TEMPLATE / "base.css").read_text(encoding="utf-8")
-    return {
-        lang: [f.strip().strip("\"'") for f in value.split(",") if f.strip()]
-        for lang, value in STACK.findall(css)
-    }
-
-
-def fc_match(family: str, bold: bool = False) -> tuple[list[str], int, str] | None:
-    """(family names, weight, file) of the face fontconfig picks for `family`, as Pango would ask."""
-    if shutil.which("fc-match") is None:
-        return None
-    pattern = f"{family}:weight={FC_WEIGHT_BOLD if bold else 80}"
-    out = subprocess.run(
-        ["fc-match", "-f", "%{family}\t%{weight}\t%{file}", pattern],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
-    names, weight, file = (out.split("\t") + ["", "", ""])[:3]
-    try:
-        weight_value = int(float(weight.split()[0].strip("[]")))
-    except (ValueError, IndexError):
-        weight_value = 0
-    return [n.strip() for n in names.split(",")], weight_value, file
-
-
-def resolves(family: str, bold: bool = False) -> tuple[bool, str]:
-    """Does fontconfig give `family` itself (a bold face when asked)? And what it gives."""
-    found = fc_match(family, bold)
-    if found is None:
-        return False, "fc-match not found"
-    names, weight, file = found
-    same = family.lower() in (n.lower() for n in names)
-    ok = same and (not bold or weight >= FC_WEIGHT_BOLD)
-    return ok, f"{names[0]} ({Path(file).name})"
-
-
-def subsetting() -> tuple[bool, str]:
-    """WeasyPrint's own test (weasyprint.pdf.fonts.Font.subset): HarfBuzz-subset loaded and >= 4.1."""
-    from weasyprint.pdf import fonts as wp_fonts
-
-    if wp_fonts.harfbuzz_subset is None:
-        return False, "fontTools (slow: libharfbuzz-subset.so.0 not loadable)"
-    if not wp_fonts.harfbuzz.hb_version_atleast(4, 1, 0):
-        return False, "fontTools (slow: HarfBuzz < 4.1)"
-    return True, f"HarfBuzz {_harfbuzz_version()}"
-
-
-def _harfbuzz_version() -> str:
-    import ctypes
-
-    try:
-        hb = ctypes.CDLL("libharfbuzz.so.0")
-        hb.hb_version_string.restype = ctypes.c_char_p
-        return hb.hb_version_string().decode()
-    except (OSError, AttributeError):
-        return "(version unknown)"
-
-
-def fallbacks(root: Path | None = None) -> list[str]:
-    """The slow or wrong fallbacks a build would take here, one short phrase each (none: [])."""
-    found = [] if subsetting()[0] else [SLOW_SUBSET]
-    for lang, families in page_stacks(root).items():
-        wrong = [got for ok, got in (resolves(families[0], bold) for bold in (False, True)) if not ok]
-        if wrong:
-            found.append(f"{lang} text set in {wrong[0]}, not {families[0]}")
-    return found
+    return render.templates_dir(root) / render.TEMPLATE / "base.css"
 
 
 # --- the checks --------------------------------------------------------------------------------
@@ -163,7 +90,7 @@ def pdf_checks() -> list[Check]:
                 package="libpango-1.0-0 libpangoft2-1.0-0",
             )
         ]
-    ok, detail = subsetting()
+    ok, detail = fonts.subsetting()
     return [
         # WeasyPrint needs Pango >= 1.44
         Check(
@@ -172,7 +99,7 @@ def pdf_checks() -> list[Check]:
             ok=pango.pango_version() >= 14400,
             package="libpango-1.0-0 libpangoft2-1.0-0",
         ),
-        Check("PDF font subsetting", detail, ok=ok, package=None if ok else SUBSET_PACKAGE),
+        Check("PDF font subsetting", detail, ok=ok, package=None if ok else fonts.SUBSET_PACKAGE),
     ]
 
 
@@ -185,12 +112,12 @@ def font_checks(root: Path | None = None) -> list[Check]:
     checks = []
     if shutil.which("fc-match") is None:
         return [Check("fontconfig", "fc-match not found", ok=False, package="fontconfig")]
-    for lang, families in page_stacks(root).items():
+    for lang, families in fonts.page_stacks(base_css(root)).items():
         for i, family in enumerate(families):
             if family in ("sans-serif", "serif", "monospace"):
                 continue
             for bold in (False, True):
-                ok, got = resolves(family, bold)
+                ok, got = fonts.resolves(family, bold)
                 if i == 0:
                     label = f"page {lang} {'bold' if bold else 'regular'}: {family}"
                     checks.append(Check(label, got, ok=ok, package=FONT_PACKAGES.get(family)))
@@ -220,7 +147,7 @@ def chart_checks() -> list[Check]:
             checks.append(Check(f"chart {lang}: {family}", Path(path).name))
         except ValueError:
             fix = None
-            if resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
+            if fonts.resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
                 fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}"
             checks.append(
                 Check(

@@ -18,7 +18,7 @@ from typing import Any
 
 import nbformat
 
-from talentbrief import doctor, engine, narrative
+from talentbrief import engine, fonts, narrative
 from talentbrief.jobs import Job, JobFailure, Outputs
 
 TEMPLATE = "talentbrief"
@@ -231,7 +231,7 @@ class _WeasyPrintLog(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
         if message.startswith(_FONTTOOLS):
-            FALLBACKS.add(doctor.SLOW_SUBSET)
+            FALLBACKS.add(fonts.SLOW_SUBSET)
             return False
         return not message.startswith("Ignored `")
 
@@ -338,7 +338,7 @@ def run_job(job: Job, root: Path) -> Outputs:
     root = Path(root).resolve()
     if "pdf" in job.formats and root not in _checked_fonts:
         _checked_fonts.add(root)
-        FALLBACKS.update(doctor.fallbacks(root))
+        FALLBACKS.update(fonts.fallbacks(templates_dir(root) / TEMPLATE / "base.css"))
     t0 = time.perf_counter()
     nb, executed = _execute(job, root)
     t1 = time.perf_counter()
