@@ -148,7 +148,7 @@ class Cluster:
             from dask.distributed import LocalCluster
         except ImportError:
             raise SystemExit(
-                "bench_scale --dask needs the dask extra: .venv/bin/pip install 'talentbrief[dask]'"
+                "bench_scale --dask needs the dask extra: make dask"
             )
         import psutil
 

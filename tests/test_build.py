@@ -258,7 +258,7 @@ def test_dask_executor_without_dask_says_what_to_install(proj, monkeypatch):
     real = build.importlib.util.find_spec
     monkeypatch.setattr(build.importlib.util, "find_spec", lambda n, *a: None if n == "dask" else real(n, *a))
     code = build.run_build(proj, executor="dask", out=io.StringIO(), err=(err := io.StringIO()))
-    assert code == 2 and "pip install 'talentbrief[dask]'" in err.getvalue()
+    assert code == 2 and "make dask" in err.getvalue() and "requirements-dask.lock" in err.getvalue()
 
 
 def test_concurrent_builds_serialise_on_the_lock(proj):

@@ -261,7 +261,7 @@ def test_missing_dask_exits_2_with_the_install_line(project, monkeypatch):
     out, err = io.StringIO(), io.StringIO()
     code = build.run_build(paths_mod.get(project), executor="dask", out=out, err=err)
     assert code == 2
-    assert "pip install 'talentbrief[dask]'" in err.getvalue()
+    assert "make dask" in err.getvalue() and "requirements-dask.lock" in err.getvalue()
     assert not (project / "reports" / "manifest.json").exists()
 
 

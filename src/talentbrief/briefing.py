@@ -47,6 +47,10 @@ class Report:
     notes: Notes
     title: str = field(default="")
 
+    def cite_figure(self, figure_id: str) -> Markup:
+        """{fig}`figure-id` in this report: see `cite_figure`."""
+        return cite_figure(self, figure_id)
+
 
 def start(tables, *, lang: str, as_of, programme: str | None = None) -> Report:
     """A report over these (already selected) tables; a ValueError for a bad lang, date or programme.

@@ -18,10 +18,12 @@ import datetime as dt
 import fnmatch
 import functools
 import importlib.util
+import json
 import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from talentbrief import catalogue, hashing, narrative, params, snapshot, store
@@ -80,9 +82,33 @@ def check_params(paths: paths_mod.Paths, specs: list[ReportSpec], tables) -> Non
     problems = [p for spec in specs for p in params.check(spec, paths.root)]
     if problems:
         raise BadInput(problems)
-    problems = narrative.check_specs(paths.root, specs, tables)  # {fig} ids and lang tags in Markdown cells
+    problems = check_narrative(paths.root, specs, tables)  # {fig} ids and lang tags in Markdown cells
     if problems:
         raise BadInput(problems)
+
+
+def check_narrative(root: Path, specs: list[ReportSpec], tables) -> list[str]:
+    """`narrative.problems` of every selected report, each line prefixed with the report id; `tables`
+    are the validated data, which the {fig} and {date} roles are checked against."""
+    from talentbrief import scope
+
+    dated = tables.figures.merge(tables.sources[["source_id", "date_published"]], on="source_id")
+    known = set(tables.figures["figure_id"].astype(str))
+    dates = {str(f): str(d.date()) for f, d in zip(dated["figure_id"], dated["date_published"])}
+    found = []
+    for spec in specs:
+        text = (root / spec.notebook).read_text(encoding="utf-8")
+        if "lang-" not in text and not narrative.has_roles(text):
+            continue
+        lang, as_of = params.value(spec, root, "lang") or "en", params.value(spec, root, "as_of")
+        kw = {"known_ids": (), "scoped_ids": (), "dates": {}, "as_of": str(as_of or "")}
+        if narrative.has_roles(text) and as_of is not None:
+            scoped = scope.select(tables, as_of=as_of, programme=params.value(spec, root, "programme"))
+            kw = {"known_ids": known, "scoped_ids": set(scoped.figures["figure_id"].astype(str)),
+                  "dates": dates, "as_of": str(scope.parse_as_of(as_of).date())}
+        problems = narrative.problems(json.loads(text), spec.notebook, lang=lang, **kw)
+        found += [f"report {spec.id!r}: {line}" for line in problems]
+    return found
 
 
 def check_scope(tables, specs: list[ReportSpec]) -> None:

@@ -16,7 +16,7 @@ moves the task to another worker (up to `distributed.scheduler.allowed-failures`
 report fails with KilledWorker: a report that kills every worker it touches is a bug, not bad luck).
 The bundle survives worker deaths too: the scheduler recomputes it from the bytes it keeps.
 
-Dask is an optional extra (`pip install 'talentbrief[dask]'`): this module imports it at the top, so
+Dask is an optional extra (`make dask`: requirements-dask.lock): this module imports it at the top, so
 importing the module is the check that it is installed.
 """
 
@@ -49,7 +49,7 @@ from talentbrief.jobs import Job, JobFailure, Outputs
 from talentbrief.paths import input_files
 
 ENV_SCHEDULER = "TALENTBRIEF_DASK_SCHEDULER"
-INSTALL_HINT = "pip install 'talentbrief[dask]'"
+INSTALL_HINT = "make dask (or .venv/bin/pip install -r requirements-dask.lock)"
 
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
 

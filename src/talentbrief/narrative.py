@@ -18,9 +18,7 @@ footnotes of the report's code cells; cells in the other language are marked to 
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 
 from markupsafe import Markup, escape
 
@@ -150,7 +148,7 @@ def glue(name: str, value) -> None:
 
 
 def _expand(role: str, value: str):
-    from talentbrief import briefing, text
+    from talentbrief import text
 
     report = _state["report"]
     if role in ("fig", "date") and report is None:
@@ -158,7 +156,7 @@ def _expand(role: str, value: str):
     if role == "date":
         return text.date_tag(value, report.lang)
     if role == "fig":
-        return briefing.cite_figure(report, value)
+        return report.cite_figure(value)
     if value not in _state["glue"]:
         raise KeyError(f"{{glue}}`{value}`: no value glued under that name in a cell above "
                        f"(glued: {', '.join(_state['glue']) or 'none'})")
@@ -186,46 +184,3 @@ def show(source: str) -> None:
     from IPython.display import HTML, display
 
     display(HTML(str(render(source))))
-
-
-def check_notebook(path: Path, notebook: str, **kw) -> list[str]:
-    """`problems` for a notebook file."""
-    return problems(json.loads(Path(path).read_text(encoding="utf-8")), notebook, **kw)
-
-
-def default(notebook: Path, name: str):
-    """The default value the notebook's parameters cell gives `name` (None when it gives none)."""
-    import ast
-
-    from talentbrief import params
-
-    info = params.inspect(notebook).get(name)
-    return ast.literal_eval(info.default) if info is not None and info.default else None
-
-
-def _parameter(spec, root: Path, name: str):
-    """A report's parameter: from the catalogue, else the notebook's default."""
-    return spec.parameters[name] if name in spec.parameters else default(root / spec.notebook, name)
-
-
-def check_specs(root: Path, specs, tables) -> list[str]:
-    """`problems` of every selected report, each line prefixed with the report id; `tables` are the
-    validated data, which the {fig} and {glue} roles are checked against."""
-    from talentbrief import scope
-
-    root, found = Path(root), []
-    dated = tables.figures.merge(tables.sources[["source_id", "date_published"]], on="source_id")
-    known = set(tables.figures["figure_id"].astype(str))
-    dates = {str(f): str(d.date()) for f, d in zip(dated["figure_id"], dated["date_published"])}
-    for spec in specs:
-        text = (root / spec.notebook).read_text(encoding="utf-8")
-        if "lang-" not in text and not has_roles(text):
-            continue
-        lang, as_of = _parameter(spec, root, "lang") or "en", _parameter(spec, root, "as_of")
-        kw = {"known_ids": (), "scoped_ids": (), "dates": {}, "as_of": str(as_of or "")}
-        if has_roles(text) and as_of is not None:
-            scoped = scope.select(tables, as_of=as_of, programme=_parameter(spec, root, "programme"))
-            kw = {"known_ids": known, "scoped_ids": set(scoped.figures["figure_id"].astype(str)),
-                  "dates": dates, "as_of": str(scope.parse_as_of(as_of).date())}
-        found += [f"report {spec.id!r}: {line}" for line in problems(json.loads(text), spec.notebook, lang=lang, **kw)]
-    return found

@@ -141,6 +141,17 @@ def _inspect(path: Path) -> dict[str, ParamInfo]:
     return infos
 
 
+def default(notebook: Path | str, name: str):
+    """The value the notebook's parameters cell gives `name` (None when it gives none)."""
+    info = inspect(notebook).get(name)
+    return ast.literal_eval(info.default) if info is not None and info.default else None
+
+
+def value(spec, root: Path, name: str):
+    """A report's parameter: from the catalogue, else the notebook's default."""
+    return spec.parameters[name] if name in spec.parameters else default(Path(root) / spec.notebook, name)
+
+
 def type_error(info: ParamInfo, value: Any) -> str | None:
     """Why `value` does not fit `info` (its type, then its declared domain), or None."""
     if value is None and info.optional:

@@ -18,7 +18,7 @@ from typing import Any
 
 import nbformat
 
-from talentbrief import engine, fonts, narrative
+from talentbrief import engine, fonts, narrative, params
 from talentbrief.jobs import Job, JobFailure, Outputs
 
 TEMPLATE = "talentbrief"
@@ -273,7 +273,7 @@ def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
 
     with tempfile.TemporaryDirectory(prefix=engine.scratch_prefix("run")) as tmp:
         out = Path(tmp) / "executed.ipynb"
-        lang = str(job.parameters.get("lang") or narrative.default(root / job.notebook, "lang") or "en")
+        lang = str(job.parameters.get("lang") or params.default(root / job.notebook, "lang") or "en")
 
         def prepare(source: bytes) -> bytes:
             nb = narrative.prepare(nbformat.reads(source.decode("utf-8"), as_version=4), lang)
