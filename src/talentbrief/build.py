@@ -398,7 +398,8 @@ def _build_locked(
         print(f"talentbrief: {', '.join(parts)} in {time.monotonic() - started:.1f} s", file=out)
     for report_id, summary in failed:
         where = paths.failed / f"{report_id}.html"
-        see = f" (see {where.relative_to(paths.root)})" if where.is_file() else ""
+        shown = where.relative_to(paths.root) if where.is_relative_to(paths.root) else where  # out may lie elsewhere
+        see = f" (see {shown})" if where.is_file() else ""
         print(f"talentbrief: {report_id} failed: {summary}{see}", file=out)
     return 1 if failed else 0
 
