@@ -319,3 +319,11 @@ def test_review_page_offline_axe_clean_with_the_changed_figure(runs, browser):  
         assert external == []
     finally:
         close(visit)
+
+
+def test_an_unwritable_html_file_exits_2_with_one_line(runs):
+    result = run_cli(runs.root, "diff", "HEAD~1", "--html", str(runs.root / "reports.yml" / "review.html"), timeout=900)
+    assert result.returncode == 2
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("talentbrief: diff: cannot write ") and "reports.yml" in line, result.stderr
+    assert result.stdout == ""
