@@ -279,6 +279,9 @@ def write_text(result: Result, out: TextIO) -> None:
 
 def _diff_cmd(args: argparse.Namespace) -> int:
     paths = paths_mod.get(args.root)
+    if args.jobs is not None and args.jobs < 1:
+        print(f"talentbrief: diff: --jobs {args.jobs}: must be at least 1", file=sys.stderr)
+        return 2
     try:
         result = run_diff(paths, args.rev, jobs=args.jobs, limits=build.limits_from(args))
         if args.html:
