@@ -7,7 +7,7 @@ from tests.support.project import run_cli
 pytestmark = pytest.mark.quick  # in `make check`, the quick tier
 
 
-@pytest.mark.parametrize("command", [["validate"], ["build"], ["list"]])
+@pytest.mark.parametrize("command", [["validate"], ["build"], ["list"], ["diff"]])
 def test_not_a_project_exits_2_with_a_message(tmp_path, command):
     result = run_cli(tmp_path, *command)
     assert result.returncode == 2, result.stderr

@@ -424,7 +424,8 @@ def _build_locked(
         print(f"talentbrief: {', '.join(parts)} in {time.monotonic() - started:.1f} s", file=out)
     for report_id, summary in failed:
         where = paths.failed / f"{report_id}.html"
-        see = f" (see {where.relative_to(paths.root)})" if where.is_file() else ""
+        shown = where.relative_to(paths.root) if where.is_relative_to(paths.root) else where  # out may lie elsewhere
+        see = f" (see {shown})" if where.is_file() else ""
         print(f"talentbrief: {report_id} failed: {summary}{see}", file=out)
     return 1 if failed else 0
 
@@ -457,7 +458,7 @@ def _build_cmd(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         wait=args.wait,
         lock_timeout=args.lock_timeout,
-        limits=Limits(args.timeout, args.max_output, args.max_memory),
+        limits=limits_from(args),
     )
 
 
@@ -494,6 +495,28 @@ def _positive(text: str) -> float:
     return value
 
 
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """--timeout, --max-output, --max-memory: every report's limits (build and diff share them)."""
+    default = Limits()
+    for name, unit, what in (
+        ("timeout", "SECONDS", "stop a report whose notebook runs longer"),
+        ("max_output", "MB", "fail a report whose cells print or display more"),
+        ("max_memory", "MB", "memory (address space) of each report's kernel"),
+    ):
+        value = getattr(default, name)
+        parser.add_argument(
+            "--" + name.replace("_", "-"),
+            type=_positive,
+            default=value,
+            metavar=unit,
+            help=f"{what} (default {value:g}; 0: no limit; reports.yml entries may set their own)",
+        )
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    return Limits(args.timeout, args.max_output, args.max_memory)
+
+
 def register(subparsers) -> None:
     b = subparsers.add_parser("build", help="build reports (only those whose inputs changed)")
     b.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
@@ -524,20 +547,7 @@ def register(subparsers) -> None:
     b.add_argument(
         "--lock-timeout", type=float, metavar="SECONDS", help="wait at most this long (implies --wait)"
     )
-    default = Limits()
-    for name, unit, what in (
-        ("timeout", "SECONDS", "stop a report whose notebook runs longer"),
-        ("max_output", "MB", "fail a report whose cells print or display more"),
-        ("max_memory", "MB", "memory (address space) of each report's kernel"),
-    ):
-        value = getattr(default, name)
-        b.add_argument(
-            "--" + name.replace("_", "-"),
-            type=_positive,
-            default=value,
-            metavar=unit,
-            help=f"{what} (default {value:g}; 0: no limit; reports.yml entries may set their own)",
-        )
+    add_limit_options(b)
     b.set_defaults(func=_build_cmd)
     ls = subparsers.add_parser("list", help="the expanded catalogue with each report's status")
     ls.set_defaults(func=_list_cmd)

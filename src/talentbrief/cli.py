@@ -1,6 +1,7 @@
 """`talentbrief` command line: each subcommand lives in the module that does its work.
 
-Exit codes: 0 success, 1 a report failed to build, 2 bad input (data, catalogue, parameters, usage).
+Exit codes: 0 success, 1 a report failed to build, 2 bad input (data, catalogue, parameters, usage);
+`diff` has its own: 0 no difference, 1 differences, 2 bad input.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ COMMANDS = {
     "params": "talentbrief.params",
     "doctor": "talentbrief.doctor",
     "preview": "talentbrief.preview",
+    "diff": "talentbrief.diff",
 }
 
 

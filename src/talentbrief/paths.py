@@ -50,7 +50,11 @@ def find_root(start: Path | str | None = None) -> Path:
 
 @dataclass(frozen=True)
 class Paths:
+    """Where a project's inputs are (`root`) and where its build writes (`out`, default root/reports:
+    `talentbrief diff` builds the working tree into a folder of its own so reports/ is never touched)."""
+
     root: Path
+    out: Path | None = None
 
     @property
     def data(self) -> Path:
@@ -79,7 +83,7 @@ class Paths:
 
     @property
     def reports(self) -> Path:
-        return self.root / "reports"
+        return self.out if self.out is not None else self.root / "reports"
 
     @property
     def manifest(self) -> Path:
