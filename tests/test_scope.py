@@ -2,7 +2,7 @@
 
 import pytest
 
-from talentbrief import load, scope
+from talentbrief import load, rules, scope
 from tests.content_tables import make_tables
 
 pytestmark = pytest.mark.quick  # in `make check`, the quick tier
@@ -92,6 +92,6 @@ def test_programme_scope_includes_the_row_a_restatement_restates():
 def test_load_reads_inferred_and_restated_ids():
     tables = make_tables()
     row = tables.figures.set_index("figure_id").loc["f-ex-app"].to_dict()
-    assert load.inferred(row) == {"period_start"}
-    assert load.inferred({"inferred": float("nan")}) == frozenset()
-    assert load.restated_ids(tables.figures, ["f-de-2023", "f-voc"]) == {"f-de-2021"}
+    assert rules.inferred(row) == {"period_start"}
+    assert rules.inferred({"inferred": float("nan")}) == frozenset()
+    assert rules.restated_ids(tables.figures, ["f-de-2023", "f-voc"]) == {"f-de-2021"}

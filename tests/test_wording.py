@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import figures as fmt
-from talentbrief import load
+from talentbrief import load, rules
 
 # Latin-letter words a reader of a Chinese report may meet outside quotes of English-language sources.
 # Empty: ministries, outlets, titles, verdicts and findings all have Chinese names, and figure ids live
@@ -102,7 +102,7 @@ def _elements(html: str, row: dict, lang: str) -> list[str]:
 
 
 def test_inferred_starts_are_never_shown_as_fact(pages, tables):
-    guessed = [r for r in tables.figures.to_dict("records") if "period_start" in load.inferred(r)]
+    guessed = [r for r in tables.figures.to_dict("records") if "period_start" in rules.inferred(r)]
     assert {r["figure_id"] for r in guessed} >= {"chemnews22-exam-applicants", "chemnews22-exam-passes",
                                                  "gmw23-digital-talents-trained-per-year"}
     seen = 0

@@ -19,8 +19,8 @@ from markupsafe import Markup, escape
 
 import figures as fmt
 from talentbrief import checks, metrics, narrative, scope, text
-from talentbrief.load import inferred
 from talentbrief.macros import Block, block
+from talentbrief.rules import inferred
 from talentbrief.trace import (
     Notes,
     credit,

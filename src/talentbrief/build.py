@@ -159,9 +159,9 @@ def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None =
         specs = catalogue.with_as_of(specs, as_of)
     chosen = select(specs, ids)
     check_params(paths, chosen, tables)
-    from talentbrief import validate
+    from talentbrief.validate_command import reports_without_figures
 
-    if problems := validate.reports_without_figures(paths, chosen):
+    if problems := reports_without_figures(tables, chosen):
         raise BadInput(problems)
     check_scope(tables, chosen)
     return chosen

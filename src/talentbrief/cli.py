@@ -14,7 +14,7 @@ from talentbrief.paths import ProjectNotFound
 
 # subcommand -> module exposing register(subparsers); the module sets `func` on its parser.
 COMMANDS = {
-    "validate": "talentbrief.validate",
+    "validate": "talentbrief.validate_command",
     "build": "talentbrief.build",
     "list": "talentbrief.build",
     "params": "talentbrief.params",

@@ -122,3 +122,14 @@ def recorded_key(
     components = {**static, "notebook": inputs.get("notebook", static["notebook"]),
                   "data": data_component(inputs["data"])}
     return key(components), components, inputs["data"]
+
+
+def read_digest(read: dict, tables) -> str:
+    """sha256 of a recorded table or query read, replayed on `tables` (talentbrief.reads.current)."""
+    from talentbrief import load, scope  # noqa: F401 - scope registers its queries with the loader
+
+    if "table" in read:
+        if read["table"] not in load.TABLES:
+            raise KeyError(read["table"])
+        return load.table_digest(object.__getattribute__(tables, read["table"]))
+    return load.answer_digest(load.QUERIES[read["query"]](load.plain(tables), **read["args"]))

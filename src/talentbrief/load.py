@@ -24,10 +24,10 @@ from typing import Any
 import pandas as pd
 
 from talentbrief import paths as tb_paths
-from talentbrief import reads, rules
+from talentbrief import reads
 from talentbrief.validate import DataError, ensure_valid
 
-__all__ = ["DataError", "Loaded", "Tables", "fingerprint", "inferred", "load", "plain", "query", "restated_ids"]
+__all__ = ["DataError", "Loaded", "Tables", "fingerprint", "load", "plain", "query"]
 
 TABLES = ("sources", "programmes", "figures")
 
@@ -113,18 +113,6 @@ def load(root: Path | str | None = None) -> Loaded:
     return Loaded(**{name: frames[name] for name in TABLES})
 
 
-def inferred(row) -> frozenset[str]:
-    """The fields a source or figure row lists in `inferred` (loaded as a string, NaN when empty)."""
-    value = row.get("inferred") if hasattr(row, "get") else None
-    return frozenset(rules.inferred_fields({"inferred": value})) if isinstance(value, str) else frozenset()
-
-
-def restated_ids(figures: pd.DataFrame, ids) -> set[str]:
-    """The figure ids that rows among `ids` restate (`restates`; loaded as a string, NaN when empty)."""
-    picked = figures[figures["figure_id"].astype(str).isin(set(ids))]
-    return {str(t) for t in picked.get("restates", pd.Series(dtype=object)).dropna()}
-
-
 def _cell(value) -> object:
     if pd.isna(value):
         return None
@@ -165,14 +153,3 @@ def answer_digest(answer: Any) -> str:
     if isinstance(answer, Tables):
         return fingerprint(answer)
     return _digest(json.loads(json.dumps(answer, default=str)))
-
-
-def read_digest(read: dict[str, Any], tables: Tables) -> str:
-    """sha256 of a recorded table or query read, replayed on `tables` (talentbrief.reads.current)."""
-    from talentbrief import scope  # noqa: F401 - registers scope's queries
-
-    if "table" in read:
-        if read["table"] not in TABLES:
-            raise KeyError(read["table"])
-        return table_digest(object.__getattribute__(tables, read["table"]))
-    return answer_digest(QUERIES[read["query"]](plain(tables), **read["args"]))

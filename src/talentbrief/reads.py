@@ -164,9 +164,8 @@ def current(read: dict[str, Any], root: Path, tables: Callable[[], Any] | None) 
         if read.get("dir") == DATA:
             return hashing.tree_hash(root / DATA)
         if tables is not None and ("table" in read or "query" in read):
-            from talentbrief import load
 
-            return load.read_digest(read, tables())
+            return hashing.read_digest(read, tables())
     except Exception:  # noqa: BLE001 - a read that cannot be replayed now: the report must run again
         return None
     return None

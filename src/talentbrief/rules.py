@@ -212,3 +212,17 @@ def normalise_space(text: str) -> str:
 def quote_in_text(quote: str, text: str) -> bool:
     """The quote is a verbatim span of the source; only runs of whitespace may differ."""
     return normalise_space(quote) in normalise_space(text)
+
+
+def inferred(row) -> frozenset[str]:
+    """The fields a loaded source or figure row lists in `inferred` (a string, or NaN when empty)."""
+    value = row.get("inferred") if hasattr(row, "get") else None
+    return frozenset(inferred_fields({"inferred": value})) if isinstance(value, str) else frozenset()
+
+
+def restated_ids(figures, ids) -> set[str]:
+    """The figure ids that rows among `ids` restate (`restates`: a string, or NaN when empty)."""
+    picked = figures[figures["figure_id"].astype(str).isin(set(ids))]
+    if "restates" not in picked:
+        return set()
+    return {str(t) for t in picked["restates"].dropna()}

@@ -14,7 +14,7 @@ import dataclasses
 
 import pandas as pd
 
-from talentbrief import checks, load, metrics
+from talentbrief import checks, load, metrics, rules
 
 
 def parse_as_of(as_of) -> pd.Timestamp:
@@ -57,7 +57,7 @@ def used_figure_ids(figures: pd.DataFrame, programme: str) -> set[str]:
     for spec in (*metrics.METRICS, *checks.CHECKS):
         if spec.programme == programme:
             ids |= set(spec.rows(figures)["figure_id"].astype(str))
-    return ids | load.restated_ids(figures, ids)  # a restatement is shown with the row it restates
+    return ids | rules.restated_ids(figures, ids)  # a restatement is shown with the row it restates
 
 
 @load.query

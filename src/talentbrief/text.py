@@ -13,7 +13,7 @@ import re
 import pandas as pd
 from markupsafe import Markup, escape
 
-from talentbrief.load import inferred
+from talentbrief.rules import inferred
 
 LANGS = ("en", "zh")
 

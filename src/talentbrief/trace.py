@@ -16,7 +16,7 @@ import pandas as pd
 from markupsafe import Markup
 
 from talentbrief import macros, text
-from talentbrief.load import inferred
+from talentbrief.rules import inferred
 
 
 def _ids(figure_ids) -> tuple[str, ...]:

@@ -6,13 +6,11 @@ an editor shows (header = line 1), so an analyst can jump straight to the cell.
 
 from __future__ import annotations
 
-import argparse
 import copy
 import csv
 import hashlib
 import io
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,18 +125,6 @@ def _empty_problems(table: _Table) -> list[Problem]:
     if table.header and not table.rows:
         return [Problem(table.file, 2, "", "no rows (only a header): refusing to build empty reports")]
     return []
-
-
-def reports_without_figures(paths: tb_paths.Paths, specs) -> list[str]:
-    """Catalogue reports whose programme has no row in figures.csv (they would be empty briefings)."""
-    from talentbrief import load
-
-    have = set(load.load(paths.root).figures["programme_id"].dropna())
-    return [
-        f"report {s.id!r}: programme {p!r} has no figures in data/figures.csv"
-        for s in specs
-        if (p := s.parameters.get("programme")) is not None and p not in have
-    ]
 
 
 def _header_problems(table: _Table, schema: dict) -> list[Problem]:
@@ -340,36 +326,3 @@ def row_counts(paths: tb_paths.Paths) -> dict[str, int]:
         text = (paths.data / resource["path"]).read_text(encoding="utf-8")
         counts[resource["name"]] = sum(1 for _ in _records(text)) - 1
     return counts
-
-
-def run(args: argparse.Namespace) -> int:
-    paths = tb_paths.get(args.root)
-    problems: list[Problem | str] = list(validate(paths, args.sources))
-    if not problems:
-        problems += _catalogue_problems(paths)
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        print(f"talentbrief validate: {len(problems)} problem(s)", file=sys.stderr)
-        return 2
-    counts = ", ".join(f"{n} {name}" for name, n in row_counts(paths).items())
-    checked = f"; quotes and sha256 checked against {args.sources}" if args.sources else ""
-    print(f"OK: {counts}{checked}")
-    return 0
-
-
-def _catalogue_problems(paths: tb_paths.Paths) -> list[str]:
-    """Reports of the catalogue the data cannot fill; a broken catalogue is the build's to report."""
-    from talentbrief import catalogue
-
-    try:
-        specs = catalogue.load(paths)
-    except catalogue.CatalogueError:
-        return []
-    return reports_without_figures(paths, specs)
-
-
-def register(subparsers) -> None:
-    parser = subparsers.add_parser("validate", help="check data/ against its schema and curation rules")
-    parser.add_argument("--sources", metavar="DIR", help="folder of source files: check sha256 and quotes")
-    parser.set_defaults(func=run)
