@@ -26,21 +26,18 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
-from talentbrief import catalogue, hashing, narrative, params, snapshot, store
+from talentbrief import catalogue, errors, hashing, narrative, params, snapshot, store
 from talentbrief import paths as paths_mod
 from talentbrief.catalogue import CatalogueError, ReportSpec
+from talentbrief.errors import TalentbriefError
 from talentbrief.jobs import Job, JobFailure, Limits, Outputs
 
 Executor = Callable[..., Iterator[tuple[Job, "Outputs | JobFailure"]]]
 DASK_HINT = "install them with: make dask (or .venv/bin/pip install -r requirements-dask.lock)"
 
 
-class BadInput(Exception):
+class BadInput(TalentbriefError):
     """Refused before anything runs (exit 2); `.messages` says why."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("\n".join(messages))
-        self.messages = messages
 
 
 # --- the steps before anything runs -------------------------------------------------------------------
@@ -279,10 +276,8 @@ def run_build(
         if formats is not None:
             specs = [dataclasses.replace(s, formats=tuple(f for f in s.formats if f in formats)) for s in specs]
         run = resolve_executor(executor, scheduler)
-    except (BadInput, CatalogueError) as exc:
-        for message in exc.messages:
-            print(message, file=err)
-        return 2
+    except TalentbriefError as exc:
+        return errors.report(exc, err)
 
     def waiting() -> None:
         print(f"talentbrief: another build holds {paths.build_lock}; waiting for it", file=err, flush=True)
@@ -300,9 +295,7 @@ def run_build(
                 _record_snapshot(paths, build_key, specs)
             return code
     except BadInput as exc:  # the data became invalid while this build waited for the lock
-        for message in exc.messages:
-            print(message, file=err)
-        return 2
+        return errors.report(exc, err)
     except store.LockBusy as exc:
         print(f"talentbrief: {exc}; another build is running (use --wait to wait for it)", file=err)
         return 1
@@ -468,10 +461,8 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
     try:
         check_data(paths, ctx)
         specs = catalogue.load(paths)
-    except (BadInput, CatalogueError) as exc:
-        for message in exc.messages:
-            print(message, file=err)
-        return 2
+    except TalentbriefError as exc:
+        return errors.report(exc, err)
     manifest = store.read_manifest(paths, warn=_warn(err))
     width = max((len(s.id) for s in specs), default=0)
     for s in specs:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
+from talentbrief.errors import TalentbriefError
 from talentbrief.paths import Paths
 
 if TYPE_CHECKING:
@@ -33,12 +34,8 @@ LIMITS = ("timeout", "max_output", "max_memory")  # per-entry overrides of the b
 MAX_VALUES = 10_000
 
 
-class CatalogueError(Exception):
-    """The catalogue is unusable; `.messages` lists every problem found."""
-
-    def __init__(self, messages: list[str]):
-        super().__init__("\n".join(messages))
-        self.messages = messages
+class CatalogueError(TalentbriefError):
+    """The catalogue is unusable (exit 2); `.messages` lists every problem found."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from talentbrief.paths import ProjectNotFound
+from talentbrief import errors
 
 # subcommand -> module exposing register(subparsers); the module sets `func` on its parser.
 COMMANDS = {
@@ -38,9 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ProjectNotFound as exc:
-        print(f"talentbrief: {exc}", file=sys.stderr)
-        return 2
+    except errors.TalentbriefError as exc:  # one root, each error with its exit code
+        return errors.report(exc, sys.stderr, prefix="talentbrief: ")
     except BrokenPipeError:  # e.g. `talentbrief list | head`
         sys.stderr.close()
         return 0

@@ -44,6 +44,7 @@ import distributed
 from distributed import Client, LocalCluster, as_completed
 
 from talentbrief import fingerprint
+from talentbrief.errors import TalentbriefError
 from talentbrief.executor import Attempts, peek, pull
 from talentbrief.jobs import Job, JobFailure, Outputs
 from talentbrief.paths import input_files
@@ -374,5 +375,5 @@ def run_dask(
             cluster.close()
 
 
-class SchedulerUnreachable(RuntimeError):
+class SchedulerUnreachable(TalentbriefError):
     """--scheduler / $TALENTBRIEF_DASK_SCHEDULER names no scheduler we can connect to (exit 2)."""

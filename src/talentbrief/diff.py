@@ -28,15 +28,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from talentbrief import build, catalogue, store, tablediff, textview
+from talentbrief import build, catalogue, errors, store, tablediff, textview
 from talentbrief import paths as paths_mod
+from talentbrief.errors import TalentbriefError
 from talentbrief.jobs import Limits
 
 CONTEXT = 1  # unchanged lines shown around each change of a report's text
 FAILED = re.compile(r"^talentbrief: (\S+) failed: (.*)$", re.MULTILINE)
 
 
-class DiffError(Exception):
+class DiffError(TalentbriefError):
     """Bad input for a diff (exit 2); the message is one line."""
 
 
@@ -289,8 +290,7 @@ def _diff_cmd(args: argparse.Namespace) -> int:
 
             review.write(Path(args.html), result)
     except DiffError as exc:
-        print(f"talentbrief: diff: {exc}", file=sys.stderr)
-        return 2
+        return errors.report(exc, sys.stderr, prefix="talentbrief: diff: ")
     except OSError as exc:  # --html FILE not writable
         print(f"talentbrief: diff: cannot write {exc.filename or args.html}: {exc.strerror or exc}", file=sys.stderr)
         return 2

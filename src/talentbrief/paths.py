@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from talentbrief.errors import TalentbriefError
+
 ENV_ROOT = "TALENTBRIEF_ROOT"
 # Everything a build reads, relative to the root: a copy of these is a complete project
 # (tests and benchmarks work on such copies; the dask executor ships them to workers).
@@ -21,8 +23,8 @@ SKIP_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"
 SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
 
 
-class ProjectNotFound(FileNotFoundError):
-    """No talentbrief project where one was looked for (the CLI exits 2 with this message)."""
+class ProjectNotFound(TalentbriefError, FileNotFoundError):
+    """No talentbrief project where one was looked for (exit 2)."""
 
 
 def _is_root(folder: Path) -> bool:

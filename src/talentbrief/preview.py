@@ -34,9 +34,9 @@ from urllib.parse import parse_qs, urlsplit
 
 from markupsafe import Markup
 
-from talentbrief import build, macros, store
+from talentbrief import build, errors, macros, store
 from talentbrief import paths as paths_mod
-from talentbrief.catalogue import CatalogueError
+from talentbrief.errors import TalentbriefError
 from talentbrief.executor import WorkerPool, default_workers
 
 RESTARTED = "TALENTBRIEF_PREVIEW_RESTARTED"  # set across the in-place restart after a src/ change
@@ -342,10 +342,8 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     if not restarted:  # refuse bad ids, data or catalogue before anything starts, as build does
         try:
             build.prepare(paths, ids)
-        except (build.BadInput, CatalogueError) as exc:
-            for message in exc.messages:
-                print(message, file=err)
-            return 2
+        except TalentbriefError as exc:
+            return errors.report(exc, err)
     state = State(paths)
     paths.reports.mkdir(parents=True, exist_ok=True)
     try:

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from talentbrief.errors import TalentbriefError
 from talentbrief.hashing import sha256_bytes, sha256_file
 from talentbrief.jobs import JobFailure, Outputs
 from talentbrief.paths import Paths
@@ -98,12 +99,14 @@ def sweep_temp(folder: Path) -> None:
 # --- lock ---------------------------------------------------------------------------------------------
 
 
-class LockBusy(Exception):
-    """Another build holds the lock."""
+class LockBusy(TalentbriefError):
+    """Another build holds the lock (exit 1: nothing was wrong with the input)."""
+
+    exit_code = 1
 
 
-class StoreError(Exception):
-    """reports/ cannot be used (not writable, lock path not a plain file): a one-line reason."""
+class StoreError(TalentbriefError):
+    """reports/ cannot be used (not writable, lock path not a plain file): a one-line reason (exit 2)."""
 
 
 def _lock_fd(paths: Paths) -> int:

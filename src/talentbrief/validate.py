@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported where used: the CLI registers this command without
 
 from talentbrief import memo, rules
 from talentbrief import paths as tb_paths
+from talentbrief.errors import TalentbriefError
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,12 @@ class Problem:
         return f"{self.file}:{'' if self.row is None else self.row}:{self.column}: {self.message}"
 
 
-class DataError(Exception):
-    """Invalid data: `.problems` lists every problem found."""
+class DataError(TalentbriefError):
+    """Invalid data (exit 2): `.problems` lists every problem found, `.messages` one line each."""
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
-        lines = "\n".join(str(p) for p in self.problems)
-        super().__init__(f"{len(self.problems)} problem(s) in the data:\n{lines}")
+        super().__init__([str(p) for p in self.problems])
 
 
 @dataclass
