@@ -57,7 +57,7 @@ CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
 # What a worker process runs from its own installation (the rest comes in the bundle).
 WORKER_MODULES = (
     "__init__.py", "jobs.py", "paths.py", "hashing.py", "reads.py", "engine.py", "render.py", "executor.py",
-    "fingerprint.py", "dask_executor.py",
+    "fingerprint.py", "dask_executor.py", "reaper.py",
 )
 
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
@@ -195,7 +195,10 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
                 f"the client's version on every worker ({INSTALL_HINT}) and restart the workers",
             )
         root = materialise(bundle)
+        from talentbrief import reaper
         from talentbrief.render import run_job
+
+        reaper.become_subreaper()  # as local workers do: nothing a report starts outlives it
 
         return run_job(job, root)
     except JobFailure as failure:

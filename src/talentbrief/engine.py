@@ -319,6 +319,14 @@ def current_kernel() -> WarmKernel:
     return kernel
 
 
+def kernel_pids() -> list[int]:
+    """Process ids of this thread's live kernel (none on the cold path: its kernel is gone by now)."""
+    kernel = getattr(_local, "kernel", None)
+    provisioner = getattr(getattr(kernel, "km", None), "provisioner", None)
+    pid = getattr(provisioner, "pid", None)
+    return [pid] if isinstance(pid, int) else []
+
+
 def warm_up(root: Path) -> None:
     """Start this thread's kernel now (worker initialiser), so the first report does not wait."""
     kernel = current_kernel()
@@ -516,6 +524,7 @@ __all__ = [
     "inputs",
     "kernel_env",
     "kernel_manager_class",
+    "kernel_pids",
     "warm_enabled",
     "warm_up",
 ]
