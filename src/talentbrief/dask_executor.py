@@ -184,6 +184,18 @@ def worker_config() -> dict:
         return copy.deepcopy(dask.config.config)
 
 
+def _adopt_orphans() -> None:
+    """As local workers do, a worker process a nanny started becomes a child subreaper (talentbrief.reaper),
+    so nothing a report starts outlives it. Not a process someone runs their own work in (a worker
+    without a nanny, an in-process cluster, a task called directly): it would end their own children."""
+    import multiprocessing
+
+    from talentbrief import reaper
+
+    if multiprocessing.parent_process() is not None:
+        reaper.become_subreaper()
+
+
 def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure:
     """The Dask task: one report. Returns failures as values so the scheduler never retries them."""
     where = socket.gethostname()
@@ -195,10 +207,9 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
                 f"the client's version on every worker ({INSTALL_HINT}) and restart the workers",
             )
         root = materialise(bundle)
-        from talentbrief import reaper
         from talentbrief.render import run_job
 
-        reaper.become_subreaper()  # as local workers do: nothing a report starts outlives it
+        _adopt_orphans()
 
         return run_job(job, root)
     except JobFailure as failure:
