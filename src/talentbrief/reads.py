@@ -47,7 +47,6 @@ from talentbrief import hashing
 
 STATE = "_talentbrief_reads"
 ENV = "TALENTBRIEF_READS"
-DATA = "data"
 HEADER = {"recording": 1}
 ABSENT = "absent"  # the digest of a file that is not there: creating it changes the key
 # Reads nobody can attribute to files (another process, a C library, the network): the report is
@@ -59,7 +58,6 @@ _OPAQUE = frozenset({
     "subprocess.Popen", "os.system", "os.posix_spawn", "os.spawn", "os.exec", "os.fork", "os.forkpty",
     "pty.spawn", "socket.connect", "socket.sendto", "urllib.Request", "ctypes.dlopen",
 })
-_WRITE_ONLY = os.O_WRONLY
 _MAGIC = frozenset("*?[")
 
 
@@ -115,8 +113,9 @@ def _hook(state: types.ModuleType) -> Callable[[str, tuple], None]:
 
 
 def _write_only(args: tuple) -> bool:
+    """An open that cannot read (its flags say write-only): what a report writes is not an input."""
     flags = args[2] if len(args) > 2 else None
-    return isinstance(flags, int) and flags & os.O_ACCMODE == _WRITE_ONLY
+    return isinstance(flags, int) and flags & os.O_ACCMODE == os.O_WRONLY
 
 
 def _importer_listing(event: str) -> bool:
