@@ -442,3 +442,12 @@ def test_check_scheduler_passes_for_a_live_one(cluster, monkeypatch):
     dask_executor.check_scheduler(c.scheduler_address)
     monkeypatch.delenv(dask_executor.ENV_SCHEDULER, raising=False)
     dask_executor.check_scheduler(None)  # no address: a local cluster will be started, nothing to check
+
+
+def test_a_task_run_in_a_process_of_ones_own_does_not_adopt_its_orphans():
+    """Issue 23: only a worker process a nanny started becomes a subreaper. Called in this process (as
+    the test above does, or an in-process cluster would), it would end this process's own children."""
+    from talentbrief import reaper
+
+    dask_executor._adopt_orphans()
+    assert reaper._subreaper is False

@@ -13,7 +13,7 @@ import nbformat
 import psutil
 import pytest
 
-from talentbrief import engine, render
+from talentbrief import engine, hashing, render
 from talentbrief.jobs import JobFailure, Limits
 from tests.test_render import job, make_project
 
@@ -72,6 +72,24 @@ def test_nothing_from_a_is_visible_to_b(tmp_path, warm):
     assert state["TB_LEAK"] is None and state["leaked_path"] is False  # environment, sys.path
     assert state["cwd"] == "notebooks"
     assert ("error", "Warning") not in state["warnings"]
+
+
+def test_a_helper_beside_the_notebooks_is_imported_afresh_and_recorded(tmp_path, warm, monkeypatch):
+    """Issue 23: a warm kernel kept the first import of notebooks/helper_mod.py (and recorded no read
+    of it on later runs). Saved twice within a second at the same size, its bytecode must not win."""
+    monkeypatch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+    warm.shutdown()  # the next run starts a kernel that writes bytecode
+    root = make_project(tmp_path / "p")
+    cell = nbformat.v4.new_code_cell("import helper_mod\nprint('HELPER', helper_mod.VALUE)")
+    nbformat.write(nbformat.v4.new_notebook(cells=[cell]), root / "notebooks" / "helper.ipynb")
+    helper = root / "notebooks" / "helper_mod.py"
+    for value in ("one", "two", "six"):
+        helper.write_text(f"VALUE = {value!r}\n", encoding="utf-8")
+        out = render.run_job(job("helper", "helper", formats=("html",)), root)
+        assert f"HELPER {value}" in out.html.decode("utf-8")
+        read = {"file": "notebooks/helper_mod.py", "sha256": hashing.sha256_file(helper)}
+        assert read in out.inputs["data"], out.inputs
+    assert (root / "notebooks" / "__pycache__").is_dir()  # the kernel did write (and use) bytecode
 
 
 def test_kernel_env(tmp_path, warm):

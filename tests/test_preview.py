@@ -253,3 +253,94 @@ def test_unknown_report_is_refused_before_anything_starts(project):
     result = run_cli(project, "preview", "no-such-report", timeout=120)
     assert result.returncode == 2 and "no report 'no-such-report'" in result.stderr
     assert not (project / "reports" / "manifest.json").exists()
+
+
+# --- who may talk to the preview (issue 23): local pages only --------------------------------------
+
+
+@pytest.fixture
+def server(tmp_path):
+    """The preview's HTTP server alone (no workers, no build) over a reports/ folder with one page."""
+    from talentbrief import paths as paths_mod
+    from talentbrief import preview
+
+    paths = paths_mod.Paths(tmp_path)
+    paths.reports.mkdir()
+    (paths.reports / "index.html").write_text("<html><body><p>draft index</p></body></html>", encoding="utf-8")
+    state = preview.State(paths)
+    http = preview.start_http(state, 0)
+    yield http.server_address[1]
+    state.stopping.set()
+    state.changed()
+    http.shutdown()
+    http.server_close()
+
+
+def request(port: int, path: str, method: str = "GET", **headers: str):
+    """A raw request to the preview with exactly these headers (Host included when given)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    for name, value in headers.items():
+        conn.putheader(name.replace("_", "-"), value)
+    conn.endheaders()
+    return conn, conn.getresponse()
+
+
+def status_of(port: int, path: str, method: str = "GET", **headers: str) -> int:
+    conn, response = request(port, path, method, **headers)
+    response.read()
+    conn.close()
+    return response.status
+
+
+def test_a_foreign_host_is_refused_and_local_ones_served(server):
+    """DNS rebinding: a page on evil.example resolved to 127.0.0.1 sends its own name as Host."""
+    foreign = (f"evil.example:{server}", f"127.0.0.1.evil.example:{server}", "127.0.0.1", "localhost:1",
+               f"0.0.0.0:{server}", f"127.0.0.1:{server}@evil.example")
+    for host in foreign:
+        assert status_of(server, "/index.html", Host=host) == 403, host
+    assert status_of(server, "/index.html") == 403  # no Host at all
+    assert status_of(server, "/index.html", "HEAD", Host=f"evil.example:{server}") == 403
+    for host in ("127.0.0.1", "localhost", "LOCALHOST", "[::1]"):
+        assert status_of(server, "/index.html", Host=f"{host}:{server}") == 200, host
+    conn, response = request(server, "/", Host=f"evil.example:{server}")
+    assert b"draft index" not in response.read()
+    conn.close()
+
+
+def test_a_cross_origin_request_that_would_start_work_is_refused(server):
+    host = f"127.0.0.1:{server}"
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": f"http://localhost:{server + 1}"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
+        assert status_of(server, "/__preview__/status", Host=host, **headers) == 403, headers
+        assert status_of(server, "/__preview__/events?page=/", Host=host, **headers) == 403, headers
+        assert status_of(server, "/index.pdf", "POST", Host=host, **headers) == 403, headers
+    same = {"Origin": f"http://127.0.0.1:{server}", "Sec-Fetch-Site": "same-origin"}
+    assert status_of(server, "/__preview__/status", Host=host, **same) == 200
+    assert status_of(server, "/__preview__/status", Host=host) == 200  # curl: no browser headers
+    assert status_of(server, "/index.pdf", "POST", Host=host, **same) == 405  # nothing takes a POST
+
+
+def test_event_streams_are_limited(server):
+    from talentbrief import preview
+
+    host = f"127.0.0.1:{server}"
+    streams = [request(server, "/__preview__/events?page=/", Host=host) for _ in range(preview.MAX_STREAMS)]
+    assert [r.status for _, r in streams] == [200] * preview.MAX_STREAMS
+    assert status_of(server, "/__preview__/events?page=/", Host=host) == 503
+    assert status_of(server, "/index.html", Host=host) == 200  # pages are still served
+    for conn, response in streams:
+        response.close()
+        conn.close()
+    deadline = time.monotonic() + 10  # a closed stream frees its place within RECHECK_S
+    while True:
+        conn, response = request(server, "/__preview__/events?page=/", Host=host)
+        code = response.status
+        response.close()
+        conn.close()
+        if code != 503 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert code == 200, "closed streams never freed their places"

@@ -16,7 +16,7 @@ import textwrap
 import nbformat
 import pytest
 
-from talentbrief import paths, store
+from talentbrief import hashing, paths, reads, store
 from tests.support.project import rewrite_csv, run_cli
 
 PROGRAMME = "programme-knowledge-update-en"
@@ -156,3 +156,126 @@ def test_a_build_that_waited_for_the_lock_records_the_data_it_ran_on(project):
     figures.write_bytes(original)
     assert "1 built, 0 up to date" in build(project, PROGRAMME)
     assert "Participants (edited while waiting)" not in html(project, PROGRAMME)
+
+
+# --- issue 23: any file of the project, wherever it lives ------------------------------------------
+
+# (file relative to the project, first content, edited content, what the report prints of it)
+PROJECT_FILES = {
+    "helper module": ("notebooks/helper_mod.py", "VALUE = 'one'\n", "VALUE = 'two'\n", "HELPER {}"),
+    "subfolder module": ("notebooks/lib/subfolder_mod.py", "VALUE = 'sub1'\n", "VALUE = 'sub2'\n", "SUB {}"),
+    "root module": ("root_mod.py", "VALUE = 'root1'\n", "VALUE = 'root2'\n", "ROOT {}"),
+    "open": ("notebooks/extra.txt", "first\n", "second\n", "EXTRA {}"),
+    "pathlib": ("notebooks/lookup.txt", "alpha\n", "beta\n", "PATHLIB {}"),
+    "pandas.read_csv": ("notebooks/table.csv", "v\n101\n", "v\n202\n", "PANDAS {}"),
+    "symlink in data/": ("notebooks/linked_target.txt", "target1\n", "target2\n", "LINK {}"),
+}
+READ_CELL = """
+import pathlib, sys
+import pandas as pd
+sys.path.insert(0, "..")
+import helper_mod, root_mod
+from lib import subfolder_mod
+print("HELPER", helper_mod.VALUE)
+print("SUB", subfolder_mod.VALUE)
+print("ROOT", root_mod.VALUE)
+print("EXTRA", open("extra.txt").read().strip())
+print("PATHLIB", pathlib.Path("lookup.txt").read_text().strip())
+print("PANDAS", pd.read_csv("table.csv")["v"][0])
+print("LINK", open("../data/linked.txt").read().strip())
+"""
+
+
+def value_of(content: str) -> str:
+    return content.strip().removeprefix("VALUE = ").strip("'").removeprefix("v\n")
+
+
+def test_an_edit_to_any_project_file_a_report_read_rebuilds_it_and_no_other_edit_does(project):
+    """Issue 23's reproductions and the ways an analyst reads a file; then files nobody read."""
+    for name, first, _, _ in PROJECT_FILES.values():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(first, encoding="utf-8")
+    (project / "data" / "linked.txt").symlink_to(project / "notebooks" / "linked_target.txt")
+    (project / "notebooks" / "unread.txt").write_text("nobody reads this\n", encoding="utf-8")
+    add_cell(project, READ_CELL, "overview.ipynb")
+    assert "1 built, 0 up to date" in build(project, "overview-en")
+    for case, (name, first, edited, shown) in PROJECT_FILES.items():
+        assert shown.format(value_of(first)) in html(project, "overview-en"), case
+        (project / name).write_text(edited, encoding="utf-8")
+        assert "1 built, 0 up to date" in build(project, "overview-en"), case
+        assert shown.format(value_of(edited)) in html(project, "overview-en"), case
+    assert "0 built, 1 up to date" in build(project, "overview-en")
+    for unread in ("notebooks/unread.txt", "unread_at_root.txt", "notebooks/lib/unread.py"):
+        (project / unread).write_text("edited, still unread\n", encoding="utf-8")
+        assert "0 built, 1 up to date" in build(project, "overview-en"), unread
+
+
+def test_the_kernel_records_reads_anywhere_in_the_project_and_nothing_else(project, tmp_path):
+    """Files by path as opened, absent files, module sources (also from bytecode); not writes, not src/,
+    not files outside the project, not the import system's listings; a subprocess keys conservatively."""
+    (project / "notebooks" / "lib").mkdir()
+    (project / "notebooks" / "helper_mod.py").write_text("VALUE = 1\n", encoding="utf-8")
+    (project / "notebooks" / "lib" / "subfolder_mod.py").write_text("VALUE = 2\n", encoding="utf-8")
+    (project / "notebooks" / "table.csv").write_text("v\n1\n", encoding="utf-8")
+    (project / "data" / "linked.csv").symlink_to(project / "notebooks" / "table.csv")
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not ours\n", encoding="utf-8")
+    record = tmp_path / "reads.jsonl"
+    script = textwrap.dedent(
+        f"""
+        import pathlib, subprocess, sys
+        import pandas as pd
+        from talentbrief import reads
+        reads.install()
+        import helper_mod
+        from lib import subfolder_mod
+        import figures
+        pd.read_csv("../data/linked.csv")
+        pathlib.Path("table.csv").read_text()
+        try:
+            open("missing.txt")
+        except FileNotFoundError:
+            pass
+        open("written.txt", "w").write("x")
+        open({str(outside)!r}).read()
+        print(repr(reads.collect(sys.argv[1])))
+        if len(sys.argv) > 2:
+            subprocess.run(["true"])
+            print(repr(reads.collect(sys.argv[1])))
+        """
+    )
+    env = {"TALENTBRIEF_ROOT": str(project), "TALENTBRIEF_READS": str(record),
+           "PYTHONPATH": str(project / "src"), "PATH": "/usr/bin:/bin"}
+
+    def run(*extra: str) -> list:
+        out = subprocess.run(
+            [sys.executable, "-c", script, str(record), *extra], cwd=project / "notebooks", env=env,
+            capture_output=True, text=True, check=True,
+        ).stdout
+        return [ast.literal_eval(line) for line in out.splitlines()]
+
+    first = run()[0]  # the modules compiled from source here; the second run loads their bytecode
+    (second, with_subprocess) = run("subprocess")
+    expected = {
+        "data/linked.csv": reads.current({"file": "data/linked.csv"}, project, None),
+        "notebooks/helper_mod.py": None, "notebooks/lib/subfolder_mod.py": None,
+        "notebooks/table.csv": None, "notebooks/missing.txt": reads.ABSENT,
+    }
+    for recorded in (first, second):
+        files = {r["file"]: r["sha256"] for r in recorded}
+        assert sorted(files) == sorted(expected), recorded
+        assert files["data/linked.csv"] == files["notebooks/table.csv"] == expected["data/linked.csv"]
+        assert files["notebooks/missing.txt"] == reads.ABSENT
+        assert all(len(files[f]) == 64 for f in expected if f != "notebooks/missing.txt")
+    assert [r for r in with_subprocess if "file" not in r] == [
+        {**reads.CONSERVATIVE, "sha256": hashing.conservative_hash(project)}
+    ]
+
+
+def test_a_manifest_read_never_reaches_outside_the_project(project, tmp_path):
+    (tmp_path / "secret.txt").write_text("x", encoding="utf-8")
+    for bad in ("../secret.txt", str(tmp_path / "secret.txt"), "", "data/../../secret.txt"):
+        assert reads.current({"file": bad}, project, None) is None, bad
+        assert reads.current({"dir": bad}, project, None) is None, bad
+    assert reads.current({"file": "notebooks/none.txt"}, project, None) == reads.ABSENT
+    assert reads.current({"dir": "notebooks"}, project, None) == hashing.tree_hash(project / "notebooks")

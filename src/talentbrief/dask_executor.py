@@ -58,7 +58,7 @@ CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
 # What a worker process runs from its own installation (the rest comes in the bundle).
 WORKER_MODULES = (
     "__init__.py", "jobs.py", "paths.py", "hashing.py", "reads.py", "engine.py", "render.py", "executor.py",
-    "fingerprint.py", "dask_executor.py",
+    "fingerprint.py", "dask_executor.py", "reaper.py",
 )
 
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
@@ -185,6 +185,18 @@ def worker_config() -> dict:
         return copy.deepcopy(dask.config.config)
 
 
+def _adopt_orphans() -> None:
+    """As local workers do, a worker process a nanny started becomes a child subreaper (talentbrief.reaper),
+    so nothing a report starts outlives it. Not a process someone runs their own work in (a worker
+    without a nanny, an in-process cluster, a task called directly): it would end their own children."""
+    import multiprocessing
+
+    from talentbrief import reaper
+
+    if multiprocessing.parent_process() is not None:
+        reaper.become_subreaper()
+
+
 def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure:
     """The Dask task: one report. Returns failures as values so the scheduler never retries them."""
     where = socket.gethostname()
@@ -197,6 +209,8 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
             )
         root = materialise(bundle)
         from talentbrief.render import run_job
+
+        _adopt_orphans()
 
         return run_job(job, root)
     except JobFailure as failure:

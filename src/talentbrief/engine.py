@@ -5,8 +5,10 @@ seaborn again (~1.5 s). The `talentbrief` papermill engine instead keeps a kerne
 libraries imported, and between notebooks puts it back into the state a fresh kernel would be in:
 empty user namespace, execution counter 1, working directory, environment, sys.path, warnings
 filters, matplotlib rcParams and pandas options restored, figures closed, and the project's own
-modules (anything loaded from `root/src`) dropped so they are imported afresh. The kernel is
-restarted when it died, after a failed notebook and every `TALENTBRIEF_KERNEL_RUNS` notebooks.
+modules (anything loaded from the project folder but not from a virtualenv kept there: src/, a
+helper module beside the notebooks) dropped so they are imported afresh, and their reads recorded.
+The kernel is restarted when it died, after a failed notebook and every `TALENTBRIEF_KERNEL_RUNS`
+notebooks.
 
 `TALENTBRIEF_WARM=0` runs each notebook on a fresh kernel of the same kind, shut down afterwards.
 Neither path changes the parent process's working directory, so both are safe in threads (dask
@@ -128,7 +130,7 @@ del _b, name, importlib, os, sys, types, warnings, gc
 
 # Runs inside the kernel, in a throwaway namespace, before every notebook.
 _RESET = r"""
-import importlib, os, sys, warnings
+import importlib, importlib.util, os, sys, warnings
 root = {root!r}
 base = sys.modules["_talentbrief_baseline"]
 from IPython import get_ipython
@@ -136,12 +138,20 @@ ip = get_ipython()
 ip.reset(new_session=False)  # what %reset -f does, minus a second full gc pass
 ip.execution_count = 1
 base.roots.add(root)  # every project this kernel served: their modules must all go
-src_dirs = {{os.path.join(r, "src") for r in base.roots}}
-def in_src(module):
+prefixes = {{sys.prefix, sys.exec_prefix, sys.base_prefix}}
+installed = tuple({{os.path.join(p, "") for p in prefixes}} | {{os.path.join(os.path.realpath(p), "") for p in prefixes}})
+project = tuple(os.path.join(r, "") for r in base.roots)
+def in_project(module):  # src/, a helper beside the notebooks, ...; not a venv kept in the project
     f = getattr(module, "__file__", None) or ""
-    return any(f.startswith(d + os.sep) for d in src_dirs)
-for name in [n for n, m in list(sys.modules.items()) if in_src(m)]:
+    return f.startswith(project) and not f.startswith(installed)
+src_dirs = tuple(os.path.join(r, "src", "") for r in base.roots)
+for name, module in [(n, m) for n, m in list(sys.modules.items()) if in_project(m)]:
     del sys.modules[name]
+    if not module.__file__.startswith(src_dirs):  # a helper saved twice in one second, same size:
+        try:  # its bytecode would pass the timestamp check and bring back the old code
+            os.unlink(importlib.util.cache_from_source(module.__file__))
+        except (OSError, ValueError, NotImplementedError):
+            pass
 def reroot(p):
     return root + p[len(base.root):] if p == base.root or p.startswith(base.root + os.sep) else p
 sys.path[:] = [reroot(p) for p in base.sys_path]
@@ -307,6 +317,14 @@ def current_kernel() -> WarmKernel:
         with _all_lock:
             _all.append(kernel)
     return kernel
+
+
+def kernel_pids() -> list[int]:
+    """Process ids of this thread's live kernel (none on the cold path: its kernel is gone by now)."""
+    kernel = getattr(_local, "kernel", None)
+    provisioner = getattr(getattr(kernel, "km", None), "provisioner", None)
+    pid = getattr(provisioner, "pid", None)
+    return [pid] if isinstance(pid, int) else []
 
 
 def warm_up(root: Path) -> None:
@@ -506,6 +524,7 @@ __all__ = [
     "inputs",
     "kernel_env",
     "kernel_manager_class",
+    "kernel_pids",
     "warm_enabled",
     "warm_up",
 ]

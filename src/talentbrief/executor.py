@@ -85,9 +85,10 @@ def _watch_parent(parent: int) -> None:
 def _init_worker(root: str, events, parent: int) -> None:
     """Pay the start-up costs once per worker, before the first job arrives."""
     global _events
-    from talentbrief import engine, render
+    from talentbrief import engine, reaper, render
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the owner's to handle: it stops us
+    reaper.become_subreaper()  # orphans of our kernels' cells come to us, and end with their report
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True, name="parent-watch").start()
     _events = events
     if engine.warm_enabled():

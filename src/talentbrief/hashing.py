@@ -45,6 +45,19 @@ def tree_hash(folder: Path) -> str:
     return h.hexdigest()
 
 
+def conservative_hash(root: Path) -> str:
+    """Everything a report's own code could read in the project, short of src/ (hashed anyway):
+    data/, notebooks/ and the root's own files. The key of reads that name no file (reads.CONSERVATIVE)."""
+    root = Path(root)
+    h = hashlib.sha256()
+    for folder in ("data", "notebooks"):
+        h.update(folder.encode() + b"\0" + tree_hash(root / folder).encode() + b"\0")
+    for path in sorted(root.iterdir()):
+        if path.is_file() and not path.name.startswith("."):
+            h.update(path.name.encode() + b"\0" + sha256_file(path).encode() + b"\0")
+    return h.hexdigest()
+
+
 def data_component(reads: list[dict[str, Any]]) -> str:
     """One digest for a report's recorded reads (each with its sha256), in any order."""
     return sha256_bytes(canonical_json(sorted(canonical_json(r).decode() for r in reads)))

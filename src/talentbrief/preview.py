@@ -11,6 +11,12 @@ PDFs afterwards, while no edit is waiting. A change under src/ restarts the whol
 The HTTP handler serves reports/ and adds to the HTML it sends (never to the files) a banner when a
 report failed or the data is invalid, and an inline script that listens to /__preview__/events (an
 EventSource on this same server) and reloads the page when the page's files change.
+
+Only local pages reach it (`refusal`): a request whose Host is not this server's own local address is
+refused, so a web page cannot read drafts through DNS rebinding; a request for the preview's own
+endpoints or any method that could start work must come from one of our own pages (its Origin and
+Sec-Fetch-Site say so, or it has no browser headers at all: curl, a script); at most MAX_STREAMS
+event streams are open at once, each holding a thread.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ import json
 import os
 import queue
 import re
+import select
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -44,6 +52,8 @@ PDF_DELAY_S = 1.0  # after an HTML pass, the open pages reload before the PDF pa
 RECHECK_S = 0.5  # an event stream also looks for itself: reports/ may change by another `talentbrief build`
 API = "/__preview__/"
 _REPORT_PAGE = re.compile(r"[a-z0-9][a-z0-9-]*\.html")
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+MAX_STREAMS = 8  # open event streams (a page each); more gets 503
 
 
 class Stop(Exception):
@@ -72,6 +82,7 @@ class State:
         self.last_exit: int | None = None
         self.workers: list[int] = []
         self.stopping = threading.Event()
+        self.streams = threading.BoundedSemaphore(MAX_STREAMS)
         self._changed = threading.Condition()
 
     def changed(self) -> None:
@@ -156,6 +167,8 @@ class Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
+        if why := refusal(self.headers, self.server.server_address[1], url.path.startswith(API)):
+            return self.send_error(403, why)
         if url.path == API + "events":
             return self._events(parse_qs(url.query).get("page", ["/"])[0])
         if url.path == API + "status":
@@ -163,6 +176,19 @@ class Handler(SimpleHTTPRequestHandler):
         if url.path == "/" or url.path.endswith(".html"):
             return self._page(url.path)
         return super().do_GET()
+
+    def do_HEAD(self) -> None:
+        if why := refusal(self.headers, self.server.server_address[1], False):
+            return self.send_error(403, why)
+        return super().do_HEAD()
+
+    def _refuse_work(self) -> None:
+        """Nothing here takes a body; a cross-origin attempt still learns only 403."""
+        if why := refusal(self.headers, self.server.server_address[1], True):
+            return self.send_error(403, why)
+        return self.send_error(405)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = _refuse_work
 
     def _send(self, code: int, kind: str, body: bytes) -> None:
         self.send_response(code)
@@ -197,7 +223,19 @@ class Handler(SimpleHTTPRequestHandler):
 
     def _events(self, page: str) -> None:
         """Server-sent events: the page's token now and whenever it changes (checked as soon as the
-        build stores a report, and every RECHECK_S)."""
+        build stores a report, and every RECHECK_S); at most MAX_STREAMS at once."""
+        if not self.state.streams.acquire(blocking=False):
+            self.send_response(503, "too many open event streams")
+            self.send_header("Retry-After", "5")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        try:
+            self._stream(page)
+        finally:
+            self.state.streams.release()
+
+    def _stream(self, page: str) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.end_headers()
@@ -214,8 +252,37 @@ class Handler(SimpleHTTPRequestHandler):
                     quiet_since = time.monotonic()
                 self.wfile.flush()
                 self.state.wait_change(RECHECK_S)
+                if _peer_gone(self.connection):  # free its place now, not at a failed write
+                    return
         except OSError:
             return
+
+
+def _peer_gone(connection: socket.socket) -> bool:
+    """Whether the client closed the connection (readable, and nothing left to read)."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        return bool(readable) and connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
+
+
+def refusal(headers, port: int, starts_work: bool) -> str | None:
+    """Why a request must be refused (None: serve it). Every request: the Host must be this server's
+    own local address. A request that starts work (the preview's endpoints, any method but GET and
+    HEAD) must also be same-origin: a cross-site page may send it (a form, an <img>) though it
+    cannot read the answer."""
+    host = (headers.get("Host") or "").strip().lower()
+    if host not in {f"{name}:{port}" for name in LOCAL_HOSTS}:
+        return "not a local address of this preview (Host)"
+    if not starts_work:
+        return None
+    origin = headers.get("Origin")
+    if origin is not None and origin.lower() not in {f"http://{name}:{port}" for name in LOCAL_HOSTS}:
+        return "cross-origin request (Origin)"
+    if headers.get("Sec-Fetch-Site", "same-origin").lower() not in ("same-origin", "none"):
+        return "cross-origin request (Sec-Fetch-Site)"
+    return None
 
 
 def start_http(state: State, port: int) -> ThreadingHTTPServer:

@@ -18,7 +18,7 @@ from typing import Any
 
 import nbformat
 
-from talentbrief import engine, fonts, narrative, params
+from talentbrief import engine, fonts, narrative, params, reaper
 from talentbrief.jobs import Job, JobFailure, Outputs
 
 TEMPLATE = "talentbrief"
@@ -269,6 +269,14 @@ def _cell_number(nb: Any, index: int) -> int:
 
 
 def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
+    """Run the notebook; whatever its cells started is ended when it finishes or fails (reaper)."""
+    try:
+        return _run_notebook(job, root)
+    finally:
+        reaper.end_strays(engine.kernel_pids())
+
+
+def _run_notebook(job: Job, root: Path) -> tuple[Any, bytes]:
     from papermill.exceptions import PapermillExecutionError
 
     with tempfile.TemporaryDirectory(prefix=engine.scratch_prefix("run")) as tmp:

@@ -7,7 +7,9 @@ between two digests of the inputs, since a run may have seen an edit that is gon
 the bytes of every input (one digest) and the size and mtime of every output. A later build with the
 same arguments whose inputs hash the same and whose outputs are untouched has nothing to do. Anything else (an
 edited row, a deleted or touched report, other ids, another as-of date) falls through to the full
-check, which stays the authority. The file lives under reports/ and is removed by any build that
+check, which stays the authority. So does a report that read something the input digest does not
+cover (a file outside data/, notebooks/ and src/, or a read keyed conservatively: `outside_inputs`).
+The file lives under reports/ and is removed by any build that
 writes, before it writes.
 """
 
@@ -19,7 +21,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from talentbrief.paths import Paths, input_files
+from talentbrief.paths import INPUTS, Paths, input_files
 
 NAME = ".uptodate.json"
 
@@ -52,6 +54,18 @@ def _outputs(paths: Paths, manifest: dict[str, Any]) -> dict[str, list[int] | No
     return {n: _stat(paths.reports / n) for n in sorted(set(names))}
 
 
+def outside_inputs(manifest: dict[str, Any]) -> bool:
+    """Whether a report of `manifest` read something `inputs_digest` does not hash (talentbrief.reads)."""
+    for entry in manifest.get("reports", {}).values():
+        for read in entry.get("reads") or ():
+            if "project" in read:
+                return True
+            named = read.get("file", read.get("dir"))
+            if isinstance(named, str) and named.split("/")[0] not in INPUTS:
+                return True
+    return False
+
+
 def key(ids: list[str], as_of: str | None) -> str:
     return json.dumps({"ids": sorted(ids), "as_of": as_of}, sort_keys=True)
 
@@ -80,6 +94,8 @@ def unchanged(paths: Paths, build_key: str) -> int | None:
     except (FileNotFoundError, ValueError):
         return None
     if data.get("key") != build_key or data.get("outputs") != _outputs(paths, manifest):
+        return None
+    if outside_inputs(manifest):
         return None
     if data.get("inputs") != inputs_digest(paths):
         return None

@@ -1,0 +1,119 @@
+"""Nothing a report starts outlives it: processes its kernel's cells leave behind are ended after it.
+
+A cell may start a process and not wait for it (`subprocess.Popen(..., start_new_session=True)`, a
+daemon that double-forks). The warm kernel stays alive, so such a child stays its child; a kernel
+that exits orphans it. Left alone, a cron build leaks one on every run. So a worker process makes
+itself a child subreaper (Linux `PR_SET_CHILD_SUBREAPER`): orphans of its kernels are re-parented
+to it rather than to init. After each report (`end_strays`, success or failure) it ends every
+descendant of the report's kernel and every process it adopted, with SIGTERM, then SIGKILL after
+`GRACE_S`. It keeps its kernels and the children it started itself: an adopted process is told
+apart by its session (jupyter_client starts every kernel in a session of its own, so nothing a
+cell starts shares the worker's session, while what the worker starts itself does).
+
+Without a subreaper (not Linux, or a process that did not ask: tests calling `render.run_job` in
+the pytest process) only the kernel's descendants are ended: an orphan has already gone to init.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterable
+
+PR_SET_CHILD_SUBREAPER = 36  # <linux/prctl.h>
+GRACE_S = 1.0  # how long a stray gets between SIGTERM and SIGKILL
+_subreaper = False
+
+
+def become_subreaper() -> bool:
+    """Make this process adopt the orphans of its descendants (Linux); False where it cannot."""
+    global _subreaper
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        return False
+    _subreaper = True
+    return True
+
+
+def _parents() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, session id) of every living process visible in /proc."""
+    found = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:  # gone meanwhile
+            continue
+        fields = stat[stat.rfind(b")") + 2:].split()
+        if fields and fields[0] != b"Z":  # a zombie is dead already: only its parent's wait is missing
+            found[int(name)] = (int(fields[1]), int(fields[3]))
+    return found
+
+
+def descendants(pid: int, parents: dict[int, tuple[int, int]] | None = None) -> set[int]:
+    """Every living process below `pid`."""
+    parents = _parents() if parents is None else parents
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in parents.items():
+        children.setdefault(parent, []).append(child)
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def strays(kernels: Iterable[int]) -> set[int]:
+    """The processes to end now: below the kernels, and (as a subreaper) adopted ones with theirs."""
+    kernels = set(kernels)
+    parents = _parents()
+    found = set().union(*(descendants(k, parents) for k in kernels)) if kernels else set()
+    if _subreaper:
+        me, session = os.getpid(), os.getsid(0)
+        for child, (parent, sid) in parents.items():
+            if parent == me and child not in kernels and sid != session:
+                found |= {child} | descendants(child, parents)
+    return found
+
+
+def end_strays(kernels: Iterable[int]) -> list[int]:
+    """End what `strays(kernels)` finds (SIGTERM, then SIGKILL after GRACE_S); their pids."""
+    kernels = set(kernels)
+    targets = strays(kernels)
+    if not targets:
+        return []
+    _signal(targets, signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_S
+    while (left := targets & strays(kernels)) and time.monotonic() < deadline:
+        _reap(left)
+        time.sleep(0.02)
+    for _ in range(5):  # a stray that forked meanwhile: its children are strays too
+        if not (left := strays(kernels)):
+            break
+        _signal(left, signal.SIGKILL)
+        time.sleep(0.02)
+        _reap(left)
+    return sorted(targets)
+
+
+def _signal(pids: Iterable[int], signum: int) -> None:
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signum)
+
+
+def _reap(pids: Iterable[int]) -> None:
+    """Collect the exit status of those that are our own children (adopted ones), so none lingers."""
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, os.WNOHANG)
