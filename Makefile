@@ -82,9 +82,11 @@ test: system-test $(STAMP_TEST) $(KERNEL)
 check: system-test $(STAMP_TEST) $(KERNEL)
 	$(BIN)/python -m pytest -m quick -n 2 -p no:cacheprovider tests $(PYTEST_ARGS)
 
-# ruff over the code, the tests, the benchmarks and the notebooks (what .ci/run checks).
+# ruff over the code, the tests, the benchmarks and the notebooks; import-linter over the two sides
+# (pyproject's contracts). .ci/run runs it.
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check src tests benchmarks notebooks jupyter_lab_config.py
+	$(BIN)/lint-imports
 
 # --executor dask: dask and distributed, pinned as the client's.
 dask: $(STAMP_DASK)

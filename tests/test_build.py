@@ -44,7 +44,7 @@ def seen(root: Path, job) -> dict:
     """What a notebook that reads scope.select(load.load(), as_of=..., programme=...) records."""
     p = job.parameters
     read = {"query": "select", "args": {"as_of": p["as_of"], "programme": p.get("programme")}}
-    digest = reads.current(read, root, lambda: load.load(root))
+    digest = reads.current(read, root, lambda r: hashing.read_digest(r, load.load(root)))
     return {"notebook": hashing.sha256_file(root / job.notebook), "data": [{**read, "sha256": digest}]}
 
 

@@ -25,7 +25,7 @@ def setup(project: Path):
 
 def built(p, spec):
     """The manifest entry of a run that read one selection (as the kernel records it)."""
-    seen = {**SELECT, "sha256": reads.current(SELECT, p.root, lambda: load.load(p.root))}
+    seen = {**SELECT, "sha256": reads.current(SELECT, p.root, lambda r: hashing.read_digest(r, load.load(p.root)))}
     inputs = {"notebook": hashing.sha256_file(p.root / spec.notebook), "data": [seen]}
     digest, components, recorded = hashing.recorded_key(hashing.Context(p).static(spec), inputs)
     return {"input_sha256": digest, "inputs": components, "reads": recorded}

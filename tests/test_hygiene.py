@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,25 @@ def test_each_extra_lock_adds_its_packages_at_the_runtime_versions(lock, extra):
     assert extra in pinned
     moved = {name: (version, pinned.get(name)) for name, version in runtime.items() if pinned.get(name) != version}
     assert not moved, f"{lock} pins runtime packages at other versions: {moved}"
+
+
+def _lint_imports(root: Path) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("lint-imports")
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}  # this copy's talentbrief, not the installed one
+    return subprocess.run([str(exe), "--config", str(root / "pyproject.toml"), "--no-cache"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def test_import_contracts_hold_and_catch_a_reverse_import(tmp_path: Path):
+    root = tmp_path / "copy"
+    shutil.copytree(CHECKOUT / "src", root / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(CHECKOUT / "pyproject.toml", root / "pyproject.toml")
+    kept = _lint_imports(root)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    text = root / "src" / "talentbrief" / "text.py"  # the report side's words module importing the build
+    text.write_text(text.read_text(encoding="utf-8") + "\n\ndef _reverse():\n    from talentbrief import build  # noqa\n",
+                    encoding="utf-8")
+    broken = _lint_imports(root)
+    assert broken.returncode != 0
+    assert "talentbrief.text is not allowed to import talentbrief.build" in broken.stdout, broken.stdout
+    assert "No import cycles between the modules BROKEN" in broken.stdout  # build imports text's users

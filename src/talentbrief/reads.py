@@ -16,7 +16,7 @@ A read is one of:
   not there has the digest "absent", so creating it changes the key;
 - {"dir": PATH}: a listing or glob of a folder inside the project: every file under it;
 - CONSERVATIVE: a read nobody can attribute (a subprocess, the network, ctypes, a listing of the
-  project root): all of data/, notebooks/ and the root's own files (`hashing.conservative_hash`).
+  project root): all of data/, notebooks/ and the root's own files (`digests.conservative_hash`).
 
 Not recorded: src/ and the Python installation (hashed whole into every key: src/ tree,
 requirements.lock), files outside the project, writes, and the import system's own listings of
@@ -43,14 +43,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from talentbrief import hashing
+from talentbrief import digests
 
 STATE = "_talentbrief_reads"
 ENV = "TALENTBRIEF_READS"
 HEADER = {"recording": 1}
 ABSENT = "absent"  # the digest of a file that is not there: creating it changes the key
 # Reads nobody can attribute to files (another process, a C library, the network): the report is
-# keyed on everything an analyst's code could plausibly read instead (hashing.conservative_hash).
+# keyed on everything an analyst's code could plausibly read instead (digests.conservative_hash).
 CONSERVATIVE = {"project": "data+notebooks"}
 _OPENS = frozenset({"open", "sqlite3.connect"})
 _LISTS = frozenset({"os.listdir", "os.scandir", "glob.glob", "glob.glob/2"})
@@ -233,7 +233,7 @@ def collect(target: Path) -> list[dict[str, Any]] | None:
         lines = Path(target).read_text(encoding="utf-8").splitlines()
         if not lines or json.loads(lines[0]) != HEADER:
             return None
-        found = {hashing.canonical_json(json.loads(line)): json.loads(line) for line in lines[1:] if line}
+        found = {digests.canonical_json(json.loads(line)): json.loads(line) for line in lines[1:] if line}
     except (OSError, ValueError):
         return None
     return [found[k] for k in sorted(found)]
@@ -242,10 +242,11 @@ def collect(target: Path) -> list[dict[str, Any]] | None:
 # --- in the build: the same reads, hashed from the current data -----------------------------------
 
 
-def current(read: dict[str, Any], root: Path, tables: Callable[[], Any] | None) -> str | None:
+def current(read: dict[str, Any], root: Path, replay: Callable[[dict], str] | None) -> str | None:
     """sha256 of what `read` sees in the project at `root` now; None if it cannot be read now.
 
-    `tables()` gives the loader's current tables (only queries and whole tables need them).
+    `replay(read)` digests a query or whole-table read on the loader's current tables (the build's
+    `hashing.read_digest`); without it such reads give None.
     """
     root = Path(root)
     try:
@@ -254,13 +255,12 @@ def current(read: dict[str, Any], root: Path, tables: Callable[[], Any] | None) 
             if path is None:
                 return None
             if "file" in read:
-                return hashing.sha256_file(path) if path.is_file() else None if path.exists() else ABSENT
-            return hashing.tree_hash(path) if path.is_dir() else ABSENT
+                return digests.sha256_file(path) if path.is_file() else None if path.exists() else ABSENT
+            return digests.tree_hash(path) if path.is_dir() else ABSENT
         if read == CONSERVATIVE:
-            return hashing.conservative_hash(root)
-        if tables is not None and ("table" in read or "query" in read):
-
-            return hashing.read_digest(read, tables())
+            return digests.conservative_hash(root)
+        if replay is not None and ("table" in read or "query" in read):
+            return replay(read)
     except Exception:  # noqa: BLE001 - a read that cannot be replayed now: the report must run again
         return None
     return None
