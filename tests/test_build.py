@@ -421,3 +421,25 @@ def test_list_shows_an_entry_build_would_refuse_as_invalid_with_the_reason(proje
     lines = {line.split(None, 1)[0]: line.split(None, 1)[1] for line in result.stdout.splitlines()}
     assert lines["overview-fr"] == "invalid: report 'overview-fr': parameter 'lang' must be one of en, zh, got 'fr'"
     assert lines["overview-en"] == "missing"  # valid and not built yet
+
+
+def test_editing_a_module_that_cannot_change_a_report_rebuilds_nothing(project):
+    result = run_cli(project, "build", "programme-vocational-skills-en", "overview-en", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for module in ("doctor.py", "preview.py", "cli.py", "dask_executor.py", "diff.py"):
+        path = project / "src" / "talentbrief" / module
+        path.write_text(path.read_text(encoding="utf-8") + "\n# an edit no report can see\n", encoding="utf-8")
+    again = run_cli(project, "build", "programme-vocational-skills-en", "overview-en")
+    assert again.returncode == 0 and "0 built, 2 up to date" in again.stdout + again.stderr, again.stdout
+    text = project / "src" / "talentbrief" / "text.py"  # the report side: every report it words rebuilds
+    text.write_text(text.read_text(encoding="utf-8") + "\n# an edit of the report side\n", encoding="utf-8")
+    third = run_cli(project, "build", "programme-vocational-skills-en", "overview-en")
+    assert third.returncode == 0 and "2 built, 0 up to date" in third.stdout + third.stderr, third.stdout
+
+
+def test_editor_droppings_are_never_inputs(project):
+    (project / "data" / ".figures.csv.swp").write_bytes(b"swap")
+    (project / "notebooks" / "overview.ipynb~").write_bytes(b"backup")
+    names = [name for name, _ in paths.input_files(project)]
+    assert "data/.figures.csv.swp" not in names and "notebooks/overview.ipynb~" not in names
+    assert "data/figures.csv" in names

@@ -451,3 +451,24 @@ def test_a_task_run_in_a_process_of_ones_own_does_not_adopt_its_orphans():
 
     dask_executor._adopt_orphans()
     assert reaper._subreaper is False
+
+
+def test_a_worker_running_other_code_than_the_client_is_refused(cluster, tmp_path):
+    """The client's copy of a module the worker runs (narrative, through render) differs: no report is
+    built by a worker that would render it differently, and the message says what to do."""
+    root = make_copy(tmp_path / "project")
+    narrative = root / "src" / "talentbrief" / "narrative.py"
+    assert "narrative.py" in dask_executor.WORKER_MODULES  # derived from the imports, not listed by hand
+    narrative.write_text(narrative.read_text(encoding="utf-8") + "\n# the client's own edit\n", encoding="utf-8")
+    c, _client = cluster
+    env = {**os.environ, "PYTHONPATH": str(root / "src")}  # the client runs the copy's talentbrief
+    env.pop("TALENTBRIEF_ROOT", None)
+    rid = next(iter(sorted(expected_ids(root))))
+    result = subprocess.run(
+        [sys.executable, "-m", "talentbrief", "--root", str(root), "build", rid, "--executor", "dask",
+         "--scheduler", c.scheduler_address], capture_output=True, text=True, timeout=600, env=env, check=False,
+    )
+    out = result.stdout + result.stderr
+    assert result.returncode != 0, out
+    assert "runs talentbrief" in out and "install the client's version on every worker" in out, out
+    assert not (root / "reports" / f"{rid}.html").exists()

@@ -64,9 +64,14 @@ def test_each_input_changes_the_hash(project):
     lock.write_text(lock.read_text() + "extra==1.0\n")
     changed["lock"] = key(p, spec, entry)
 
-    new_module = project / "src" / "talentbrief" / "zz_new.py"
+    new_module = project / "src" / "talentbrief" / "zz_new.py"  # imported by nothing: no report can run it
     new_module.write_text("X = 1\n")
+    assert key(p, spec, entry) == changed["lock"]
+    words = project / "src" / "talentbrief" / "text.py"  # the report side
+    words.write_text(words.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     changed["src"] = key(p, spec, entry)
+    (project / "src" / "helper.py").write_text("Y = 2\n")  # a module of the analysts' own beside figures.py
+    changed["src, own module"] = key(p, spec, entry)
 
     figures = project / "data" / "figures.csv"
     text = figures.read_text(encoding="utf-8")

@@ -55,11 +55,9 @@ INSTALL_HINT = "make dask (or .venv/bin/pip install -r requirements-dask.lock)"
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
 
 CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
-# What a worker process runs from its own installation (the rest comes in the bundle).
-WORKER_MODULES = (
-    "__init__.py", "jobs.py", "paths.py", "hashing.py", "reads.py", "engine.py", "render.py", "executor.py",
-    "fingerprint.py", "dask_executor.py", "reaper.py",
-)
+# What a worker process runs from its own installation (the rest comes in the bundle): this module and
+# every module it imports, derived from the sources (fingerprint.closure), never listed by hand.
+WORKER_MODULES = fingerprint.closure(fingerprint.PACKAGE, ("dask_executor.py",))
 
 # Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
 MAX_RESUBMITS = 2

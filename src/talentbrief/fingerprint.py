@@ -8,15 +8,43 @@ executors compare these fingerprints and refuse such a worker.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import talentbrief
 from talentbrief.paths import files
 
 PACKAGE = Path(talentbrief.__file__).resolve().parent
+
+
+# What can change a report's output: the renderer a worker runs (render and all it imports) and what a
+# notebook's kernel imports (briefing and all it imports, src/figures.py among them), plus the templates.
+REPORT_ENTRIES = ("render.py", "briefing.py")
+
+
+def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
+    """`entries` (file names in `package`) and every talentbrief module they import at any depth, imports
+    inside functions included, read from the sources: all the code that running `entries` can execute.
+    src/figures.py, which the notebooks import, is "../figures.py"."""
+    todo, seen = list(entries), {"__init__.py"}
+    while todo:
+        name = todo.pop()
+        if name in seen or not (package / name).is_file():
+            continue
+        seen.add(name)
+        for node in ast.walk(ast.parse((package / name).read_bytes())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "talentbrief":
+                parts = node.module.split(".")
+                todo += [f"{parts[1]}.py"] if len(parts) > 1 else [f"{a.name}.py" for a in node.names]
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                todo += [f"{n.split('.')[1]}.py" for n in names if n.startswith("talentbrief.")]
+                todo += ["../figures.py" for n in names if n == "figures"]
+    return tuple(sorted(n for n in seen if (package / n).is_file()))
 
 
 def code(modules: tuple[str, ...]) -> str:

@@ -1,7 +1,8 @@
 """The cache key of a report: a sha256 over everything that can change its output.
 
 Components: the notebook's bytes, the data the report read (`talentbrief.reads`: each recorded read
-with the sha256 of what it saw), the src/ tree (code, CSS, templates), requirements.lock, and the
+with the sha256 of what it saw), the code under src/ that can change a report (`report_code`: not
+doctor, preview, the CLI or the executors), requirements.lock, and the
 parameters as canonical JSON. The components go into the manifest so a rebuild can be explained.
 
 Before a report has run, what it will read is unknown, so its key exists only once it has run: the
@@ -11,13 +12,30 @@ hashes the same reads from the current data. Equal keys mean the report would co
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+from talentbrief import paths as paths_mod
 from talentbrief.digests import canonical_json, conservative_hash, sha256_bytes, sha256_file, tree_hash
 from talentbrief.paths import Paths
 
 __all__ = ["Context", "canonical_json", "conservative_hash", "current_key", "data_component", "key",
-           "read_digest", "recorded_key", "sha256_bytes", "sha256_file", "tree_hash"]
+           "read_digest", "recorded_key", "report_code", "sha256_bytes", "sha256_file", "tree_hash"]
+
+
+def report_code(src: Path) -> str:
+    """sha256 of the code under src/ that can change a report: the renderer and what a kernel imports
+    (fingerprint.REPORT_ENTRIES and every module they import), the templates, and every file outside
+    the talentbrief package (src/figures.py, modules of the analysts' own). Editing doctor, preview, the
+    CLI, the executors or diff changes no report's key."""
+    from talentbrief.fingerprint import REPORT_ENTRIES, closure
+
+    package = Path(src) / "talentbrief"
+    parts = [(f"talentbrief/{name}", sha256_file(package / name))
+             for name in closure(package, REPORT_ENTRIES) if not name.startswith("../")]
+    parts.append(("talentbrief/templates", tree_hash(package / "templates")))
+    parts += [(name, sha256_file(path)) for name, path in paths_mod.files(src) if not name.startswith("talentbrief/")]
+    return sha256_bytes(canonical_json(sorted(parts)))
 
 
 def data_component(reads: list[dict[str, Any]]) -> str:
@@ -64,7 +82,7 @@ class Context:
     def static(self, spec) -> dict[str, str]:
         """The components known without running the report (everything but its data)."""
         if self._src is None:
-            self._src = tree_hash(self.paths.src)
+            self._src = report_code(self.paths.src)
         return {
             "notebook": self.file(spec.notebook),
             "src": self._src,

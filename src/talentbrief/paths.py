@@ -18,9 +18,12 @@ ENV_ROOT = "TALENTBRIEF_ROOT"
 # Everything a build reads, relative to the root: a copy of these is a complete project
 # (tests and benchmarks work on such copies; the dask executor ships them to workers).
 INPUTS = ("data", "notebooks", "src", "reports.yml", "requirements.lock")
-# Never an input, wherever it sits: caches, editor and OS droppings, the editable install's metadata.
+# Never an input, wherever it sits: caches, editor and OS droppings (swap, backup and lock files), the
+# editable install's metadata, kernel sockets. The one list: hashing, the dask bundle, copies and the
+# preview's watcher all skip the same names.
 SKIP_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"})
-SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info")
+SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info", ".swp", ".swx", "~", ".tmp")
+SKIP_PREFIXES = (".#", "kernel-ipc-")
 
 
 class ProjectNotFound(TalentbriefError, FileNotFoundError):
@@ -114,8 +117,9 @@ def cache_dir() -> Path:
     return Path(base) / "talentbrief"
 
 
-def _skipped(name: str) -> bool:
-    return name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES)
+def skipped(name: str) -> bool:
+    """A file or folder name that is never a project input."""
+    return name in SKIP_NAMES or name.endswith(SKIP_SUFFIXES) or name.startswith(SKIP_PREFIXES)
 
 
 def files(folder: Path) -> list[tuple[str, Path]]:
@@ -127,10 +131,10 @@ def files(folder: Path) -> list[tuple[str, Path]]:
     folder = Path(folder)
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
-        dirnames[:] = [d for d in dirnames if not _skipped(d)]
+        dirnames[:] = [d for d in dirnames if not skipped(d)]
         for name in filenames:
             path = Path(dirpath, name)
-            if not _skipped(name) and path.is_file():
+            if not skipped(name) and path.is_file():
                 found.append((path.relative_to(folder).as_posix(), path))
     return sorted(found)
 

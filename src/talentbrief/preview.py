@@ -296,18 +296,13 @@ def start_http(state: State, port: int) -> ThreadingHTTPServer:
 
 
 def _ignored(path: str) -> bool:
-    parts = Path(path).parts
-    name = parts[-1] if parts else ""
-    return (
-        any(p in ("__pycache__", ".ipynb_checkpoints", ".git") or p.endswith(".egg-info") for p in parts)
-        or name.endswith((".pyc", ".swp", ".swx", "~", ".tmp"))
-        or name.startswith((".#", "kernel-ipc-"))
-    )
+    return any(paths_mod.skipped(part) for part in Path(path).parts)
 
 
 def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading.Event) -> list[threading.Thread]:
-    """Threads putting each changed input path into `changes`: the folders recursively, and
-    reports.yml through its folder (editors replace files by renaming, which a file watch loses)."""
+    """Threads putting each changed input (paths.INPUTS) into `changes`: the folders recursively, the
+    files (reports.yml, the lock) through the root (editors replace files by renaming, which a file
+    watch loses)."""
     import watchfiles
 
     def watch(targets: list[Path], recursive: bool, keep) -> None:
@@ -318,9 +313,10 @@ def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading
             for _, path in batch:
                 changes.put(Path(path))
 
-    folders = [f for f in (paths.notebooks, paths.data, paths.src) if f.is_dir()]
-    catalogue = paths.catalogue.name
-    jobs = [(folders, True, lambda p: True), ([paths.root], False, lambda p: Path(p).name == catalogue)]
+    inputs = [paths.root / item for item in paths_mod.INPUTS]  # the one definition of the inputs
+    folders = [f for f in inputs if f.is_dir()]
+    files = {f.name for f in inputs if not f.is_dir()}
+    jobs = [(folders, True, lambda p: True), ([paths.root], False, lambda p: Path(p).name in files)]
     threads = [threading.Thread(target=watch, args=a, daemon=True, name="preview-watch") for a in jobs]
     for t in threads:
         t.start()
@@ -394,6 +390,17 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
     return code
 
 
+def running_code(paths: paths_mod.Paths, changed: set[Path]) -> list[Path]:
+    """The changed files this process or its workers run (preview.py and every module it imports, from
+    the sources: fingerprint.closure). An edit to doctor, the CLI or diff needs no restart, and reports
+    rebuild only if their key says so."""
+    from talentbrief import fingerprint
+
+    package = paths.src / "talentbrief"
+    running = {(package / name).resolve() for name in fingerprint.closure(package, ("preview.py",))}
+    return [p for p in changed if p.resolve() in running]
+
+
 def new_code_imports() -> str | None:
     """None if the (edited) package still imports; else the error, so a typo does not end the preview."""
     probe = subprocess.run([sys.executable, "-c", "import talentbrief.cli, talentbrief.preview, talentbrief.render"],
@@ -450,7 +457,7 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
                     build_pass(state, pool, ids, out, err, None, interrupted=lambda: not changes.empty())
                     pdf_due = not changes.empty()
                 continue
-            if any(src in p.resolve().parents for p in changed):
+            if any(src in p.resolve().parents for p in changed) and running_code(paths, changed):
                 if (why := new_code_imports()) is None:
                     restart = True
                     print("talentbrief preview: src/ changed; restarting with the new code", file=out, flush=True)
