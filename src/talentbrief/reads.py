@@ -18,7 +18,7 @@ A read is one of:
 - CONSERVATIVE: a read nobody can attribute (a subprocess, the network, ctypes, a listing of the
   project root): all of data/, notebooks/ and the root's own files (`digests.conservative_hash`).
 
-Not recorded: src/ and the Python installation (hashed whole into every key: src/ tree,
+Not recorded: src/ and the Python installation (in every key: hashing.report_code for src/,
 requirements.lock), files outside the project, writes, and the import system's own listings of
 sys.path (the module it loads is recorded when its file is opened).
 
