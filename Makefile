@@ -9,7 +9,7 @@ PYTEST_ARGS ?=
 
 KERNEL := $(VENV)/share/jupyter/kernels/talentbrief/kernel.json
 
-.PHONY: reports test validate doctor system-reports system-test bootstrap lock clean-reports lab
+.PHONY: reports test validate doctor system-reports system-test bootstrap lock clean-reports lab snapshots
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,12 @@ validate: system-reports $(STAMP)
 
 test: system-test $(STAMP) $(KERNEL)
 	$(BIN)/python -m pytest --nbval-lax tests notebooks $(PYTEST_ARGS)
+
+# After a deliberate change of wording: rebuild, then rewrite tests/snapshots/ (the visible text of every
+# report, checked by tests/test_snapshots.py); review and commit their diff with the change.
+snapshots: system-reports $(STAMP)
+	$(BIN)/talentbrief build $(ARGS)
+	$(BIN)/python -m tests.support.snapshots reports tests/snapshots
 
 doctor: $(STAMP)
 	$(BIN)/talentbrief doctor
