@@ -131,7 +131,7 @@ def test_computed_numbers_are_marked_and_styled_apart_from_quoted_ones(built_pag
     rule = re.search(r"\.tb-computed\s*\{([^}]*)\}", css)
     quoted = re.search(r"\.tb-fig\s*\{([^}]*)\}", css)
     assert rule and quoted and "color" in rule.group(1) and rule.group(1) != quoted.group(1)
-    words = {"en": ("computed:", "Computed by this report"), "zh": ("据此计算", "本报告据此计算")}
+    words = {"en": ("computed:", "Computed by this report"), "zh": ("据此计算", "本报告计算所得")}
     seen = 0
     for rid in ("overview-en", "overview-zh", "programme-knowledge-update-en", "programme-knowledge-update-zh",
                 "programme-software-exams-en", "programme-software-exams-zh"):

@@ -114,10 +114,10 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "computed.divide": {"en": "{value} (computed: {numerator} ÷ {denominator})",
                         "zh": "{value}（据此计算：{numerator}÷{denominator}）"},
     "note.computed": {"en": "Computed by this report, not reported by a source: {how}, from {inputs}.",
-                      "zh": "本报告据此计算，并非来源发布的数据：{how}，所用数据为{inputs}。"},
+                      "zh": "本报告计算所得，并非来源发布的数据：{how}，所用数据为{inputs}。"},
     "note.input": {"en": "{label} (note {n})", "zh": "{label}（注释{n}）"},
     "how.average": {"en": "the total divided by the years it covers", "zh": "累计总量除以所涵盖的年数"},
-    "how.ratio": {"en": "the first figure divided by the second", "zh": "前一数据除以后一数据"},
+    "how.ratio": {"en": "the first figure divided by the second", "zh": "前者除以后者"},
     # derived metrics
     "metric.first_round_average": {
         "en": "The first round of the knowledge update project ({period}) recorded {total} of continuing-education "

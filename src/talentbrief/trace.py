@@ -181,7 +181,7 @@ class Notes:
             self.number((fid,))
         note_key = (f"={key}",)
         listed = text.join([text.t("note.input", self.lang, label=self.label(fid), n=self.number((fid,)))
-                            for fid in inputs], self.lang, sep="list.semi")
+                            for fid in inputs], self.lang)
         self._computed[note_key] = (inputs, text.t("note.computed", self.lang, how=how, inputs=listed))
         n = self.number(note_key)
         return macros.render("computed", key=key, ids=inputs, title=text.plain("computed.title", self.lang),
