@@ -16,7 +16,7 @@ STAMP_TEST := $(VENV)/.installed-test
 STAMP_DASK := $(VENV)/.installed-dask
 KERNEL := $(VENV)/share/jupyter/kernels/talentbrief/kernel.json
 
-.PHONY: reports test check lint validate doctor system-reports system-test bootstrap lock clean-reports lab dask
+.PHONY: reports test check lint validate doctor system-reports system-test bootstrap lock clean-reports lab dask snapshots
 
 # install LOCK into the venv: uv when it can (pip otherwise), the project itself editable, no deps.
 define install
@@ -90,6 +90,12 @@ lint: $(STAMP_TEST)
 
 # --executor dask: dask and distributed, pinned as the client's.
 dask: $(STAMP_DASK)
+
+# After a deliberate change of wording: rebuild, then rewrite tests/snapshots/ (the visible text of every
+# report, checked by tests/test_snapshots.py); review and commit their diff with the change.
+snapshots: system-reports $(STAMP_TEST)
+	$(BIN)/talentbrief build $(ARGS)
+	$(BIN)/python -m tests.support.snapshots reports tests/snapshots
 
 doctor: $(STAMP)
 	$(BIN)/talentbrief doctor

@@ -37,23 +37,27 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 LANGS = ("en", "zh")
 QUALIFIERS = ("exact", "approx", "lower_bound", "upper_bound")
-STATUSES = ("achieved", "planned")
+STATUSES = ("achieved", "planned", "context")
 
-# unit -> (English singular, English plural, Chinese measure word + noun)
+# unit -> (English singular, English plural, Chinese measure word). A Chinese figure takes the measure
+# word only (200家, 14个, 10种): its label names what is counted ("国家级继续教育基地：200家"), and
+# "200家机构" after such a label says the noun twice. People and attendances keep 人 / 人次.
 UNITS: dict[str, tuple[str, str, str]] = {
     "persons": ("person", "people", "人"),
     "person_times": ("person-time", "person-times", "人次"),
-    "courses": ("course", "courses", "门课程"),
-    "occupations": ("occupation", "occupations", "个职业"),
-    "organisations": ("organisation", "organisations", "家机构"),
-    "areas": ("area", "areas", "个领域"),
-    "fields": ("field", "fields", "个领域"),
-    "projects": ("project", "projects", "个项目"),
+    "applications": ("application", "applications", "人次"),
+    "courses": ("course", "courses", "门"),
+    "course_resources": ("curriculum resource", "curriculum resources", "个"),
+    "occupations": ("occupation", "occupations", "个"),
+    "organisations": ("organisation", "organisations", "家"),
+    "areas": ("area", "areas", "个"),
+    "fields": ("field", "fields", "个"),
+    "projects": ("project", "projects", "个"),
     "seminars": ("seminar", "seminars", "期"),
-    "branches": ("branch", "branches", "个分支机构"),
-    "journals": ("journal", "journals", "种期刊"),
-    "members": ("member", "members", "名会员"),
-    "bases": ("base", "bases", "个基地"),
+    "branches": ("branch", "branches", "个"),
+    "journals": ("journal", "journals", "种"),
+    "members": ("member", "members", "名"),
+    "bases": ("base", "bases", "个"),
 }
 
 # Words written before a number in running text.
@@ -73,9 +77,10 @@ _QUALIFIER_LABELS = {
 }
 # Compact marks for chart labels, where there is no room for words.
 _MARKS = {"exact": "", "approx": "≈", "lower_bound": "≥", "upper_bound": "≤"}
+# 已实现 (reported as reached), not 已完成 (a task finished): most achieved figures are plain counts.
 _STATUS_LABELS = {
-    "en": {"achieved": "achieved", "planned": "planned"},
-    "zh": {"achieved": "已完成", "planned": "计划"},
+    "en": {"achieved": "achieved", "planned": "planned", "context": "context"},
+    "zh": {"achieved": "已实现", "planned": "计划", "context": "背景信息"},
 }
 _PER_YEAR = {"en": "a year", "zh": "每年"}
 
@@ -314,7 +319,8 @@ _BASIS_LABELS = {
 }
 # What a Chinese panel heading counts: a noun, not the measure word a number takes (人数, not 人).
 _ZH_COUNT_NOUNS = {
-    "persons": "人数", "person_times": "人次", "courses": "课程数", "occupations": "职业数",
+    "persons": "人数", "person_times": "人次", "applications": "报考人次", "courses": "课程数",
+    "course_resources": "课程资源数", "occupations": "职业数",
     "organisations": "机构数", "areas": "领域数", "fields": "领域数", "projects": "项目数", "seminars": "期数",
     "branches": "分支机构数", "journals": "期刊数", "members": "会员数", "bases": "基地数",
 }
@@ -326,7 +332,7 @@ def palette() -> dict[str, str]:
     import seaborn as sns
 
     blue, orange = sns.color_palette("colorblind").as_hex()[:2]
-    return {"achieved": blue, "planned": orange, "ink": INK, "muted": MUTED, "grid": GRID}
+    return {"achieved": blue, "planned": orange, "context": "#8c8c8c", "ink": INK, "muted": MUTED, "grid": GRID}
 
 
 @dataclass(frozen=True)
@@ -596,25 +602,51 @@ def panel_title(bar: _Bar, lang: str) -> str:
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
-_TOKENS = re.compile(f"[{_CJK}]|[^\\s{_CJK}]+|\\s+")
+# Where a line may break in Chinese: after these marks, or before these opening ones. Chinese has no
+# spaces between words, and a break between any two characters splits words (继续教育活|动, 光明日|报):
+# without a dictionary, a line breaks only at punctuation (or a space), and an unbreakable run that is
+# too long stays on one line.
+BREAK_AFTER = "、，；：。！？）》」』,;:)"
+BREAK_BEFORE = "（《「『("
+
+
+def _tokens(text: str) -> list[str]:
+    """Unbreakable pieces and runs of spaces: a piece ends after a closing mark and starts before an
+    opening one."""
+    pieces = []
+    for match in re.finditer(f"[{re.escape(BREAK_BEFORE)}]?[^\\s{re.escape(BREAK_AFTER + BREAK_BEFORE)}]*"
+                             f"[{re.escape(BREAK_AFTER)}]*|\\s+", text):
+        if match.group():
+            pieces.append(match.group())
+    return pieces
+
+
+def _width(token: str) -> int:
+    return sum(2 if re.match(f"[{_CJK}]", ch) else 1 for ch in token)
 
 
 def _wrap(text: str, columns: int) -> str:
-    """Greedy wrap by display width (a Chinese character is two columns): breaks at spaces or between
-    Chinese characters, never inside an English word."""
+    """Greedy wrap by display width (a Chinese character is two columns): breaks at spaces and at
+    Chinese punctuation (BREAK_AFTER, BREAK_BEFORE), never inside an English or a Chinese word."""
     lines, line, used = [], "", 0
-    for token in _TOKENS.findall(text):
+    for token in _tokens(text):
         if token.isspace():
             if line:
                 line, used = line + " ", used + 1
             continue
-        width = 2 * len(token) if re.match(f"[{_CJK}]", token) else len(token)
+        width = _width(token)
         if line.strip() and used + width > columns:
             lines.append(line.rstrip())
             line, used = "", 0
         line, used = line + token, used + width
     lines.append(line.rstrip())
     return "\n".join(lines)
+
+
+def wrap(text: str, columns: int) -> str:
+    """A label wrapped to ``columns`` (a Chinese character is two), at spaces and Chinese punctuation
+    only, as the house charts wrap theirs: for the axis labels of charts drawn in a notebook."""
+    return _wrap(text, columns)
 
 
 def _value_label(bar: _Bar, lang: str) -> str:
@@ -779,7 +811,8 @@ def bar_figure(
     ``title`` is a string or ``{"en": ..., "zh": ...}``; ``colours`` overrides the status colours
     (``{"achieved": "#009e73"}``); ``order`` lists figure ids in the order the bars should appear
     (default: the rows' order). Colour and fill show the status (achieved solid, planned light with
-    outline), hatching and ≥ ≈ ≤ marks show the qualifier; ``log=None`` picks a log axis per panel when
+    outline; context grey), hatching and ≥ ≈ ≤ marks show the qualifier; ``source_note`` becomes the
+    caption under the image, not part of it; ``log=None`` picks a log axis per panel when
     values span 100×, and says so in the panel's heading. The Figure carries its alt text (every bar
     with its phrase), the ids it plots and the source note as caption (see ``describe``).
     """
@@ -811,11 +844,9 @@ def _build(rows, lang, title, source_note, value_key, label_key, log, colours):
     panels = _panels(bars)
     colours = {**palette(), **colours}
     logs = [_wants_log(panel, log) for panel in panels]
-    note = (
-        source_note
-        if len(panels) == 1
-        else _MIXED_UNITS_NOTE[lang] + (" " if lang == "en" else "") + source_note
-    )
+    # The source goes in the caption under the image (describe), once: the image holds only what
+    # the panels need to be read, the note that each panel has its own unit and scale.
+    note = "" if len(panels) == 1 else _MIXED_UNITS_NOTE[lang]
     fig = Figure(figsize=(FIG_WIDTH, 4), dpi=DPI, facecolor="white")  # at the PNG's dpi, as figure_png draws it
     FigureCanvasAgg(fig)
     axes = []

@@ -26,3 +26,18 @@ def _private_memo(tmp_path_factory):
 
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
     yield
+
+
+@pytest.fixture(scope="module")
+def built_tables(built_project):
+    """The data of the whole-catalogue build (`built_project`), loaded."""
+    from talentbrief import load
+
+    return load.load(built_project)
+
+
+@pytest.fixture(scope="module")
+def built_pages(built_project) -> dict[str, str]:
+    """{report id: html} of every report of the whole-catalogue build (index.html left out)."""
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted((built_project / "reports").glob("*.html"))
+            if p.stem != "index"}

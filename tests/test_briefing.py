@@ -107,14 +107,16 @@ def test_chinese_overview_keeps_qualifiers():
 
 def test_overview_first_round_average_cites_its_input_and_says_units_differ():
     html = overview(make_tables(), "en")
-    assert re.search(r'data-figure-ids="f-ku-1"[^>]*>about 1\.26 million person-times a year on average over '
-                     r'10 years</span>', html)
+    assert re.search(r'class="tb-computed" data-computed="first_round_average" data-figure-ids="f-ku-1"[^>]*>'
+                     r'about 1\.26 million person-times a year on average over 10 years '
+                     r'\(computed: 12\.643 million ÷ 10\)</span>', html)
     assert "not in the same unit" in html
 
 
 def test_exam_ratio_carries_both_input_ids():
     html = overview(make_tables(), "en")
-    assert re.search(r'data-figure-ids="f-ex-pass f-ex-app"[^>]*>about 19%</span>', html)
+    assert re.search(r'class="tb-computed" data-computed="exam_ratio" data-figure-ids="f-ex-pass f-ex-app"[^>]*>'
+                     r'about 19% \(computed: 920,000 ÷ 4\.85 million\)</span>', html)
 
 
 def test_developments_include_the_qualitative_source_with_its_date_and_no_number():
@@ -128,7 +130,7 @@ def test_developments_include_the_qualitative_source_with_its_date_and_no_number
 def test_audit_shows_every_check_with_its_verdict_on_good_data():
     html = audit(make_tables(), "en")
     statuses = dict(re.findall(r'class="tb-check tb-check-(\w+)" data-check="(\w+)"', html))
-    assert set(statuses) == {"consistent", "plausible"}
+    assert set(statuses) == {"consistent", "plausible", "restatement"}
     assert len(re.findall(r'data-check="', html)) == 4
 
 
@@ -237,11 +239,12 @@ def test_partner_size_is_not_a_headline_and_an_inferred_start_is_marked():
 def test_chinese_check_rows_name_the_rows_by_label_not_id():
     html = programme(make_tables(), "zh", "software-exams")
     used = re.findall(r'<p class="tb-rows">(.*?)</p>', html)
-    assert used == ["所用数据：标签 exam-passes、标签 exam-applicants"]
+    assert used == ["所用数据：标签 exam-passes；标签 exam-applicants"]
     assert "<code>" not in html
 
 
 def test_the_figure_table_says_which_row_restates_which():
     html = programme(make_tables(), "zh", "digital-engineers")
-    row = re.search(r'<tr data-figure-ids="f-de-2023">(.*?)</tr>', html, re.DOTALL).group(1)
-    assert '重申<time datetime="2021-10-14">2021年10月14日</time>发布的计划' in row
+    assert '<tr data-figure-ids="f-de-2023">' not in html  # one row for the restated plan, citing both
+    row = re.search(r'<tr data-figure-ids="f-de-2021 f-de-2023">(.*?)</tr>', html, re.DOTALL).group(1)
+    assert '<time datetime="2021-10-14">2021年10月14日</time>发布，<time datetime="2023-10-07">2023年10月7日</time>重申' in row

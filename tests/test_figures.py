@@ -131,10 +131,10 @@ def test_format_figure_per_year():
 def test_format_figure_singular_and_units():
     assert figures.format_figure(1, "journals", "exact", "en") == "1 journal"
     assert figures.format_figure(2, "journals", "exact", "en") == "2 journals"
-    assert figures.format_figure(1, "journals", "exact", "zh") == "1种期刊"
+    assert figures.format_figure(1, "journals", "exact", "zh") == "1种"  # the label names what is counted: 期刊：1种
     assert figures.format_figure(1000000, "persons", "exact", "en") == "1 million people"
     assert figures.format_figure(30, "seminars", "lower_bound", "zh") == "超过30期"
-    assert figures.format_figure(20000, "courses", "lower_bound", "zh") == "2万余门课程"
+    assert figures.format_figure(20000, "courses", "lower_bound", "zh") == "2万余门"
     assert figures.format_figure(1, "branches", "exact", "en") == "1 branch"
 
 
@@ -195,7 +195,7 @@ def test_format_percent(ratio, kwargs, en, zh):
 def test_labels():
     assert figures.status_label("achieved", "en") == "achieved"
     assert figures.status_label("planned", "en") == "planned"
-    assert figures.status_label("achieved", "zh") == "已完成"
+    assert figures.status_label("achieved", "zh") == "已实现"
     assert figures.status_label("planned", "zh") == "计划"
     assert figures.qualifier_phrase("lower_bound", "en") == "more than"
     assert figures.qualifier_phrase("approx", "zh") == "约"
@@ -204,7 +204,7 @@ def test_labels():
     assert figures.qualifier_mark("lower_bound") == "≥"
     assert figures.unit_label("persons", "en", 1) == "person"
     assert figures.unit_label("persons", "en", 3) == "people"
-    assert figures.unit_label("occupations", "zh", 3) == "个职业"
+    assert figures.unit_label("occupations", "zh", 3) == "个"
     with pytest.raises(ValueError, match="unknown status 'done'"):
         figures.status_label("done", "en")
 
@@ -270,7 +270,7 @@ def test_alt_text_lists_every_plotted_bar():
         "Digital technology: about 80,000 people (planned); New round: 1 million people (planned)."
     )
     assert _chart(HEADLINE, "zh", title="要点").alt == (
-        "要点。培训人数：252万余人（已完成）；数字技术人才：约8万人（计划）；新一轮：100万人（计划）。"
+        "要点。培训人数：252万余人（已实现）；数字技术人才：约8万人（计划）；新一轮：100万人（计划）。"
     )
 
 
@@ -311,7 +311,8 @@ def test_bounds_approximations_and_status_are_marked():
     fig = figures.bar_figure(HEADLINE, lang="en", title="T", source_note="Source: plan")
     texts = _texts(fig)
     assert "≥ 2.52 million" in texts and "≈ 80,000" in texts and "1 million" in texts
-    assert "Source: plan" in texts  # the note is inside the image
+    assert "Source: plan" not in texts  # the source is said once, in the caption under the image
+    assert figures.figure_png(fig)[1]["caption"] == "Source: plan"
     legend = [t.get_text() for t in fig.axes[-1].get_legend().get_texts()]
     assert legend == ["achieved", "planned", "≈ approximate", "≥ lower bound"]
     trained, digital, new = fig.axes[0].patches
@@ -330,7 +331,8 @@ def test_mixed_units_get_one_panel_each_and_a_note():
     panels = [ax for ax in fig.axes if ax.axison]
     assert [ax.get_title(loc="left") for ax in panels] == ["people", "person-times"]
     assert [len(ax.patches) for ax in panels] == [3, 1]
-    assert "Each panel has its own unit, period basis and scale. Source: x" in _texts(fig)
+    assert "Each panel has its own unit, period basis and scale." in _texts(fig)
+    assert not any("Source: x" in t for t in _texts(fig))  # the caption gives the source, once
 
 
 def test_log_scale_is_automatic_for_wide_spans_and_said():
@@ -451,7 +453,7 @@ def test_text_from_data_is_drawn_literally_not_as_mathtext():
     drawn = [t.strip() for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg.getvalue())]
     assert "Funded with $5 and $6 grants" in drawn
     assert r"$$\href{javascript:x}{x}$$" in drawn
-    assert "Costs in $ and $$" in drawn and "Source: $x$" in drawn
+    assert "Costs in $ and $$" in drawn
     assert _chart(rows).png.startswith(b"\x89PNG")  # no mathtext ParseException
 
 

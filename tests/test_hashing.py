@@ -75,8 +75,8 @@ def test_each_input_changes_the_hash(project):
 
     figures = project / "data" / "figures.csv"
     text = figures.read_text(encoding="utf-8")
-    assert ",Skilled talents trained," in text  # a vocational-skills row: inside the selection
-    figures.write_text(text.replace(",Skilled talents trained,", ",Skilled talents trained (revised),", 1))
+    assert ",Skilled workers trained," in text  # a vocational-skills row: inside the selection
+    figures.write_text(text.replace(",Skilled workers trained,", ",Skilled workers trained (revised),", 1))
     changed["data"] = key(p, spec, entry)
 
     assert all(v != base for v in changed.values()), changed

@@ -67,6 +67,9 @@ def test_corpus_covers_the_acceptance_cases():
         "inferred-source-unknown-field",
         "restates-unknown-id",
         "restates-invalid",
+        "part-of-invalid",
+        "quote-translation-missing",
+        "inferred-programme-unknown-field",
     }
     assert required <= set(CASES)
     assert all(expected(case) for case in CASES)

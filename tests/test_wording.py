@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 import figures as fmt
-from talentbrief import load, rules
+from talentbrief import rules
 
 # Latin-letter words a reader of a Chinese report may meet outside quotes of English-language sources.
 # Empty: ministries, outlets, titles, verdicts and findings all have Chinese names, and figure ids live
@@ -25,14 +25,13 @@ SPOKEN = ("alt", "aria-label")  # attributes a screen reader reads out
 
 
 @pytest.fixture(scope="module")
-def tables(built_project):
-    return load.load(built_project)
+def tables(built_tables):
+    return built_tables
 
 
 @pytest.fixture(scope="module")
-def pages(built_project) -> dict[str, str]:
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted((built_project / "reports").glob("*.html"))
-            if p.stem != "index"}
+def pages(built_pages) -> dict[str, str]:
+    return built_pages
 
 
 def english_quotes(tables) -> set[str]:

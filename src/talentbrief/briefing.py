@@ -33,7 +33,7 @@ from talentbrief.trace import (
     wrap_ids,
 )
 
-HEADLINE_UNITS = ("persons", "person_times")  # people counts lead; other units show when a programme has none
+HEADLINE_UNITS = ("persons", "person_times", "applications")  # people counts lead; other units show when a programme has none
 RESULT_BASES = ("cumulative", "per_year")  # results and targets; a stock at a date (members) is context
 _DIGIT = re.compile(r"\d")
 
@@ -122,6 +122,31 @@ def row_ids(report: Report, row) -> tuple[str, ...]:
     return (fid, *restatements(report.tables.figures).get(fid, ()))
 
 
+def total_of(report: Report, row) -> str | None:
+    """The id of the total a row is a part of (figures.part_of), directly or through the row it restates."""
+    figs = report.tables.figures
+    part = row.get("part_of")
+    if not (isinstance(part, str) and part):
+        target = row.get("restates")
+        rows = figs[figs["figure_id"].astype(str) == target] if isinstance(target, str) else figs.head(0)
+        part = rows.iloc[0].get("part_of") if not rows.empty else None
+    return part if isinstance(part, str) and part else None
+
+
+def label_text(report: Report, row, shown) -> Markup:
+    """A row's label; a part whose total is `shown` in the same list or table says whose part it is
+    ("(part of: People to be trained (new round))"), so a reader never adds a total to its parts."""
+    label = row[f"label_{report.lang}"]
+    total = total_of(report, row)
+    if total is None or total not in set(shown):
+        return escape(label)
+    return text.t("label.part", report.lang, label=label, total=report.notes.label(total))
+
+
+def _shown_ids(report: Report, rows: pd.DataFrame) -> set[str]:
+    return {i for fid in rows["figure_id"].astype(str) for i in row_ids(report, {"figure_id": fid})}
+
+
 def cite_row(report: Report, row) -> Markup:
     return report.notes.cite(row_ids(report, row), figure_text(row, report.lang))
 
@@ -186,7 +211,8 @@ def headline_rows(figures: pd.DataFrame) -> pd.DataFrame:
     and a row restating another is shown with it (once).
     """
     figures = without_restatements(figures)
-    results = figures[figures["period_basis"].astype(str).isin(RESULT_BASES)]
+    results = figures[figures["period_basis"].astype(str).isin(RESULT_BASES)
+                      & (figures["status"].astype(str) != "context")]
     people = results[results["unit"].astype(str).isin(HEADLINE_UNITS)]
     return people if not people.empty else results
 
@@ -196,10 +222,12 @@ def headlines(report: Report) -> Block:
     (a restated plan once, citing both sources)."""
     lang = report.lang
     programmes = []
-    for pid in scope.programmes_with_figures(report.tables):
+    pids = scope.programmes_with_figures(report.tables)
+    shown = set().union(*(_shown_ids(report, headline_rows(_figures_of(report, p))) for p in pids)) if pids else set()
+    for pid in pids:
         items = [{"ids": row_ids(report, r),
                   "text": text.t("figure.item", lang, label=Markup('<span class="tb-label">{}</span>').format(
-                      r[f"label_{lang}"]), value=cite_row(report, r),
+                      label_text(report, r, shown)), value=cite_row(report, r),
                       status=fmt.status_label(str(r["status"]), lang), period=period_text(report, r))}
                  for r in headline_rows(_figures_of(report, pid)).to_dict("records")]
         if items:
@@ -215,6 +243,17 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
     lang = report.lang
     restated = restatements(report.tables.figures)
     rows = without_restatements(rows).copy()
+    shown = _shown_ids(report, rows)
+    totals = {str(r["figure_id"]): total_of(report, r) for r in rows.to_dict("records")}
+    parts = {fid: t for fid, t in totals.items() if t in shown}
+    if parts:  # each part right after its total, marked "of which"
+        ids = list(rows["figure_id"].astype(str))
+        ordered = [f for f in ids if f not in parts]
+        for fid in ids:
+            if fid in parts:
+                at = max(i for i, f in enumerate(ordered) if f == parts[fid] or parts.get(f) == parts[fid])
+                ordered.insert(at + 1, fid)
+        rows = rows.set_index(rows["figure_id"].astype(str)).loc[ordered].reset_index(drop=True)
     years = {k: pd.Timestamp(v["date_published"]).year for k, v in _sources_by_id(report).items()}
     source_of = dict(zip(report.tables.figures["figure_id"].astype(str), report.tables.figures["source_id"].astype(str)))
     labels = rows[f"label_{lang}"].astype(str)
@@ -228,6 +267,8 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
 
     rows["chart_label"] = [label(str(f), lab, sid, dup)
                            for f, lab, sid, dup in zip(rows["figure_id"], labels, rows["source_id"], repeated)]
+    rows["chart_label"] = [text.plain("chart.part_label", lang, label=lab) if str(f) in parts else lab
+                           for f, lab in zip(rows["figure_id"], rows["chart_label"])]
     rows["per_year"] = rows["period_basis"].astype(str) == "per_year"
     rows["period_basis"] = rows["period_basis"].astype(str)  # one panel per unit and period basis
     rows["value"] = rows["value"].astype("int64")
@@ -333,6 +374,8 @@ def programme_summary(report: Report) -> Block:
         if len(starts) or len(ends):
             extra = block("period", ids=list(achieved["figure_id"].astype(str)),
                           content=text.t("period", lang, period=text.period(span, lang)))
+        if (figs["status"].astype(str) == "context").any():
+            extra += block("paragraph", content=text.t("context", lang))
     owner = prog["owner"] if lang == "en" else prog[f"owner_{lang}"]
     return block("summary", owner=text.t("owner", lang, owner=owner),
                  description=_maybe_ids(list(figs["figure_id"].astype(str)), prog[f"description_{lang}"]),
@@ -355,15 +398,20 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
     qualifier, status, period and source; each row carries its figure id."""
     lang = report.lang
     rows = _figures_of(report, report.programme) if rows is None else rows
+    rows = without_restatements(rows)  # a restated plan is one row, citing both sources
+    shown = _shown_ids(report, rows)
     sources = _sources_by_id(report)
+    source_of = dict(zip(report.tables.figures["figure_id"].astype(str), report.tables.figures["source_id"].astype(str)))
     body = []
     for row in rows.to_dict("records"):
-        src = sources[str(row["source_id"])]
-        body.append({"id": str(row["figure_id"]), "label": row[f"label_{lang}"], "value": cite_row(report, row),
+        ids = row_ids(report, row)
+        cells = [text.t("source.cell", lang, source=credit(sources[s], lang), date=source_date(sources[s], lang))
+                 for s in dict.fromkeys(source_of[i] for i in ids)]
+        body.append({"id": " ".join(ids), "label": label_text(report, row, shown), "value": cite_row(report, row),
                      "qualifier": fmt.qualifier_label(str(row["qualifier"]), lang),
                      "status_key": str(row["status"]), "status": fmt.status_label(str(row["status"]), lang),
-                     "period": _table_period(report, row),
-                     "source": text.t("source.cell", lang, source=credit(src, lang), date=source_date(src, lang))})
+                     "period": period_text(report, row) if len(ids) > 1 else _table_period(report, row),
+                     "source": text.join(cells, lang, sep="list.semi")})
     head = [text.t(f"col.{c}", lang) for c in ("figure", "value", "qualifier", "status", "period", "source")]
     return block("figure_table", head=head, rows=body, empty=text.t("no_figures", lang))
 
@@ -373,12 +421,22 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
 def metric_value(report: Report, metric: metrics.Metric) -> Markup:
     """A derived figure written in house style and cited with the ids it is computed from (for glue)."""
     lang = report.lang
+    values = dict(zip(report.tables.figures["figure_id"].astype(str), report.tables.figures["value"]))
     if metric.key == "exam_ratio":
-        return report.notes.cite(metric.figure_ids, fmt.format_percent(metric.value, lang))
+        passes, applicants = metric.figure_ids
+        content = text.plain("computed.divide", lang, value=fmt.format_percent(metric.value, lang),
+                             numerator=fmt.format_number(int(values[passes]), lang),
+                             denominator=fmt.format_number(int(values[applicants]), lang))
+        return report.notes.computed(metric.key, metric.figure_ids, content, text.plain("how.ratio", lang))
     if metric.key == "first_round_average":
-        return report.notes.cite(metric.extra["total_id"], text.plain(
+        total = metric.extra["total_id"]
+        average = text.plain(
             "metric.average", lang, average=fmt.format_derived(metric.value, lang, unit=metric.unit, per_year=True),
-            years=fmt.format_derived(metric.extra["years"], lang, qualifier="exact")))
+            years=fmt.format_derived(metric.extra["years"], lang, qualifier="exact"))
+        content = text.plain("computed.divide", lang, value=average,
+                             numerator=fmt.format_number(int(values[total]), lang),
+                             denominator=fmt.format_derived(metric.extra["years"], lang, qualifier="exact"))
+        return report.notes.computed(metric.key, (total,), content, text.plain("how.average", lang))
     raise KeyError(f"no wording for metric {metric.key!r}")
 
 
@@ -410,11 +468,19 @@ def metrics_section(report: Report) -> Block:
 # ---------------------------------------------------------------- checks
 
 def _rows_used(report: Report, figure_ids) -> Markup:
-    """The rows a check used: their ids in English (analysts look them up), their labels in Chinese."""
-    if report.lang == "en":
-        return Markup(" ").join(block("code", value=i) for i in figure_ids)
-    labels = report.tables.figures.set_index(report.tables.figures["figure_id"].astype(str))[f"label_{report.lang}"]
-    return text.join([labels.get(i, i) for i in figure_ids], report.lang)
+    """The rows a check used, by label (ids stay in data-figure-ids); rows sharing a label are told
+    apart by their source."""
+    figs = report.tables.figures.set_index(report.tables.figures["figure_id"].astype(str))
+    sources = _sources_by_id(report)
+    labels = [str(figs.loc[i, f"label_{report.lang}"]) for i in figure_ids]
+    shown = []
+    for fid, label in zip(figure_ids, labels):
+        if labels.count(label) > 1:
+            src = sources[str(figs.loc[fid, "source_id"])]
+            label = text.plain("row.named", report.lang, label=label, source=text.plain(
+                "source.cell", report.lang, source=credit(src, report.lang), date=source_date_text(src, report.lang)))
+        shown.append(label)
+    return text.join(shown, report.lang, sep="list.semi")
 
 
 def checks_section(report: Report) -> Block:
@@ -422,7 +488,9 @@ def checks_section(report: Report) -> Block:
     lang = report.lang
     rows = []
     for res in checks.run(report.tables.figures, report.tables.sources, report.programme):
-        message = report.notes.cite(res.figure_ids, res.message[lang]) if res.figure_ids else escape(res.message[lang])
+        # the finding carries its rows' ids; it is not a quote (it may hold computed numbers), so it is not
+        # styled as one
+        message = wrap_ids(res.figure_ids, res.message[lang]) if res.figure_ids else escape(res.message[lang])
         used = text.t("rows_used", lang, rows=_rows_used(report, res.figure_ids) or text.t("none", lang))
         rows.append({"status": res.status, "key": res.key, "ids": res.figure_ids,
                      "name": text.t(f"check.name.{res.key}", lang), "label": text.t(f"status.{res.status}", lang),
@@ -433,6 +501,17 @@ def checks_section(report: Report) -> Block:
 
 # ---------------------------------------------------------------- audit coverage
 
+def _count(report: Report, ids) -> Markup:
+    """How many rows, and how many of them restate another row (the same plan reported again)."""
+    figs = report.tables.figures
+    restating = figs["figure_id"].astype(str).isin(set(ids)) & figs["restates"].notna() \
+        & figs["restates"].astype(str).isin(set(figs["figure_id"].astype(str)))
+    n = fmt.format_number(len(ids), report.lang)
+    if not restating.any():
+        return escape(n)
+    return text.t("count.restated", report.lang, n=n, restated=fmt.format_number(int(restating.sum()), report.lang))
+
+
 def coverage(report: Report) -> Block:
     """Figures per source and per programme, each count carrying the ids it counts."""
     lang, figs = report.lang, report.tables.figures
@@ -440,14 +519,13 @@ def coverage(report: Report) -> Block:
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
         ids = _source_figure_ids(report, str(src["source_id"]))
         source_rows.append({"title": _maybe_ids(ids, source_title(src, lang)), "outlet": outlet(src, lang),
-                            "date": source_date(src, lang), "ids": ids,
-                            "n": fmt.format_number(len(ids), lang)})
+                            "date": source_date(src, lang), "ids": ids, "n": _count(report, ids)})
     programme_rows = []
     for prog in report.tables.programmes.to_dict("records"):
         ids = list(figs.loc[figs["programme_id"].astype(str) == str(prog["programme_id"]), "figure_id"].astype(str))
         owner = prog["owner"] if lang == "en" else prog[f"owner_{lang}"]
         programme_rows.append({"name": _maybe_ids(ids, prog[f"name_{lang}"]), "owner": _maybe_ids(ids, owner),
-                               "ids": ids, "n": fmt.format_number(len(ids), lang)})
+                               "ids": ids, "n": _count(report, ids)})
     col = lambda c: text.t(f"col.{c}", lang)
     return block("coverage", source_head=[col("source"), col("outlet"), col("date"), col("count")],
                  source_rows=source_rows, programme_head=[col("programme"), col("owner"), col("count")],

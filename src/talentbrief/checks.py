@@ -29,7 +29,9 @@ COMPOSITION_PARTS = ("advanced-seminar-trainees-per-year", "capacity-improvement
                      "digital-talents-trained-per-year")
 AGREEMENT = "digital-talents-trained-per-year"
 FIRST_ROUND_TASK = "first-round-yearly-training-task"
-VERDICTS = ("consistent", "plausible", "not_comparable", "fail")
+# `restatement`: a later source reports again the same plan with the same value. It is neither a pass
+# nor corroboration (the same plan said twice), so it has its own verdict, shown without a tick.
+VERDICTS = ("consistent", "plausible", "restatement", "not_comparable", "fail")
 
 
 @dataclass(frozen=True)
@@ -175,9 +177,9 @@ def agreement(figures: pd.DataFrame, sources: pd.DataFrame) -> CheckResult:
     if pair is not None:
         later, original = pair
         same = int(later["value"]) == int(original["value"]) and str(later["qualifier"]) == str(original["qualifier"])
-        status = "consistent" if same else "fail"
+        status = "restatement" if same else "fail"
         return CheckResult(key, programme, status, _both(lambda lang: text.plain(
-            f"check.restated.{status}", lang, later=who(later, lang), later_date=date(later, lang),
+            "check.restated.same" if same else "check.restated.fail", lang, later=who(later, lang), later_date=date(later, lang),
             first_date=date(original, lang), value=_figure(original, lang), later_value=_figure(later, lang))),
             _ids(rows))
     values = [int(v) for v in rows["value"]]

@@ -195,6 +195,45 @@ def check_restates(row: Mapping[str, str], figures: Mapping[str, Mapping[str, st
     return problems
 
 
+def check_part_of(row: Mapping[str, str], figures: Mapping[str, Mapping[str, str]]) -> list[tuple[str, str]]:
+    """A part links to its total: another row of the same source (the breakdown a source gives), with the
+    same unit, period basis and status, a value no smaller, and not itself a part (link to the total).
+    An unknown id is the schema's foreign key to report."""
+    total_id = row.get("part_of", "")
+    total = figures.get(total_id)
+    if not total_id or total is None:
+        return []
+    if total_id == row.get("figure_id"):
+        return [("part_of", "a figure cannot be a part of itself")]
+    problems = []
+    if total.get("part_of"):
+        problems.append(("part_of", f'{total_id} is itself a part of {total["part_of"]}: link to the total'))
+    if total.get("source_id") != row.get("source_id"):
+        problems.append(("part_of", f"{total_id} is from another source: a breakdown is given by one source"))
+    for column in ("unit", "period_basis", "status"):
+        if total.get(column) != row.get(column):
+            problems.append(("part_of", f'{total_id} has {column} {total.get(column)}, this row {row.get(column)}'))
+    mine, theirs = _int(row.get("value", "")), _int(total.get("value", ""))
+    if mine is not None and theirs is not None and mine > theirs:
+        problems.append(("part_of", f"value {mine} is larger than the total {total_id} ({theirs})"))
+    return problems
+
+
+def check_translations(row: Mapping[str, str], language: str | None) -> list[tuple[str, str]]:
+    """A quote has its translation into every report language other than its source's, and none into
+    its source's own language (the quote itself is that)."""
+    problems = []
+    for lang in ("en", "zh"):
+        column = f"quote_{lang}"
+        if column not in row or language is None:
+            continue
+        if lang != language and row.get("quote") and not row[column].strip():
+            problems.append((column, f"the source is in {language}: quote_{lang} needs a translation of the quote"))
+        elif lang == language and row[column].strip():
+            problems.append((column, f"the source is in {lang}: the quote is already {lang}, leave quote_{lang} empty"))
+    return problems
+
+
 def check_figure(row: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every single-row rule for one figures.csv row."""
     return check_periods(row) + check_quote(row) + check_inferred(row)
@@ -203,6 +242,11 @@ def check_figure(row: Mapping[str, str]) -> list[tuple[str, str]]:
 def check_source(row: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every single-row rule for one sources.csv row."""
     return check_inferred(row) + check_publisher(row)
+
+
+def check_programme(row: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every single-row rule for one programmes.csv row."""
+    return check_inferred(row)
 
 
 def normalise_space(text: str) -> str:

@@ -37,27 +37,34 @@ TEMPLATES: dict[str, dict[str, str]] = {
     # tables
     "col.figure": {"en": "Figure", "zh": "指标"},
     "col.value": {"en": "Value", "zh": "数值"},
-    "col.qualifier": {"en": "Qualifier", "zh": "限定"},
+    "col.qualifier": {"en": "Qualifier", "zh": "数值性质"},
     "col.status": {"en": "Status", "zh": "状态"},
     "col.period": {"en": "Period", "zh": "时期"},
     "col.source": {"en": "Source", "zh": "来源"},
     "col.programme": {"en": "Programme", "zh": "项目"},
     "col.outlet": {"en": "Outlet", "zh": "发布媒体"},
     "col.date": {"en": "Date", "zh": "日期"},
-    "col.owner": {"en": "Run by", "zh": "主管单位"},
+    "col.owner": {"en": "Run by", "zh": "实施单位"},
     "col.count": {"en": "Figures", "zh": "数据条数"},
+    "count.restated": {"en": "{n}, of which {restated} restates another", "zh": "{n}（其中{restated}条为重申）"},
     "col.check": {"en": "Check", "zh": "检查"},
     "col.result": {"en": "Result", "zh": "结果"},
     "col.message": {"en": "Finding", "zh": "结论"},
     "col.rows": {"en": "Rows used", "zh": "所用数据行"},
     "none": {"en": "none", "zh": "无"},
     # programme brief
-    "owner": {"en": "Run by {owner}.", "zh": "主管单位：{owner}。"},
-    "period": {"en": "Period covered by the achieved figures: {period}.", "zh": "已完成数据涉及时期：{period}。"},
+    "owner": {"en": "Run by the {owner}.", "zh": "实施单位：{owner}。"},
+    "period": {"en": "Period covered by the achieved figures: {period}.", "zh": "已实现数据的统计时期：{period}。"},
+    "context": {"en": "Figures marked “context” describe a partner organisation, not results of this programme.",
+                "zh": "标为“背景信息”的数据反映合作方的情况，并非本项目的成果。"},
     "figure.item": {"en": "{label}: {value} ({status}; {period})", "zh": "{label}：{value}（{status}；{period}）"},
+    # a part shown with its total (figures.part_of): never added to it
+    "label.part": {"en": "{label} (part of: {total})", "zh": "{label}（属于{total}）"},
+    "chart.part_label": {"en": "of which: {label}", "zh": "其中：{label}"},
     "rows_used": {"en": "Rows used: {rows}", "zh": "所用数据：{rows}"},
+    "row.named": {"en": "{label} ({source})", "zh": "{label}（{source}）"},
     "no_figures": {"en": "No figures are reported for this programme.", "zh": "本项目暂无已发布的数据。"},
-    "no_metrics": {"en": "No derived figures concern this programme.", "zh": "本项目没有推算数据。"},
+    "no_metrics": {"en": "No computed figures concern this programme.", "zh": "本项目没有计算数据。"},
     "no_checks": {"en": "No consistency checks concern this programme.", "zh": "本项目没有一致性检查。"},
     # periods
     "period.range": {"en": "{start} to {end}", "zh": "{start}至{end}"},
@@ -77,15 +84,18 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "restates": {"en": "restates the plan first reported {date}", "zh": "重申{date}发布的计划"},
     # recent developments
     "dev.item": {"en": "{date}: {outlet} published “{title}”.", "zh": "{date}，{outlet}刊发《{title}》。"},
-    "dev.item.unnamed": {"en": "{date}: “{title}”, a report on {producer} by an outlet the text does not name.",
-                         "zh": "{date}，《{title}》，报道{producer}的有关情况（未注明发布媒体）。"},
-    "dev.figures": {"en": "It gives figures on {programmes}.", "zh": "文中有{programmes}的数据。"},
+    "dev.item.unnamed": {"en": "{date}: “{title}”, a report (outlet not named) on the {producer}.",
+                         "zh": "{date}，《{title}》（未注明发布媒体）报道了{producer}的有关情况。"},
+    "dev.figures": {"en": "Programmes it gives figures on: {programmes}.", "zh": "文中数据涉及：{programmes}。"},
     "dev.qualitative": {"en": "A qualitative account: it reports no figures.",
                         "zh": "该文为定性介绍，未提供数据。"},
     "list.sep": {"en": ", ", "zh": "、"},
     "list.semi": {"en": "; ", "zh": "；"},
     "list.comma": {"en": ", ", "zh": "，"},
-    "tooltip.item": {"en": "“{quote}” — {source}", "zh": "“{quote}”——{source}"},
+    "tooltip.item": {"en": "{quote} — {source}", "zh": "{quote}——{source}"},
+    # a verbatim quote, and beside it, when its language is not the report's, the data's translation
+    "quote.plain": {"en": "“{quote}”", "zh": "“{quote}”"},
+    "quote.translated": {"en": "“{quote}” (translation: “{translation}”)", "zh": "“{quote}”（译文：“{translation}”）"},
     "list.plus": {"en": " + ", "zh": "、"},
     "sentence.sep": {"en": " ", "zh": ""},
     # sources list
@@ -96,21 +106,32 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "reporter.unnamed": {"en": "{producer}, as reported by an unnamed outlet",
                          "zh": "{producer}（据未注明名称的媒体报道）"},
     # notes
-    "note.item": {"en": "“{quote}”: “{title}”, {outlet}, {date}. Figure {figure_id}.",
-                  "zh": "“{quote}”——《{title}》，{outlet}，{date}。"},
+    "note.item": {"en": "{quote}: “{title}”, {outlet}, {date}.",
+                  "zh": "{quote}——《{title}》，{outlet}，{date}。"},
+    # computed numbers: said to be computed where they stand, and in their note, which names the inputs
+    "computed.title": {"en": "Computed by this report, not quoted from a source",
+                       "zh": "本报告据来源数据计算所得，并非来源原文"},
+    "computed.divide": {"en": "{value} (computed: {numerator} ÷ {denominator})",
+                        "zh": "{value}（据此计算：{numerator}÷{denominator}）"},
+    "note.computed": {"en": "Computed by this report, not reported by a source: {how}, from {inputs}.",
+                      "zh": "本报告计算所得，并非来源发布的数据：{how}，所用数据为{inputs}。"},
+    "note.input": {"en": "{label} (note {n})", "zh": "{label}（注释{n}）"},
+    "how.average": {"en": "the total divided by the years it covers", "zh": "累计总量除以所涵盖的年数"},
+    "how.ratio": {"en": "the first figure divided by the second", "zh": "前者除以后者"},
     # derived metrics
     "metric.first_round_average": {
-        "en": "The first round of the knowledge update project ({period}) recorded {total}: {average}. "
-              "The new round plans {plan}.",
-        "zh": "第一轮知识更新工程（{period}）累计开展知识更新继续教育活动{total}，{average}。新一轮计划{plan}。"},
+        "en": "The first round of the knowledge update project ({period}) recorded {total} of continuing-education "
+              "activities: {average}. The new round plans to train {plan}.",
+        "zh": "第一轮知识更新工程（{period}）累计开展知识更新继续教育活动{total}，{average}。新一轮计划培训人数为{plan}。"},
     "metric.average": {"en": "{average} on average over {years} years", "zh": "{years}年间平均{average}"},
     "metric.exam_ratio": {
-        "en": "Exam passes ({passes}) are {ratio} of applicants ({applicants}).",
-        "zh": "考试通过人数（{passes}）为报考人数（{applicants}）的{ratio}。"},
+        "en": "The ratio of two reported floors, exam passes ({passes}) to exam applications ({applicants}), "
+              "is {ratio}.",
+        "zh": "考试通过人数（{passes}）与报考人次（{applicants}）均为来源给出的下限，二者相除得{ratio}。"},
     "metric.missing": {"en": "{name} cannot be computed: no data for {indicators}.",
                        "zh": "无法计算{name}：缺少{indicators}的数据。"},
     "metric.name.first_round_average": {"en": "The first round's yearly average", "zh": "第一轮年均培训人次"},
-    "metric.name.exam_ratio": {"en": "The exam ratio", "zh": "考试通过人数与报考人数之比"},
+    "metric.name.exam_ratio": {"en": "The exam ratio", "zh": "考试通过人数与报考人次之比"},
     "caveat.person_times_vs_people": {
         "en": "Person-times count every training attended, so a person trained twice counts twice; "
               "people count each person once. The two numbers are not in the same unit, so they do not "
@@ -118,18 +139,17 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "zh": "人次按参加培训的次数计算，同一人参加两次计为两人次；人数则每人只计一次。"
               "两个数据单位不同，不能据此判断新一轮培训的人数比第一轮多还是少。"},
     "caveat.ratio_of_lower_bounds": {
-        "en": "Both counts are lower bounds (“more than”), so this is a ratio of two lower bounds, not a "
-              "pass rate: the real share could be higher or lower. Applicants are not exam-takers (not "
-              "everyone who applies sits the exam), and the count may include the same person applying "
-              "more than once.",
-        "zh": "两个数据都是下限（“超过”），这是两个下限之比，并非通过率，实际比例可能更高也可能更低。"
-              "报考人数不等于实际参考人数（报考者未必都参加考试），且可能重复计算多次报考的同一人。"},
+        "en": "Both figures are lower bounds (“more than”), so this ratio is not a pass rate. Applications "
+              "are not exam-takers (not everyone who applies sits the exam), and one person may apply more "
+              "than once.",
+        "zh": "两个数据都是下限（“超过”），此比值并非通过率。报考人次不等于实际参考人数（报考者未必都参加考试），"
+              "且同一人可能多次报考。"},
     # checks: names, outcomes (verdicts: talentbrief.checks.VERDICTS)
     "check.name.composition": {"en": "New-round composition", "zh": "新一轮工程构成"},
-    "check.name.agreement": {"en": "Restated plan: digital technology talents",
+    "check.name.agreement": {"en": "Restated plan: digital technology technicians",
                              "zh": "计划重申：数字技术技能人才"},
-    "check.name.exam_bounds": {"en": "Plausibility: exam passes within applicants",
-                               "zh": "合理性检查：考试通过人数不超过报考人数"},
+    "check.name.exam_bounds": {"en": "Plausibility: exam passes within applications",
+                               "zh": "合理性检查：考试通过人数不超过报考人次"},
     "check.name.first_round_task": {"en": "First round's yearly task against its total",
                                     "zh": "第一轮年度培训任务与累计总量"},
     "check.composition": {"en": "{parts} add up to {sum}; the plan's total is {total}.",
@@ -149,7 +169,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "check.agreement.fail": {"en": "The sources disagree.", "zh": "各来源数据不一致。"},
     "check.agreement.single": {"en": "Only one source reports this figure: nothing to compare.",
                                "zh": "只有一个来源发布该数据，无从比较。"},
-    "check.restated.consistent": {
+    "check.restated.same": {
         "en": "On {later_date}, {later} reported again the plan first reported on {first_date}: {value} both "
               "times. This is a restatement of the same plan, not independent corroboration.",
         "zh": "{later_date}，{later}再次报道{first_date}已发布的同一计划，两次均为{value}。"
@@ -159,25 +179,25 @@ TEMPLATES: dict[str, dict[str, str]] = {
               "value: {later_value}, against {value} first.",
         "zh": "{later_date}，{later}再次报道{first_date}已发布的计划，但数值不同：{later_value}，原为{value}。"},
     "check.exam_bounds.plausible": {
-        "en": "Passes ({passes}) do not exceed applicants ({applicants}), as expected. Both are lower bounds, "
-              "so this shows only that the two figures are plausible together; their ratio ({ratio}) is not a "
-              "pass rate: applicants are not exam-takers, and applications may count one person more than once.",
-        "zh": "通过人数（{passes}）不超过报考人数（{applicants}），符合常理。两者都是下限，只能说明两个数据"
-              "并无矛盾；其比值（{ratio}）并非通过率：报考人数不等于实际参考人数，且可能重复计算多次报考的同一人。"},
+        "en": "Passes ({passes}) do not exceed applications ({applicants}), as expected. Both are lower bounds, "
+              "so this shows only that the two figures are plausible together; their ratio ({ratio}, computed) is "
+              "not a pass rate: not everyone who applies sits the exam, and one person may apply more than once.",
+        "zh": "通过人数（{passes}）不超过报考人次（{applicants}），符合常理。两者都是下限，只能说明两个数据"
+              "并无矛盾；据此计算的比值（{ratio}）并非通过率：报考者未必都参加考试，且同一人可能多次报考。"},
     "check.exam_bounds.fail": {
-        "en": "Passes ({passes}) exceed applicants ({applicants}): the two figures contradict each other.",
-        "zh": "通过人数（{passes}）超过报考人数（{applicants}），两个数据相互矛盾。"},
+        "en": "Passes ({passes}) exceed applications ({applicants}): the two figures contradict each other.",
+        "zh": "通过人数（{passes}）超过报考人次（{applicants}），两个数据相互矛盾。"},
     "check.first_round_task.consistent": {
-        "en": "The first round's yearly average of all its continuing-education activities, {average}, is at "
-              "least the yearly training task for high-level, urgently needed talents ({task}) that the"
+        "en": "The first round's computed yearly average of all its continuing-education activities, {average}, "
+              "is at least the yearly training task for high-level, urgently needed professionals ({task}) that the"
               " source reports completed. This is consistent "
               "with the claim but does not confirm it: the task covers only part of all training, and an "
               "average cannot show that each year met it.",
-        "zh": "第一轮全部知识更新继续教育活动年均{average}，不低于来源所称已完成的高层次急需紧缺专业技术人才年度培训任务（{task}）。"
+        "zh": "据此计算，第一轮全部知识更新继续教育活动年均{average}，不低于来源所称已完成的高层次急需紧缺专业技术人才年度培训任务（{task}）。"
               "这与来源说法相符，但不能证实：该任务只涉及全部培训的一部分，年均数也不能说明每年都完成了任务。"},
     "check.first_round_task.fail": {
         "en": "The first round's yearly average of all its continuing-education activities, {average}, is "
-              "below the yearly training task for high-level, urgently needed talents ({task}) that the"
+              "below the yearly training task for high-level, urgently needed professionals ({task}) that the"
               " source reports completed for a part of them: "
               "the two figures contradict each other.",
         "zh": "第一轮全部知识更新继续教育活动年均{average}，低于来源所称已完成的高层次急需紧缺专业技术人才年度培训任务（{task}），"
@@ -186,6 +206,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "check.units": {"en": "Cannot compare: the rows use different units ({units}).",
                     "zh": "无法比较：数据单位不同（{units}）。"},
     "status.consistent": {"en": "✓ Consistent", "zh": "✓ 相符"},
+    "status.restatement": {"en": "Restatement", "zh": "重申"},
     "status.plausible": {"en": "≈ Plausible", "zh": "≈ 合理"},
     "status.not_comparable": {"en": "– Not comparable", "zh": "– 无从比较"},
     "status.fail": {"en": "✗ Fail", "zh": "✗ 未通过"},

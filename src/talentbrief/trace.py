@@ -3,9 +3,12 @@
 One `Notes` registry per report. `cite(ids, text)` wraps text in
 `<span class="tb-fig" data-figure-ids="..." title="quote — title, outlet, date">` and adds a footnote
 marker; citing the same ids again reuses the footnote. `items()` gives the numbered notes, each with
-the verbatim quote (marked with its source's language), source title and outlet in the report's
-language, date (marked when inferred) and, in English, the id (`briefing.notes` renders them). The
-HTML comes from the macros in templates/talentbrief/sections.html.j2.
+the verbatim quote (marked with its source's language) and, when that is not the report's language,
+the data's translation beside it (`quote_en` / `quote_zh`, marked as a translation), the source title
+and outlet in the report's language and the date (marked when inferred); figure ids stay in
+`data-figure-ids`, never in the text. `computed(...)` marks a number the report computed: styled
+apart from quoted numbers, with a note saying how and from which figures (`briefing.notes` renders
+them). The HTML comes from the macros in templates/talentbrief/sections.html.j2.
 """
 
 from __future__ import annotations
@@ -91,6 +94,32 @@ def quote(row, source) -> Markup:
     return macros.render("quote", lang=str(source.get("language", "")), content=row["quote"])
 
 
+def translation(row, source, lang: str) -> str | None:
+    """The data's translation of a row's quote into `lang`, when the source is in another language."""
+    if str(source.get("language", lang)) == lang:
+        return None
+    value = row.get(f"quote_{lang}")
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def quoted(row, source, lang: str) -> Markup:
+    """“quote” in the source's language, and beside it its translation into the report's language,
+    marked as a translation (never as the quote): “计划每年培训100万名” (translation: “plans to …”)."""
+    shown = translation(row, source, lang)
+    if shown is None:
+        return text.t("quote.plain", lang, quote=quote(row, source))
+    return text.t("quote.translated", lang, quote=quote(row, source),
+                  translation=macros.render("translation", lang=lang, content=shown))
+
+
+def quoted_text(row, source, lang: str) -> str:
+    """quoted() as plain text (tooltips)."""
+    shown = translation(row, source, lang)
+    if shown is None:
+        return text.plain("quote.plain", lang, quote=row["quote"])
+    return text.plain("quote.translated", lang, quote=row["quote"], translation=shown)
+
+
 @dataclass
 class Notes:
     """Footnotes of one report, numbered in the order numbers are first cited."""
@@ -98,6 +127,7 @@ class Notes:
     tables: object
     lang: str
     _order: list[tuple[str, ...]] = field(default_factory=list)
+    _computed: dict[tuple[str, ...], tuple[tuple[str, ...], Markup]] = field(default_factory=dict)
 
     def __post_init__(self):
         text.check_lang(self.lang)
@@ -119,14 +149,14 @@ class Notes:
             date = source.get("date_published")
             when = source_date_text(source, self.lang) if date is not None and not pd.isna(date) else ""
             title = text.plain("title.quoted", self.lang, title=source_title(source, self.lang))
-            parts.append(text.plain("tooltip.item", self.lang, quote=row["quote"], source=text.plain(
+            parts.append(text.plain("tooltip.item", self.lang, quote=quoted_text(row, source, self.lang), source=text.plain(
                 "list.comma", self.lang).join(p for p in (title, outlet(source, self.lang), when) if p)))
         return " | ".join(parts)
 
     def number(self, figure_ids) -> int:
         """The footnote number for these ids (registering them on first use)."""
         key = _ids(figure_ids)
-        for fid in key:
+        for fid in key if key not in self._computed else ():
             self._row(fid)
         if key not in self._order:
             self._order.append(key)
@@ -139,20 +169,41 @@ class Notes:
         return macros.render("cite", ids=key, title=self.tooltip(key), content=content, n=n,
                              label=text.plain("note.ref", self.lang, n=n))
 
+    def label(self, figure_id: str) -> str:
+        return str(self._row(figure_id)[f"label_{self.lang}"])
+
+    def computed(self, key: str, figure_ids, content, how) -> Markup:
+        """A number this report computed (`content`, which says so in words) from these figures: set
+        apart from quoted numbers (class tb-computed, no quote as tooltip) and with its own note, which
+        says how (`how`) and names each input figure with its note number."""
+        inputs = _ids(figure_ids)
+        for fid in inputs:
+            self.number((fid,))
+        note_key = (f"={key}",)
+        listed = text.join([text.t("note.input", self.lang, label=self.label(fid), n=self.number((fid,)))
+                            for fid in inputs], self.lang)
+        self._computed[note_key] = (inputs, text.t("note.computed", self.lang, how=how, inputs=listed))
+        n = self.number(note_key)
+        return macros.render("computed", key=key, ids=inputs, title=text.plain("computed.title", self.lang),
+                             content=content, n=n, label=text.plain("note.ref", self.lang, n=n))
+
     def items(self) -> list[dict]:
         """The notes, one per cited id set in citation order: number, ids, entries (Markup)."""
         items = []
         for n, key in enumerate(self._order, start=1):
+            if key in self._computed:
+                ids, entry = self._computed[key]
+                items.append({"n": n, "ids": ids, "entries": [entry]})
+                continue
             entries = []
             for fid in key:
                 row = self._row(fid)
                 source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
                 date = source.get("date_published")
                 entries.append(text.t(
-                    "note.item", self.lang, quote=quote(row, source), title=source_title(source, self.lang),
-                    outlet=outlet(source, self.lang),
-                    date=source_date(source, self.lang) if date is not None and not pd.isna(date) else "",
-                    figure_id=macros.render("code", value=fid)))
+                    "note.item", self.lang, quote=quoted(row, source, self.lang),
+                    title=source_title(source, self.lang), outlet=outlet(source, self.lang),
+                    date=source_date(source, self.lang) if date is not None and not pd.isna(date) else ""))
             items.append({"n": n, "ids": key, "entries": entries})
         return items
 

@@ -143,3 +143,50 @@ def chars_by_font(pdf: Path | bytes) -> dict[str, set[str]]:
     for chars in found.values():
         chars.discard("\ufffd")
     return found
+
+
+def image_boxes(pdf: Path) -> list[tuple[int, tuple[float, float, float, float], tuple[float, float, float, float]]]:
+    """(page number, page box, image box) for every image drawn in the PDF, boxes as (x0, y0, x1, y1)
+    in PDF points. The image box is where the page's content stream (and any form XObject it draws)
+    places the image: the unit square through the current transformation matrix at its `Do`."""
+    from pypdf import PdfReader
+    from pypdf.generic import ContentStream
+
+    def times(m, n):
+        a, b, c, d, e, f = m
+        a2, b2, c2, d2, e2, f2 = n
+        return (a * a2 + b * c2, a * b2 + b * d2, c * a2 + d * c2, c * b2 + d * d2,
+                e * a2 + f * c2 + e2, e * b2 + f * d2 + f2)
+
+    found = []
+
+    def walk(stream_owner, resources, ctm, page_no, page_box, reader, depth=0):
+        xobjects = resources.get("/XObject", {}) if resources else {}
+        xobjects = xobjects.get_object() if hasattr(xobjects, "get_object") else xobjects
+        content = ContentStream(stream_owner, reader)
+        stack = []
+        for operands, operator in content.operations:
+            if operator == b"q":
+                stack.append(ctm)
+            elif operator == b"Q":
+                ctm = stack.pop() if stack else ctm
+            elif operator == b"cm":
+                ctm = times(tuple(float(x) for x in operands), ctm)
+            elif operator == b"Do":
+                xobject = xobjects[operands[0]].get_object()
+                if xobject.get("/Subtype") == "/Image":
+                    corners = [(ctm[0] * x + ctm[2] * y + ctm[4], ctm[1] * x + ctm[3] * y + ctm[5])
+                               for x, y in ((0, 0), (1, 0), (0, 1), (1, 1))]
+                    xs, ys = [p[0] for p in corners], [p[1] for p in corners]
+                    found.append((page_no, page_box, (min(xs), min(ys), max(xs), max(ys))))
+                elif xobject.get("/Subtype") == "/Form" and depth < 8:
+                    matrix = tuple(float(x) for x in xobject.get("/Matrix", (1, 0, 0, 1, 0, 0)))
+                    walk(xobject, xobject.get("/Resources"), times(matrix, ctm), page_no, page_box, reader, depth + 1)
+
+    reader = PdfReader(str(pdf))
+    for number, page in enumerate(reader.pages, start=1):
+        box = tuple(float(v) for v in page.mediabox)
+        contents = page.get_contents()
+        if contents is not None:
+            walk(contents, page.get("/Resources"), (1, 0, 0, 1, 0, 0), number, box, reader)
+    return found
