@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from talentbrief import cli, doctor, render
+from talentbrief import cli, render
 from talentbrief import fonts as tb_fonts
 from tests.support.pdf import chars_by_font
 from tests.support.project import run_cli
@@ -61,7 +61,7 @@ def test_doctor_fails_without_harfbuzz_subsetting(monkeypatch, capsys):
     assert code == 1, out
     assert "[✗] PDF font subsetting: fontTools" in out
     assert install_line(out) == f"{INSTALL} libharfbuzz-subset0"
-    assert tb_fonts.fallbacks(doctor.base_css(ROOT)) == [tb_fonts.SLOW_SUBSET]
+    assert tb_fonts.fallbacks(render.base_css(ROOT)) == [tb_fonts.SLOW_SUBSET]
 
 
 # --- the PDF path the doctor checks, exercised -------------------------------------------------
@@ -119,7 +119,7 @@ def test_charts_use_the_page_faces(lang):
     import figures
 
     families = figures.style_rc(lang)["font.sans-serif"]
-    page = tb_fonts.page_stacks(doctor.base_css(ROOT))[lang]
+    page = tb_fonts.page_stacks(render.base_css(ROOT))[lang]
     assert families == [f for f in page if f in families] and families[0] == page[0], (families, page)
     chart_file = font_manager.findfont(
         font_manager.FontProperties(family=families[0]), fallback_to_default=False

@@ -48,13 +48,6 @@ class Check:
     fix: str | None = None  # any other fix (a command)
 
 
-def base_css(root: Path | None = None) -> Path:
-    """The stylesheet whose font stacks the page is given (the project's own templates when it has them)."""
-    from talentbrief import render
-
-    return render.templates_dir(root) / render.TEMPLATE / "base.css"
-
-
 # --- the checks --------------------------------------------------------------------------------
 def _version(dist: str) -> str | None:
     try:
@@ -109,10 +102,12 @@ def _int_version(n: int) -> str:
 
 def font_checks(root: Path | None = None) -> list[Check]:
     """Each family of each page stack, regular and bold: the first must resolve to itself."""
+    from talentbrief import render  # the renderer's imports only when the fonts are checked
+
     checks = []
     if shutil.which("fc-match") is None:
         return [Check("fontconfig", "fc-match not found", ok=False, package="fontconfig")]
-    for lang, families in fonts.page_stacks(base_css(root)).items():
+    for lang, families in fonts.page_stacks(render.base_css(root)).items():
         for i, family in enumerate(families):
             if family in ("sans-serif", "serif", "monospace"):
                 continue

@@ -295,8 +295,14 @@ def start_http(state: State, port: int) -> ThreadingHTTPServer:
 # ------------------------------------------------------------------------------------- watching
 
 
-def _ignored(path: str) -> bool:
-    return any(paths_mod.skipped(part) for part in Path(path).parts)
+def _ignored(path: str, root: Path) -> bool:
+    """A path no build reads (paths.skipped), judged below the project root only: a folder above it
+    whose name looks like an editor's backup must not hide the whole project."""
+    try:
+        parts = Path(path).relative_to(root).parts
+    except ValueError:
+        parts = Path(path).parts
+    return any(paths_mod.skipped(part) for part in parts)
 
 
 def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading.Event) -> list[threading.Thread]:
@@ -307,7 +313,7 @@ def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading
 
     def watch(targets: list[Path], recursive: bool, keep) -> None:
         for batch in watchfiles.watch(
-            *targets, watch_filter=lambda _c, p: keep(p) and not _ignored(p), recursive=recursive,
+            *targets, watch_filter=lambda _c, p: keep(p) and not _ignored(p, paths.root), recursive=recursive,
             debounce=1600, step=10, stop_event=stop, raise_interrupt=False,
         ):
             for _, path in batch:

@@ -36,6 +36,11 @@ def templates_dir(root: Path | None) -> Path:
     return PACKAGE_TEMPLATES
 
 
+def base_css(root: Path | None = None) -> Path:
+    """The stylesheet whose font stacks the page is given (the project's own templates when it has them)."""
+    return templates_dir(root) / TEMPLATE / "base.css"
+
+
 def stylesheets(root: Path | None) -> list[str]:
     folder = templates_dir(root) / TEMPLATE
     return [(folder / name).read_text(encoding="utf-8") for name in STYLESHEETS if (folder / name).is_file()]
@@ -346,7 +351,7 @@ def run_job(job: Job, root: Path) -> Outputs:
     root = Path(root).resolve()
     if "pdf" in job.formats and root not in _checked_fonts:
         _checked_fonts.add(root)
-        FALLBACKS.update(fonts.fallbacks(templates_dir(root) / TEMPLATE / "base.css"))
+        FALLBACKS.update(fonts.fallbacks(base_css(root)))
     t0 = time.perf_counter()
     nb, executed = _execute(job, root)
     t1 = time.perf_counter()
