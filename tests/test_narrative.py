@@ -54,10 +54,11 @@ def test_render_cites_figures_glues_values_and_escapes_data():
     html = str(narrative.render("**通过**{fig}`f-ex-pass`，{glue}`plain`，截至{glue}`as_of`。"))
     assert html.startswith('<div class="tb-prose"><p><strong>通过</strong><span class="tb-fig" '
                            'data-figure-ids="f-ex-pass"')
-    assert "92万余人</span>" in html and 'href="#fn-1"' in html
+    assert "92万余人</span>" in html and 'data-note="f.f-ex-pass"' in html
     assert "&lt;b&gt;not html&lt;/b&gt;" in html and "<script>" not in html
     assert '<time datetime="2026-11-01">2026年11月1日</time>' in html
-    assert [n["ids"] for n in report.notes.items()] == [("f-ex-pass",)]  # shares the report's notes
+    assert html.count('class="tb-note"') == 1  # the note travels with the citation
+    assert report.notes.cite("f-ex-pass", "92万余人") in html  # cited as the report cites it
 
 
 def test_an_unknown_figure_id_names_the_closest_known_ones():

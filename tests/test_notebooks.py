@@ -36,10 +36,11 @@ def edit(root: Path, notebook: str, change) -> None:
     nbformat.write(nb, path)
 
 
-def before_notes(*cells):
-    """Insert cells just before the notes cell (the last one), where a new section would go."""
+def at_end(*cells):
+    """Append cells after the last one, where a new section would go (the notes are no cell: the build
+    lists them after everything)."""
     def change(nb):
-        nb.cells[-1:-1] = list(cells)
+        nb.cells.extend(cells)
     return change
 
 
@@ -115,7 +116,7 @@ def zh_paragraph(tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("zh") / "project")
     build(root, "overview-en", "overview-zh", "audit-en")
     before = {rid: page(root, rid) for rid in ("overview-en", "overview-zh")}
-    edit(root, OVERVIEW, before_notes(markdown("软件考试：通过人数{fig}`chemnews22-exam-passes`，详见注释。", "zh")))
+    edit(root, OVERVIEW, at_end(markdown("软件考试：通过人数{fig}`chemnews22-exam-passes`，详见注释。", "zh")))
     log = build(root, "overview-en", "overview-zh", "audit-en")
     return root, before, log
 
@@ -198,7 +199,7 @@ NEW_KIND = """
 
 
 def new_kind_notebook(root: Path) -> None:
-    """Recipe 5: a new notebook (parameters, setup, header, narrative, table, notes)."""
+    """Recipe 5: a new notebook (parameters, setup, header, narrative, table; the notes come by themselves)."""
     overview = nbformat.read(root / OVERVIEW, as_version=4)
     params, setup = overview.cells[0], overview.cells[1]
     nb = nbformat.v4.new_notebook(metadata=overview.metadata, cells=[
@@ -207,7 +208,6 @@ def new_kind_notebook(root: Path) -> None:
         markdown("By {date}`2022-08`, {fig}`chemnews22-exam-passes` passed the exams.", "en"),
         markdown("截至{date}`2022-08`，通过考试的有{fig}`chemnews22-exam-passes`。", "zh"),
         new_code_cell(TABLE_CELL),
-        new_code_cell("briefing.notes(report)"),
     ])
     nbformat.write(nb, root / "notebooks" / "exams.ipynb")
     with open(root / "reports.yml", "a", encoding="utf-8") as fh:
@@ -227,7 +227,7 @@ def recipes(tmp_path_factory):
         chart.source = chart.source.replace('"zh": "已发布的成果：培训与参与人数"})',
                                             '"zh": "已发布的成果：培训与参与人数"},\n'
                                             '                   colours={"achieved": "#009e73"})')
-        nb.cells[-1:-1] = [
+        nb.cells += [
             markdown("## Software exams", "en"), markdown("## 软件资格考试", "zh"),  # recipe 2
             markdown("By {date}`2022-08`, {fig}`chemnews22-exam-passes` passed the software exams.", "en"),
             markdown("截至{date}`2022-08`，软件资格考试通过人数为{fig}`chemnews22-exam-passes`。", "zh"),

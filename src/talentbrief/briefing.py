@@ -4,9 +4,10 @@ A notebook makes a `Report` with `start(scope.select(load.load(), ...), lang=...
 `header(report, title=...)` first (its output carries the display metadata the renderer reads), then
 writes its narrative in Markdown cells ({fig} and {glue}, see talentbrief.narrative), its analysis in
 pandas cells and its charts with `figures.bar_figure`; the components below are the parts written once
-for every report (cited figure lists and tables, checks, sources, notes). Each returns a `Block` that
-a cell displays as its result. Every number goes through `report.notes.cite` (or sits in an element
-carrying figure ids), dates sit in <time>, and everything that comes from the data is escaped.
+for every report (cited figure lists and tables, checks, sources). Each returns a `Block` that a cell
+displays as its result. Every number goes through `report.notes.cite` (or sits in an element carrying
+figure ids), dates sit in <time>, and everything that comes from the data is escaped. There is no notes
+cell: each citation carries its note, and the build numbers and lists them (`trace.assemble_notes`).
 """
 
 from __future__ import annotations
@@ -531,10 +532,3 @@ def coverage(report: Report) -> Block:
                  source_rows=source_rows, programme_head=[col("programme"), col("owner"), col("count")],
                  programme_rows=programme_rows, by_source=text.t("h.by_source", lang),
                  by_programme=text.t("h.by_programme", lang), nothing=text.t("none", lang))
-
-
-# ---------------------------------------------------------------- notes
-
-def notes(report: Report) -> Block:
-    """The numbered notes of everything cited so far, code and Markdown cells alike (call last)."""
-    return block("notes", heading=text.t("h.notes", report.lang), items=report.notes.items())
