@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from talentbrief import briefing
+from talentbrief import briefing, trace
 from tests.content_tables import FIGURES, make_tables
 
 pytestmark = pytest.mark.quick  # in `make check`, the quick tier
@@ -19,21 +19,21 @@ FIXTURE_IDS = {row[0] for row in FIGURES}
 def overview(tables, lang):
     r = briefing.start(tables=tables, lang=lang, as_of=AS_OF)
     parts = [briefing.headlines(r), briefing.metrics_section(r), briefing.developments(r), briefing.sources_list(r)]
-    return "".join(map(str, parts)) + str(briefing.notes(r))
+    return trace.assemble_notes("".join(map(str, parts)), lang)
 
 
 def programme(tables, lang, pid):
     r = briefing.start(tables=tables, lang=lang, as_of=AS_OF, programme=pid)
     parts = [briefing.programme_summary(r), briefing.figure_table(r), briefing.metrics_section(r),
              briefing.checks_section(r), briefing.sources_list(r)]
-    return "".join(map(str, parts)) + str(briefing.notes(r))
+    return trace.assemble_notes("".join(map(str, parts)), lang)
 
 
 def audit(tables, lang):
     r = briefing.start(tables=tables, lang=lang, as_of=AS_OF)
     parts = [briefing.checks_section(r), briefing.coverage(r),
              briefing.metrics_section(r), briefing.sources_list(r)]
-    return "".join(map(str, parts)) + str(briefing.notes(r))
+    return trace.assemble_notes("".join(map(str, parts)), lang)
 
 
 class DigitWalker(HTMLParser):
@@ -212,7 +212,8 @@ def test_charts_carry_the_ids_they_plot_and_show_a_restated_plan_once():
 def test_cite_figure_writes_the_house_phrase_with_its_footnote():
     r = briefing.start(tables=make_tables(), lang="zh", as_of=AS_OF)
     cited = str(briefing.cite_figure(r, "f-ex-pass"))
-    assert 'data-figure-ids="f-ex-pass"' in cited and "92万余人" in cited and 'href="#fn-1"' in cited
+    assert 'data-figure-ids="f-ex-pass"' in cited and "92万余人" in cited and 'data-note="f.f-ex-pass"' in cited
+    assert 'href="#fn-1"' in trace.assemble_notes(cited, "zh")
     with pytest.raises(KeyError, match="nope"):
         briefing.cite_figure(r, "nope")
     with pytest.raises(KeyError, match="did you mean 'f-ex-pass'"):

@@ -51,7 +51,7 @@ def test_overview_runs_top_to_bottom_in_the_lab_kernel_with_charts_inline(tmp_pa
     html = "".join(o.data.get("text/html", "") for o in outputs if "data" in o)
     assert "<h1>China&#39;s talent-training programmes: overview briefing</h1>" in html or \
         "<h1>China's talent-training programmes: overview briefing</h1>" in html
-    assert "more than 920,000 people" in html and 'class="tb-notes"' in html
+    assert "more than 920,000 people" in html and 'class="tb-note" ' in html  # notes travel with citations
 
 
 def test_builds_do_not_need_the_kernelspec_a_notebook_names(tmp_path):

@@ -65,6 +65,8 @@ def test_render_cites_figures_writes_kernel_values_and_escapes_data():
     # what each expression wrote is kept (the executed notebook records it)
     assert values["plain"] == "&lt;b&gt;not html&lt;/b&gt;" and values["date(as_of)"].startswith("<time")
     assert 'data-figure-ids="f-ex-pass"' in values['fig("f-ex-pass")']
+    assert 'data-note="f.f-ex-pass"' in html and html.count('class="tb-note"') == 1  # the note travels with it
+    assert report.notes.cite("f-ex-pass", "92万余人") in html  # cited as the report cites it
 
 
 def test_an_unknown_figure_id_names_the_closest_known_ones():

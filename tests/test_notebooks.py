@@ -1,5 +1,5 @@
 """Notebooks are the authoring surface: what a cell shows reaches the HTML and the PDF, Markdown cells
-carry the bilingual narrative with {fig} citations, and the recipes of docs/authoring.md work as
+carry the bilingual narrative with {eval} citations, and the recipes of docs/authoring.md work as
 notebook-only edits. Every test edits a temporary copy of the project, as an analyst would in JupyterLab.
 """
 
@@ -36,10 +36,11 @@ def edit(root: Path, notebook: str, change) -> None:
     nbformat.write(nb, path)
 
 
-def before_notes(*cells):
-    """Insert cells just before the notes cell (the last one), where a new section would go."""
+def at_end(*cells):
+    """Append cells after the last one, where a new section would go (the notes are no cell: the build
+    lists them after everything)."""
     def change(nb):
-        nb.cells[-1:-1] = list(cells)
+        nb.cells.extend(cells)
     return change
 
 
@@ -111,11 +112,11 @@ def cited_ids(html: str) -> set[str]:
 # -- a zh paragraph, and what a notebook edit rebuilds ---------------------------------------------
 @pytest.fixture(scope="module")
 def zh_paragraph(tmp_path_factory):
-    """Baseline build, then a lang-zh Markdown cell with {fig} added to overview.ipynb and a rebuild."""
+    """Baseline build, then a lang-zh Markdown cell with {eval} added to overview.ipynb and a rebuild."""
     root = copy_project(tmp_path_factory.mktemp("zh") / "project")
     build(root, "overview-en", "overview-zh", "audit-en")
     before = {rid: page(root, rid) for rid in ("overview-en", "overview-zh")}
-    edit(root, OVERVIEW, before_notes(markdown("软件考试：通过人数{eval}`fig('chemnews22-exam-passes')`，详见注释。", "zh")))
+    edit(root, OVERVIEW, at_end(markdown("软件考试：通过人数{eval}`fig('chemnews22-exam-passes')`，详见注释。", "zh")))
     log = build(root, "overview-en", "overview-zh", "audit-en")
     return root, before, log
 
@@ -198,7 +199,7 @@ NEW_KIND = """
 
 
 def new_kind_notebook(root: Path) -> None:
-    """Recipe 5: a new notebook (parameters, setup, header, narrative, table, notes)."""
+    """Recipe 5: a new notebook (parameters, setup, header, narrative, table; the notes come by themselves)."""
     overview = nbformat.read(root / OVERVIEW, as_version=4)
     params, setup = overview.cells[0], overview.cells[1]
     nb = nbformat.v4.new_notebook(metadata=overview.metadata, cells=[
@@ -207,7 +208,6 @@ def new_kind_notebook(root: Path) -> None:
         markdown("By {eval}`date('2022-08')`, {eval}`fig('chemnews22-exam-passes')` passed the exams.", "en"),
         markdown("截至{eval}`date('2022-08')`，通过考试的有{eval}`fig('chemnews22-exam-passes')`。", "zh"),
         new_code_cell(TABLE_CELL),
-        new_code_cell("briefing.notes(report)"),
     ])
     nbformat.write(nb, root / "notebooks" / "exams.ipynb")
     with open(root / "reports.yml", "a", encoding="utf-8") as fh:
@@ -227,7 +227,7 @@ def recipes(tmp_path_factory):
         chart.source = chart.source.replace('"zh": "已发布的成果：培训与参与人数"})',
                                             '"zh": "已发布的成果：培训与参与人数"},\n'
                                             '                   colours={"achieved": "#009e73"})')
-        nb.cells[-1:-1] = [
+        nb.cells += [
             markdown("## Software exams", "en"), markdown("## 软件资格考试", "zh"),  # recipe 2
             markdown("By {eval}`date('2022-08')`, {eval}`fig('chemnews22-exam-passes')` passed the software exams.", "en"),
             markdown("截至{eval}`date('2022-08')`，软件资格考试通过人数为{eval}`fig('chemnews22-exam-passes')`。", "zh"),

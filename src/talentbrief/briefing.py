@@ -6,7 +6,8 @@ programme brief) followed by `fig, date = report.fig, report.date`, which its Ma
 may use (talentbrief.scope), for the pandas cells. The components return a `Block` that a cell shows as
 its result, the same in JupyterLab and in the report. Every number goes through `report.notes.cite` (or
 sits in an element carrying figure ids), dates sit in <time>, and everything from the data is escaped.
-docs/authoring.md lists these names; nothing else in this module is for notebooks.
+docs/authoring.md lists these names; nothing else in this module is for notebooks. There is no notes
+cell: each citation carries its note, and the build numbers and lists them (`trace.assemble_notes`).
 """
 
 from __future__ import annotations
@@ -583,10 +584,3 @@ def coverage(report: Report) -> Block:
                  source_rows=source_rows, programme_head=[col("programme"), col("owner"), col("count")],
                  programme_rows=programme_rows, by_source=text.t("h.by_source", lang),
                  by_programme=text.t("h.by_programme", lang), nothing=text.t("none", lang))
-
-
-# ---------------------------------------------------------------- notes
-
-def notes(report: Report) -> Block:
-    """The numbered notes of everything cited so far, code and Markdown cells alike (call last)."""
-    return block("notes", heading=text.t("h.notes", report.lang), items=report.notes.items())

@@ -192,7 +192,10 @@ def export_html(
     include_input: bool = False,
     failed: bool = False,
 ) -> str:
-    """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL."""
+    """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL, its
+    notes numbered and listed last (`trace.assemble_notes`)."""
+    from talentbrief import trace
+
     code = html_lang(lang)
     resources = {
         "metadata": {"name": title},
@@ -207,7 +210,10 @@ def export_html(
     }
     nb = report_view(nb) if not failed else narrative.as_written(copy.deepcopy(nb))
     body, _ = _exporter(templates_dir(root), include_input).from_notebook_node(stable_ids(nb), resources)
-    return strip_svg_boilerplate(body)
+    body = strip_svg_boilerplate(body)
+    # a report's footnotes are numbered here, in page order, whatever order its cells ran in; the
+    # failure page shows the notebook as it ran (markers unnumbered, notes hidden beside them)
+    return body if failed else trace.assemble_notes(body, code)
 
 
 def failure_html(

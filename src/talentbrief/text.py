@@ -24,6 +24,7 @@ TEMPLATES: dict[str, dict[str, str]] = {
     # section headings (no digits)
     "h.notes": {"en": "Notes", "zh": "注释"},
     "note.ref": {"en": "note {n}", "zh": "注释{n}"},
+    "note.pending": {"en": "note", "zh": "注释"},  # a marker before the page is built (trace.assemble_notes)
     "h.by_source": {"en": "Figures per source", "zh": "各来源数据条数"},
     "h.by_programme": {"en": "Figures per programme", "zh": "各项目数据条数"},
     # chart titles and notes

@@ -2,18 +2,22 @@
 
 One `Notes` registry per report. `cite(ids, text)` wraps text in
 `<span class="tb-fig" data-figure-ids="..." title="quote — title, outlet, date">` and adds a footnote
-marker; citing the same ids again reuses the footnote. `items()` gives the numbered notes, each with
-the verbatim quote (marked with its source's language) and, when that is not the report's language,
-the data's translation beside it (`quote_en` / `quote_zh`, marked as a translation), the source title
-and outlet in the report's language and the date (marked when inferred); figure ids stay in
-`data-figure-ids`, never in the text. `computed(...)` marks a number the report computed: styled
-apart from quoted numbers, with a note saying how and from which figures (`briefing.notes` renders
-them). The HTML comes from the macros in templates/talentbrief/sections.html.j2.
+marker keyed by the ids (`note_key`), not numbered, with the note's text beside it in a hidden
+`<span class="tb-note">`: the verbatim quote (marked with its source's language) and, when that is not
+the report's language, the data's translation beside it (`quote_en` / `quote_zh`, marked as a
+translation), the source title and outlet in the report's language and the date (marked when
+inferred); figure ids stay in `data-figure-ids`, never in the text. `computed(...)` marks a number the
+report computed: styled apart from quoted numbers, with a note saying how and from which figures
+(their notes travel along). So a cell's output stands alone: what ran before, or how often, does not
+change it. `assemble_notes(page, lang)`, called by the renderer on the built page, numbers the notes
+in page order, fills in the markers and lists the notes last. The HTML comes from the macros in
+templates/talentbrief/sections.html.j2.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 
 import pandas as pd
 from markupsafe import Markup
@@ -120,14 +124,30 @@ def quoted_text(row, source, lang: str) -> str:
     return text.plain("quote.translated", lang, quote=row["quote"], translation=shown)
 
 
+def note_key(figure_ids) -> str:
+    """The stable key of the note citing these figure ids: `f.` and the ids joined by `_`, each kept to
+    [A-Za-z0-9-] (anything else, `_` and `.` included, written `.<hex>.`), so it is safe in an HTML id
+    and two different id sets never share a key. It never depends on what was cited before."""
+    return "f." + "_".join(_safe(i) for i in _ids(figure_ids))
+
+
+def computed_key(key: str) -> str:
+    """The stable key of the note of the computed number `key` (`Notes.computed`)."""
+    return "c." + _safe(str(key), keep="_")
+
+
+def _safe(value: str, keep: str = "") -> str:
+    return re.sub(rf"[^A-Za-z0-9{keep}-]", lambda m: f".{ord(m.group()):x}.", value)
+
+
 @dataclass
 class Notes:
-    """Footnotes of one report, numbered in the order numbers are first cited."""
+    """Footnotes of one report. A citation carries its note (marker keyed by `note_key`, body beside
+    it, hidden), so a cell's output stands alone, whatever ran before; `assemble_notes` numbers the
+    notes when the page is built."""
 
     tables: object
     lang: str
-    _order: list[tuple[str, ...]] = field(default_factory=list)
-    _computed: dict[tuple[str, ...], tuple[tuple[str, ...], Markup]] = field(default_factory=dict)
 
     def __post_init__(self):
         text.check_lang(self.lang)
@@ -153,21 +173,31 @@ class Notes:
                 "list.comma", self.lang).join(p for p in (title, outlet(source, self.lang), when) if p)))
         return " | ".join(parts)
 
-    def number(self, figure_ids) -> int:
-        """The footnote number for these ids (registering them on first use)."""
-        key = _ids(figure_ids)
-        for fid in key if key not in self._computed else ():
-            self._row(fid)
-        if key not in self._order:
-            self._order.append(key)
-        return self._order.index(key) + 1
+    def body(self, figure_ids) -> Markup:
+        """The note of these ids: per figure the verbatim quote (and its translation), the source title,
+        outlet and date."""
+        entries = []
+        for fid in _ids(figure_ids):
+            row = self._row(fid)
+            source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
+            date = source.get("date_published")
+            entries.append(text.t(
+                "note.item", self.lang, quote=quoted(row, source, self.lang),
+                title=source_title(source, self.lang), outlet=outlet(source, self.lang),
+                date=source_date(source, self.lang) if date is not None and not pd.isna(date) else ""))
+        return Markup(" ").join(entries)
+
+    def _note(self, figure_ids) -> Markup:
+        """The hidden note of these ids, as it travels beside a citation."""
+        ids = _ids(figure_ids)
+        return macros.render("note", key=note_key(ids), ids=ids, body=self.body(ids))
 
     def cite(self, figure_ids, content) -> Markup:
-        """`content` (escaped unless Markup) marked with its figure ids, tooltip and footnote marker."""
+        """`content` (escaped unless Markup) marked with its figure ids, tooltip and footnote marker
+        (keyed, numbered when the page is built), its note beside it."""
         key = _ids(figure_ids)
-        n = self.number(key)
-        return macros.render("cite", ids=key, title=self.tooltip(key), content=content, n=n,
-                             label=text.plain("note.ref", self.lang, n=n))
+        return macros.render("cite", ids=key, title=self.tooltip(key), content=content, key=note_key(key),
+                             label=text.plain("note.pending", self.lang), body=self.body(key))
 
     def label(self, figure_id: str) -> str:
         return str(self._row(figure_id)[f"label_{self.lang}"])
@@ -175,39 +205,128 @@ class Notes:
     def computed(self, key: str, figure_ids, content, how) -> Markup:
         """A number this report computed (`content`, which says so in words) from these figures: set
         apart from quoted numbers (class tb-computed, no quote as tooltip) and with its own note, which
-        says how (`how`) and names each input figure with its note number."""
+        says how (`how`) and names each input figure with a reference to its note (whose body travels
+        along, so it is numbered and listed even when nothing else cites it)."""
         inputs = _ids(figure_ids)
-        for fid in inputs:
-            self.number((fid,))
-        note_key = (f"={key}",)
-        listed = text.join([text.t("note.input", self.lang, label=self.label(fid), n=self.number((fid,)))
-                            for fid in inputs], self.lang)
-        self._computed[note_key] = (inputs, text.t("note.computed", self.lang, how=how, inputs=listed))
-        n = self.number(note_key)
+        listed = text.join([text.t("note.input", self.lang, label=self.label(fid),
+                                   n=macros.render("noteref", key=note_key((fid,)))) for fid in inputs], self.lang)
+        own = macros.render("note", key=computed_key(key), ids=inputs,
+                            body=text.t("note.computed", self.lang, how=how, inputs=listed))
+        carried = Markup("").join([own, *(self._note((fid,)) for fid in inputs)])
         return macros.render("computed", key=key, ids=inputs, title=text.plain("computed.title", self.lang),
-                             content=content, n=n, label=text.plain("note.ref", self.lang, n=n))
-
-    def items(self) -> list[dict]:
-        """The notes, one per cited id set in citation order: number, ids, entries (Markup)."""
-        items = []
-        for n, key in enumerate(self._order, start=1):
-            if key in self._computed:
-                ids, entry = self._computed[key]
-                items.append({"n": n, "ids": ids, "entries": [entry]})
-                continue
-            entries = []
-            for fid in key:
-                row = self._row(fid)
-                source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
-                date = source.get("date_published")
-                entries.append(text.t(
-                    "note.item", self.lang, quote=quoted(row, source, self.lang),
-                    title=source_title(source, self.lang), outlet=outlet(source, self.lang),
-                    date=source_date(source, self.lang) if date is not None and not pd.isna(date) else ""))
-            items.append({"n": n, "ids": key, "entries": entries})
-        return items
+                             content=content, note_key=computed_key(key),
+                             label=text.plain("note.pending", self.lang), notes=carried)
 
 
 def wrap_ids(figure_ids, content) -> Markup:
     """A span carrying figure ids without a footnote (titles and descriptions with digits)."""
     return macros.render("wrap", ids=_ids(figure_ids), content=content)
+
+
+# -- numbering, when the page is built -------------------------------------------------------------
+# What the kernel wrote (sections.html.j2: fnref, note, noteref), as it reaches us after nbconvert
+# (which re-serialises the page: attributes may come in another order, `hidden` as `hidden=""`).
+_ATTR = re.compile(r'([^\s=/>"\']+)(?:\s*=\s*(?:"([^"]*)"|\'([^\']*)\'|([^\s"\'=<>`]+)))?')
+_MARKER = re.compile(r"<sup\b([^>]*)>\s*<a\b[^>]*>[^<]*</a>\s*</sup>")
+_SPAN = re.compile(r"<(/?)span\b([^>]*)>")
+_NOTEREF = re.compile(r"<span\b([^>]*)>[^<]*</span>")
+
+
+def _attrs(source: str) -> dict[str, str]:
+    import html as _html
+
+    return {m.group(1).lower(): _html.unescape(next((g for g in m.group(2, 3, 4) if g is not None), ""))
+            for m in _ATTR.finditer(source)}
+
+
+def _keyed(attrs: str, cls: str) -> str | None:
+    """The data-note key of a tag of class `cls` (one of ours), else None."""
+    found = _attrs(attrs)
+    return found.get("data-note") if cls in found.get("class", "").split() else None
+
+
+@dataclass(frozen=True)
+class _Carried:
+    ids: tuple[str, ...]
+    body: str
+
+
+def _take_notes(page: str) -> tuple[str, dict[str, _Carried]]:
+    """The page without the notes that travel beside citations, and those notes by key (the first of
+    each key; another carrying a different text for the same key is an error)."""
+    notes: dict[str, _Carried] = {}
+    kept, pos = [], 0
+    spans = list(_SPAN.finditer(page))
+    i = 0
+    while i < len(spans):
+        m = spans[i]
+        key = None if m.group(1) else _keyed(m.group(2), "tb-note")
+        if key is None or m.start() < pos:
+            i += 1
+            continue
+        depth, j = 1, i + 1
+        while j < len(spans) and depth:
+            depth += -1 if spans[j].group(1) else 1
+            j += 1
+        if depth:
+            raise ValueError(f"note {key!r}: its text is not closed")
+        close = spans[j - 1]
+        carried = _Carried(tuple(_attrs(m.group(2)).get("data-figure-ids", "").split()),
+                           page[m.end():close.start()])
+        if notes.setdefault(key, carried) != carried:
+            raise ValueError(f"note {key!r} is cited with two different texts")
+        kept.append(page[pos:m.start()])
+        pos = close.end()
+        i = j
+    kept.append(page[pos:])
+    return "".join(kept), notes
+
+
+def _refs(body: str) -> list[str]:
+    return [k for m in _NOTEREF.finditer(body) if (k := _keyed(m.group(1), "tb-noteref")) is not None]
+
+
+def assemble_notes(page: str, lang: str) -> str:
+    """Number a built page's notes (`page`: the HTML nbconvert made of the executed notebook).
+
+    A note's number is the position of its first marker in the page (document order); notes that only
+    another note refers to (the inputs of a computed number) follow, in the order the notes naming them
+    come. The markers get their numbers and labels ("note 3" / "注释3", linking to `#fn-3`), the notes
+    travelling beside the citations are taken out, and the numbered notes section (heading `h.notes`)
+    closes the report's content. A page without citations is returned without a notes section. Same
+    page, same bytes; a marker whose note is nowhere on the page is a ValueError."""
+    lang = lang if lang in text.LANGS else "en"
+    page, notes = _take_notes(page)
+    order: dict[str, int] = {}
+    for m in _MARKER.finditer(page):
+        key = _keyed(m.group(1), "tb-fnref")
+        if key is not None:
+            order.setdefault(key, len(order) + 1)
+    queue = list(order)
+    for key in queue:  # grows while it is walked: the notes referred to from inside notes
+        if key not in notes:
+            raise ValueError(f"a footnote marker refers to note {key!r}, which is not on the page")
+        for ref in _refs(notes[key].body):
+            if ref not in order:
+                order[ref] = len(order) + 1
+                queue.append(ref)
+
+    def marker(m: re.Match) -> str:
+        key = _keyed(m.group(1), "tb-fnref")
+        if key is None:
+            return m.group(0)
+        return str(macros.render("fnref_numbered", n=order[key], label=text.plain("note.ref", lang, n=order[key])))
+
+    def ref(m: re.Match) -> str:
+        key = _keyed(m.group(1), "tb-noteref")
+        return m.group(0) if key is None else str(order[key])
+
+    page = _MARKER.sub(marker, page)
+    if not order:
+        return page
+    items = [{"n": n, "ids": notes[key].ids, "entries": [Markup(_NOTEREF.sub(ref, notes[key].body))]}
+             for key, n in order.items()]
+    section = str(macros.render("notes", heading=text.t("h.notes", lang), items=items))
+    end = page.rfind("</main>")
+    end = len(page) if end < 0 else end
+    return page[:end] + section + "\n" + page[end:]
