@@ -1,14 +1,21 @@
 """Small Tables fixtures for the report-content tests (scope, metrics, checks, trace, text, briefing).
 
 Values are written by hand from the sources (issue 5), not copied from data/: tests never read data/.
-`make_tables(**overrides)` lets a test alter one figure row to make a check fail.
+`make_tables(**overrides)` lets a test alter one figure row to make a check fail. The checks and derived
+figures are those of data/ with these figure ids (tests/data/content/data/checks.yml, derived.yml).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 
+from talentbrief import definitions
 from talentbrief.load import Tables
+from talentbrief.paths import Paths
+
+DECLARED = Paths(Path(__file__).parent / "data" / "content")  # its data/checks.yml and data/derived.yml
 
 SOURCES = [
     # source_id, publisher, title, title_en, date_published, language
@@ -80,8 +87,9 @@ def _figure_row(row):
 
 
 def make_tables(figures: list[dict] | None = None, *, change: dict[str, dict] | None = None,
-                drop: tuple[str, ...] = ()) -> Tables:
-    """Typed fixture tables; `change={figure_id: {column: value}}` alters rows, `drop` removes them."""
+                drop: tuple[str, ...] = (), declared_in: Paths = DECLARED) -> Tables:
+    """Typed fixture tables; `change={figure_id: {column: value}}` alters rows, `drop` removes them (a
+    dropped row is like one published after the report's date: the checks still name it)."""
     sources = pd.DataFrame(
         [{"source_id": s, "producer": p or "MoHRSS and five other bodies",
           "producer_zh": OUTLETS_ZH.get(p, "人力资源社会保障部等六部门"),
@@ -96,8 +104,10 @@ def make_tables(figures: list[dict] | None = None, *, change: dict[str, dict] | 
           "description_en": f"About {en}.", "description_zh": f"关于{zh}。"} for i, en, zh, o in PROGRAMMES]
     )
     rows = figures if figures is not None else [_figure_row(r) for r in FIGURES]
-    rows = [dict(r, **(change or {}).get(r["figure_id"], {})) for r in rows if r["figure_id"] not in drop]
-    figs = pd.DataFrame(rows)
+    rows = [dict(r, **(change or {}).get(r["figure_id"], {})) for r in rows]
+    declared, problems = definitions.load(declared_in, pd.DataFrame(rows))  # labels of dropped rows too
+    assert not problems, problems
+    figs = pd.DataFrame([r for r in rows if r["figure_id"] not in drop])
     figs["value"] = figs["value"].astype("Int64")
     for col in ("period_start", "period_end"):
         figs[col] = pd.to_datetime(figs[col])
@@ -105,4 +115,4 @@ def make_tables(figures: list[dict] | None = None, *, change: dict[str, dict] | 
                       ("status", ["achieved", "planned"]),
                       ("period_basis", ["cumulative", "per_year", "point"])):
         figs[col] = pd.Categorical(figs[col], categories=cats)
-    return Tables(sources=sources, programmes=programmes, figures=figs)
+    return Tables(sources=sources, programmes=programmes, figures=figs, definitions=declared)

@@ -107,7 +107,7 @@ def test_chinese_overview_keeps_qualifiers():
 
 def test_overview_first_round_average_cites_its_input_and_says_units_differ():
     html = overview(make_tables(), "en")
-    assert re.search(r'class="tb-computed" data-computed="first_round_average" data-figure-ids="f-ku-1"[^>]*>'
+    assert re.search(r'class="tb-computed" data-computed="first-round-average" data-figure-ids="f-ku-1"[^>]*>'
                      r'about 1\.26 million person-times a year on average over 10 years '
                      r'\(computed: 12\.643 million ÷ 10\)</span>', html)
     assert "not in the same unit" in html
@@ -115,7 +115,7 @@ def test_overview_first_round_average_cites_its_input_and_says_units_differ():
 
 def test_exam_ratio_carries_both_input_ids():
     html = overview(make_tables(), "en")
-    assert re.search(r'class="tb-computed" data-computed="exam_ratio" data-figure-ids="f-ex-pass f-ex-app"[^>]*>'
+    assert re.search(r'class="tb-computed" data-computed="exam-ratio" data-figure-ids="f-ex-pass f-ex-app"[^>]*>'
                      r'about 19% \(computed: 920,000 ÷ 4\.85 million\)</span>', html)
 
 
@@ -129,16 +129,16 @@ def test_developments_include_the_qualitative_source_with_its_date_and_no_number
 
 def test_audit_shows_every_check_with_its_verdict_on_good_data():
     html = audit(make_tables(), "en")
-    statuses = dict(re.findall(r'class="tb-check tb-check-(\w+)" data-check="(\w+)"', html))
+    statuses = dict(re.findall(r'class="tb-check tb-check-(\w+)" data-check="([\w-]+)"', html))
     assert set(statuses) == {"consistent", "plausible", "restatement"}
     assert len(re.findall(r'data-check="', html)) == 4
 
 
 @pytest.mark.parametrize("change, key", [
     ({"f-ku-cap": {"value": 500_000}}, "composition"),
-    ({"f-de-2023": {"value": 200_000}}, "agreement"),
-    ({"f-ex-pass": {"value": 9_000_000}}, "exam_bounds"),
-    ({"f-ku-task": {"value": 5_000_000}}, "first_round_task"),
+    ({"f-de-2023": {"value": 200_000}}, "restated-plan"),
+    ({"f-ex-pass": {"value": 9_000_000}}, "exam-bounds"),
+    ({"f-ku-task": {"value": 5_000_000}}, "first-round-task"),
 ])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_audit_shows_a_failed_check_as_failed(change, key, lang):
@@ -149,8 +149,9 @@ def test_audit_shows_a_failed_check_as_failed(change, key, lang):
 
 def test_audit_shows_a_check_with_missing_rows_as_failed():
     html = audit(make_tables(drop=("f-ex-app", "f-ex-pass")), "en")
-    assert 'tb-check-fail" data-check="exam_bounds"' in html
-    assert "no data for exam-applicants, exam-passes" in html
+    assert 'tb-check-fail" data-check="exam-bounds"' in html
+    assert "Cannot run: no data for label exam-passes, label exam-applicants." in html  # by label, not id
+    assert "The exam ratio cannot be computed: no data for label exam-passes, label exam-applicants." in html
 
 
 def test_data_is_escaped_everywhere():
@@ -185,7 +186,7 @@ def test_programme_brief_lists_every_figure_with_qualifier_and_status():
     rows = re.findall(r'<tr data-figure-ids="([^"]+)">', html)
     assert set(rows) == {"f-ku-1", "f-ku-task", "f-ku-total", "f-ku-adv", "f-ku-cap"}
     assert "approximate" in html and "planned" in html and "achieved" in html
-    assert 'data-check="composition"' in html and 'data-check="agreement"' not in html
+    assert 'data-check="composition"' in html and 'data-check="restated-plan"' not in html
 
 
 @pytest.mark.parametrize("bad", [{"lang": "fr"}, {"as_of": "soon"}, {"programme": "nope"}])
@@ -249,3 +250,34 @@ def test_the_figure_table_says_which_row_restates_which():
     assert '<tr data-figure-ids="f-de-2023">' not in html  # one row for the restated plan, citing both
     row = re.search(r'<tr data-figure-ids="f-de-2021 f-de-2023">(.*?)</tr>', html, re.DOTALL).group(1)
     assert '<time datetime="2021-10-14">2021年10月14日</time>发布，<time datetime="2023-10-07">2023年10月7日</time>重申' in row
+
+
+def test_derived_value_by_id_is_the_computed_number_its_section_shows():
+    r = briefing.start(tables=make_tables(), lang="en", as_of=AS_OF)
+    value = str(briefing.derived_value(r, "exam-ratio"))
+    assert 'data-computed="exam-ratio"' in value and "about 19% (computed: 920,000 ÷ 4.85 million)" in value
+    assert value in str(briefing.metrics_section(r))  # the same number, with the same note
+    with pytest.raises(KeyError, match="did you mean 'exam-ratio'"):
+        briefing.derived_value(r, "exam-ratios")
+    early = briefing.start(tables=make_tables(), lang="en", as_of="2022-01-01")
+    with pytest.raises(ValueError, match="'exam-ratio' cannot be computed in this report: no data for f-ex-pass"):
+        briefing.derived_value(early, "exam-ratio")
+
+
+def test_a_brief_shows_the_checks_and_derived_figures_involving_its_figures():
+    checked = lambda html: re.findall(r'data-check="([\w-]+)"', html)
+    derived = lambda html: re.findall(r'data-metric="([\w-]+)"', html)
+    html = programme(make_tables(), "en", "digital-engineers")  # its plan is a part of the composition
+    assert checked(html) == ["composition", "restated-plan"] and derived(html) == []
+    html = programme(make_tables(), "zh", "knowledge-update")
+    assert checked(html) == ["composition", "first-round-task"] and derived(html) == ["first-round-average"]
+    html = programme(make_tables(), "en", "vocational-skills")
+    assert checked(html) == [] and "No consistency checks concern this programme." in html
+    assert "No computed figures concern this programme." in html
+
+
+def test_a_check_whose_figures_are_after_the_as_of_date_shows_as_cannot_run():
+    r = briefing.start(tables=make_tables(), lang="zh", as_of="2022-01-01")
+    html = str(briefing.checks_section(r))
+    row = re.search(r'data-check="restated-plan"[^>]*>(.*?)</tr>', html, re.DOTALL).group(1)
+    assert "✗ 未通过" in row and "无法检查：缺少标签 digital-talents-trained-per-year的数据。" in row

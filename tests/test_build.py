@@ -244,6 +244,16 @@ def test_invalid_data_exit_2_with_file_row_column(proj):
     assert "data/figures.csv:2:value" in err
 
 
+def test_a_check_that_cannot_be_evaluated_is_refused_before_any_kernel(proj):
+    assert run(proj)[0] == 0  # valid data, remembered as valid (talentbrief.memo): the YAML is part of that
+    checks = proj.checks
+    checks.write_text(checks.read_text(encoding="utf-8").replace(
+        "figure: chemnews22-exam-passes", "figure: chemnews22-exam-passess"), encoding="utf-8")
+    code, ex, _, err = run(proj, force=True)
+    assert code == 2 and ex.ran == []
+    assert "data/checks.yml:" in err and "check 'exam-bounds': unknown figure id 'chemnews22-exam-passess'" in err
+
+
 def test_as_of_override_changes_parameters_and_cache_key(proj):
     run(proj)
     code, ex, _, _ = run(proj, as_of="2027-01-31")

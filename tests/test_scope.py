@@ -1,5 +1,7 @@
 """scope.select: the rows a report reads, and nothing else (the build's incremental hashing relies on it)."""
 
+import dataclasses
+
 import pytest
 
 from talentbrief import load, rules, scope
@@ -47,9 +49,38 @@ def test_programme_scope_includes_rows_its_checks_use_from_other_programmes():
     assert "gmw-2023-digital-engineers" not in set(selected.sources["source_id"])
 
 
-def test_digital_engineers_scope_has_both_sources_for_the_agreement_check():
+def test_digital_engineers_scope_has_the_rows_of_every_check_involving_its_figures():
     selected = scope.select(make_tables(), as_of="2026-11-01", programme="digital-engineers")
-    assert ids(selected) == {"f-de-2021", "f-de-2023"}
+    # its two reports of the plan (the restated-plan check), and the composition its 2021 plan is a part of
+    assert ids(selected) == {"f-de-2021", "f-de-2023", "f-ku-total", "f-ku-adv", "f-ku-cap"}
+
+
+def test_a_programme_no_check_or_derived_figure_involves_has_its_own_rows_only():
+    assert ids(scope.select(make_tables(), as_of="2026-11-01", programme="vocational-skills")) == {"f-voc"}
+    bare = dataclasses.replace(make_tables(), definitions=None)  # tables built without definitions
+    assert ids(scope.select(bare, as_of="2026-11-01", programme="digital-engineers")) == {"f-de-2021", "f-de-2023"}
+
+
+def test_a_check_declared_in_the_yaml_brings_its_rows_into_the_briefs_it_involves(tmp_path):
+    import shutil
+
+    from talentbrief.paths import Paths
+    from tests.content_tables import DECLARED
+
+    shutil.copytree(DECLARED.data, tmp_path / "data")
+    with open(tmp_path / "data" / "checks.yml", "a", encoding="utf-8") as f:
+        f.write("""
+- id: voc-within-exams
+  kind: at-most
+  figures: {figure: f-voc, limit: f-ex-app}
+  name: {en: Skilled workers within applications, zh: 技能人才不超过报考人次}
+  finding:
+    plausible: {en: "{figure} within {limit}.", zh: "{figure}不超过{limit}。"}
+    fail: {en: "{figure} above {limit}.", zh: "{figure}超过{limit}。"}
+""")
+    tables = make_tables(declared_in=Paths(tmp_path))
+    assert ids(scope.select(tables, as_of="2026-11-01", programme="vocational-skills")) == {"f-voc", "f-ex-app"}
+    assert ids(scope.select(tables, as_of="2026-11-01", programme="software-exams")) == {"f-ex-app", "f-ex-pass", "f-voc"}
 
 
 def test_unknown_programme_names_the_allowed_ones():

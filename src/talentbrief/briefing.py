@@ -80,6 +80,15 @@ class Report:
         """A date (YYYY, YYYY-MM or YYYY-MM-DD) in the report's language, inside <time>."""
         return Block(text.date_tag(str(value), self.lang))
 
+    def derived(self, derived_id: str) -> Block:
+        """A derived figure of data/derived.yml, computed, said to be computed and cited."""
+        return Block(derived_value(self, derived_id))
+
+    def inputs(self, *derived_ids: str) -> list[str]:
+        """The figure ids these derived figures are computed from (for a pandas selection)."""
+        entries = [self.tables.definitions.get("derived", d) for d in derived_ids]
+        return list(dict.fromkeys(i for e in entries for i in e.figure_ids))
+
     # -- components, each shown as a cell's result
     def header(self, *, title) -> None:
         header(self, title=title)
@@ -469,52 +478,51 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
     return block("figure_table", head=head, rows=body, empty=text.t("no_figures", lang))
 
 
-# ---------------------------------------------------------------- derived metrics
+# ---------------------------------------------------------------- derived figures (data/derived.yml)
 
-def metric_value(report: Report, metric: metrics.Metric) -> Markup:
-    """A derived figure written in house style and cited with the ids it is computed from (for glue)."""
-    lang = report.lang
-    values = dict(zip(report.tables.figures["figure_id"].astype(str), report.tables.figures["value"]))
-    if metric.key == "exam_ratio":
-        passes, applicants = metric.figure_ids
-        content = text.plain("computed.divide", lang, value=fmt.format_percent(metric.value, lang),
-                             numerator=fmt.format_number(int(values[passes]), lang),
-                             denominator=fmt.format_number(int(values[applicants]), lang))
-        return report.notes.computed(metric.key, metric.figure_ids, content, text.plain("how.ratio", lang))
-    if metric.key == "first_round_average":
-        total = metric.extra["total_id"]
-        average = text.plain(
-            "metric.average", lang, average=fmt.format_derived(metric.value, lang, unit=metric.unit, per_year=True),
-            years=fmt.format_derived(metric.extra["years"], lang, qualifier="exact"))
-        content = text.plain("computed.divide", lang, value=average,
-                             numerator=fmt.format_number(int(values[total]), lang),
-                             denominator=fmt.format_derived(metric.extra["years"], lang, qualifier="exact"))
-        return report.notes.computed(metric.key, (total,), content, text.plain("how.average", lang))
-    raise KeyError(f"no wording for metric {metric.key!r}")
+def _declared(report: Report, what: str) -> tuple:
+    """The entries of data/checks.yml or data/derived.yml this report shows: all in the audit and the
+    overview, those involving the programme in its brief."""
+    declared = report.tables.definitions
+    return declared.concerning(what, report.programme) if declared is not None else ()
 
 
-def _metric_body(report: Report, metric: metrics.Metric) -> Markup:
-    lang = report.lang
-    if metric.value is None:
-        return text.t("metric.missing", lang, name=text.plain(f"metric.name.{metric.key}", lang),
-                      indicators=", ".join(metric.missing))
-    if metric.key == "first_round_average":
-        return text.t(
-            "metric.first_round_average", lang,
-            period=text.period({"period_start": metric.extra["start"], "period_end": metric.extra["end"],
-                                "period_basis": "cumulative"}, lang),
-            total=cite_figure(report, metric.extra["total_id"]), average=metric_value(report, metric),
-            plan=cite_figure(report, metric.extra["plan_id"]))
-    passes, applicants = metric.figure_ids
-    return text.t("metric.exam_ratio", lang, passes=cite_figure(report, passes),
-                  applicants=cite_figure(report, applicants), ratio=metric_value(report, metric))
+def _missing(report: Report, ids) -> str:
+    return text.plain("list.sep", report.lang).join(report.tables.definitions.label(i, report.lang) for i in ids)
+
+
+def _computed(report: Report, result: metrics.Derived) -> Markup:
+    content, how, ids = metrics.shown(result, report.lang)
+    return report.notes.computed(result.key, ids, content, how)
+
+
+def derived_value(report: Report, derived_id: str) -> Markup:
+    """One derived figure of data/derived.yml by id, written in house style, said to be computed and
+    cited with the figures it comes from (for glue); a ValueError when its figures are not in scope."""
+    result = metrics.compute(report.tables.definitions.get("derived", derived_id), report.tables.figures)
+    if result.value is None:
+        raise ValueError(f"derived figure {derived_id!r} cannot be computed in this report: no data for "
+                         + ", ".join(result.missing))
+    return _computed(report, result)
+
+
+def _derived_body(report: Report, entry) -> Markup:
+    lang, result = report.lang, metrics.compute(entry, report.tables.figures)
+    if result.value is None:
+        return text.t("metric.missing", lang, name=entry.name[lang], figures=_missing(report, result.missing))
+    values = {role: (lambda fid=fid: cite_figure(report, fid)) for role, fid in entry.figures.items()}
+    total = result.rows.get("total")
+    values.update(value=lambda: _computed(report, result), period=lambda: text.period(
+        {"period_start": total["period_start"], "period_end": total["period_end"], "period_basis": "cumulative"},
+        lang) if total is not None else "")
+    return text.fill(entry.wording["text"][lang], values, html=True)
 
 
 def metrics_section(report: Report) -> Block:
-    """Derived figures (all, or the programme's), each with its caveat in words."""
+    """Derived figures (all, or those involving the programme), each with its caveat in words."""
     lang = report.lang
-    items = [{"key": m.key, "body": _metric_body(report, m), "caveat": text.t(f"caveat.{m.caveat}", lang)}
-             for m in metrics.compute(report.tables.figures, report.programme)]
+    items = [{"key": e.id, "body": _derived_body(report, e), "caveat": e.wording["caveat"][lang]}
+             for e in _declared(report, "derived")]
     return block("metrics", items=items, empty=text.t("no_metrics", lang))
 
 
@@ -537,17 +545,18 @@ def _rows_used(report: Report, figure_ids) -> Markup:
 
 
 def checks_section(report: Report) -> Block:
-    """Every check (or the programme's) with its verdict in words, its finding and the rows it used."""
+    """Every check (or those involving the programme) with its verdict in words, its finding and the
+    rows it used."""
     lang = report.lang
     rows = []
-    for res in checks.run(report.tables.figures, report.tables.sources, report.programme):
+    for entry in _declared(report, "check"):
+        res = checks.run(entry, report.tables.figures, report.tables.sources, report.tables.definitions.label)
         # the finding carries its rows' ids; it is not a quote (it may hold computed numbers), so it is not
         # styled as one
         message = wrap_ids(res.figure_ids, res.message[lang]) if res.figure_ids else escape(res.message[lang])
         used = text.t("rows_used", lang, rows=_rows_used(report, res.figure_ids) or text.t("none", lang))
-        rows.append({"status": res.status, "key": res.key, "ids": res.figure_ids,
-                     "name": text.t(f"check.name.{res.key}", lang), "label": text.t(f"status.{res.status}", lang),
-                     "message": message, "used": used})
+        rows.append({"status": res.status, "key": res.key, "ids": res.figure_ids, "name": entry.name[lang],
+                     "label": text.t(f"status.{res.status}", lang), "message": message, "used": used})
     head = [text.t(f"col.{c}", lang) for c in ("check", "result", "message")]
     return block("checks", head=head, rows=rows, empty=text.t("no_checks", lang))
 

@@ -1,4 +1,5 @@
-"""The one loader: validated, typed DataFrames of the curated tables, and what a report read of them.
+"""The one loader: validated, typed DataFrames of the curated tables (with the checks and derived
+figures declared beside them: talentbrief.definitions), and what a report read of them.
 
 Types come from data/datapackage.json (enum -> categorical in vocabulary order, integer -> Int64,
 date -> datetime64, everything else str; empty cells are NaN), so the schema stays the single source
@@ -17,15 +18,16 @@ import hashlib
 import inspect
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from talentbrief import definitions, reads
 from talentbrief import paths as tb_paths
-from talentbrief import reads
-from talentbrief.validate import DataError, ensure_valid
+from talentbrief.definitions import Definitions
+from talentbrief.validate import DataError, Problem, ensure_valid
 
 __all__ = ["DataError", "Loaded", "Tables", "fingerprint", "load", "plain", "query"]
 
@@ -34,11 +36,13 @@ TABLES = ("sources", "programmes", "figures")
 
 @dataclass(frozen=True)
 class Tables:
-    """The three tables; build a filtered copy with Tables(sources=..., programmes=..., figures=...)."""
+    """The three tables, and the checks and derived figures declared beside them (definitions); build
+    a filtered copy with dataclasses.replace(tables, figures=...)."""
 
     sources: pd.DataFrame
     programmes: pd.DataFrame
     figures: pd.DataFrame
+    definitions: Definitions | None = None  # data/checks.yml, data/derived.yml (talentbrief.definitions)
 
 
 class Loaded(Tables):
@@ -57,7 +61,8 @@ class Loaded(Tables):
 
 def plain(tables: Tables) -> Tables:
     """The same frames, with nothing recorded when they are read (for queries, which record themselves)."""
-    return Tables(**{name: object.__getattribute__(tables, name) for name in TABLES})
+    return Tables(**{name: object.__getattribute__(tables, name) for name in TABLES},
+                  definitions=object.__getattribute__(tables, "definitions"))
 
 
 QUERIES: dict[str, Callable[..., Any]] = {}
@@ -110,7 +115,10 @@ def load(root: Path | str | None = None) -> Loaded:
     with reads.quiet():  # the loader's own reads: what the report takes from the tables is recorded
         ensure_valid(paths)
         frames = {r["name"]: _read(paths.data / r["path"], r["schema"]) for r in _resources(paths)}
-    return Loaded(**{name: frames[name] for name in TABLES})
+        found, problems = definitions.load(paths, frames["figures"])
+    if problems:
+        raise DataError([Problem(file, line, "", message) for file, line, message in problems])
+    return Loaded(**{name: frames[name] for name in TABLES}, definitions=found)
 
 
 def _cell(value) -> object:
@@ -140,7 +148,7 @@ def _digest(payload: Any) -> str:
 def fingerprint(tables: Tables) -> str:
     """sha256 of the rows of the given (possibly filtered) tables; row and column order do not matter."""
     tables = plain(tables)
-    return _digest({f.name: _canonical(getattr(tables, f.name)) for f in fields(tables)})
+    return _digest({name: _canonical(getattr(tables, name)) for name in TABLES})
 
 
 def table_digest(frame: pd.DataFrame) -> str:

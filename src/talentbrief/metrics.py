@@ -1,52 +1,50 @@
-"""Derived numbers, computed from figure rows found by indicator, never typed in.
+"""Derived figures: computed from figure rows named by id in data/derived.yml, never typed in.
 
-Each metric is declared once in METRICS with the programme it concerns and a selector giving the
-rows it reads; `talentbrief.scope` uses the same selectors, so a programme brief's input hash covers
-exactly the rows its metrics read. A metric whose rows are missing has `value=None` and names them.
+A kind (KINDS) says which inputs it takes, how it computes, which placeholders its wording may use
+and how its number is shown (`shown`: "computed: a ÷ b", with the note's "how"). The entries, their
+figures and their wording are data (talentbrief.definitions). A derived figure whose rows are
+missing (published after the report's as-of date) has `value=None` and names them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-FIRST_ROUND = "first-round-training"
-NEW_ROUND = "new-round-trainees-per-year"
-EXAM_APPLICANTS = "exam-applicants"
-EXAM_PASSES = "exam-passes"
+import figures as fmt
+from talentbrief import text
 
 
 @dataclass(frozen=True)
-class Metric:
-    key: str  # names the text template that describes it
-    programme: str
+class Kind:
+    """A check or derived-figure kind: what an entry of data/checks.yml or data/derived.yml can say."""
+
+    run: Callable  # evaluates one entry on the rows (checks.run / compute)
+    inputs: dict  # role -> whether it takes a list of figure ids
+    wording: dict  # template key (a verdict, or "text") -> placeholders the kind fills
+    valid: Callable[[dict], list[str]] = lambda rows: []  # problems of the input rows (CSV cells)
+    cites: bool = False  # further roles name figures the wording cites as {role}
+    same_unit: bool = False  # inputs in different units cannot be compared
+
+
+@dataclass(frozen=True)
+class Derived:
+    key: str  # the entry's id
+    kind: str
     value: float | None  # None when an input row is missing
-    unit: str | None
-    figure_ids: tuple[str, ...]  # every row the number is computed from
-    caveat: str  # text key of the caveat the report must print next to it
-    missing: tuple[str, ...] = ()  # indicators not found
-    extra: dict = field(default_factory=dict)  # further inputs the text needs (e.g. years)
+    rows: dict = field(default_factory=dict)  # role -> row (or list of rows) present
+    missing: tuple[str, ...] = ()  # input figure ids not in the rows
+    years: float | None = None  # the period a yearly average covers
 
 
-@dataclass(frozen=True)
-class Spec:
-    key: str
-    programme: str
-    rows: Callable[[pd.DataFrame], pd.DataFrame]  # figure rows it reads (same rows scope keeps)
-    compute: Callable[[pd.DataFrame], Metric]
-
-
-def rows_for(figures: pd.DataFrame, *indicators: str) -> pd.DataFrame:
-    """Rows of these indicators in a stable order (by figure id)."""
-    picked = figures[figures["indicator"].astype(str).isin(indicators)]
-    return picked.sort_values("figure_id", kind="stable")
-
-
-def first(figures: pd.DataFrame, indicator: str) -> pd.Series | None:
-    rows = rows_for(figures, indicator)
-    return None if rows.empty else rows.iloc[0]
+def inputs(entry, figures: pd.DataFrame) -> tuple[dict, tuple[str, ...]]:
+    """(role -> row, or list of rows, present in `figures`; the input ids that are not)."""
+    by_id = {str(r["figure_id"]): r for _, r in figures.iterrows() if str(r["figure_id"]) in set(entry.figure_ids)}
+    rows = {role: by_id.get(v) if isinstance(v, str) else [by_id[i] for i in v if i in by_id]
+            for role, v in entry.figures.items()}
+    return rows, tuple(i for i in entry.figure_ids if i not in by_id)
 
 
 def period_years(start, end) -> float | None:
@@ -60,48 +58,76 @@ def period_years(start, end) -> float | None:
     return (after - start).days / 365.25
 
 
-def _missing(key, programme, unit, caveat, rows, wanted) -> Metric:
-    found = set(rows["indicator"].astype(str))
-    return Metric(key, programme, None, unit, tuple(rows["figure_id"].astype(str)), caveat,
-                  missing=tuple(i for i in wanted if i not in found))
+def needs_period(role: str) -> Callable[[dict], list[str]]:
+    """Validation: the `role` figure states both ends of its period (CSV cells)."""
+    def valid(rows):
+        row = rows[role]
+        return [f"figure {row['figure_id']!r} ({role}) has no {end}: the kind needs the period it covers"
+                for end in ("period_start", "period_end") if not str(row.get(end) or "").strip()]
+    return valid
 
 
-def first_round_average(figures: pd.DataFrame) -> Metric:
-    """Average person-times a year in the first round, set against the new round's people a year."""
-    rows = rows_for(figures, FIRST_ROUND, NEW_ROUND)
-    total, plan = first(figures, FIRST_ROUND), first(figures, NEW_ROUND)
-    key, caveat = "first_round_average", "person_times_vs_people"
-    years = None if total is None else period_years(total["period_start"], total["period_end"])
-    if total is None or plan is None or pd.isna(total["value"]) or not years:
-        metric = _missing(key, "knowledge-update", "person_times", caveat, rows, (FIRST_ROUND, NEW_ROUND))
-        return metric if metric.missing else replace(metric, missing=("period",))
-    return Metric(key, "knowledge-update", int(total["value"]) / years, str(total["unit"]),
-                  (str(total["figure_id"]), str(plan["figure_id"])), caveat,
-                  extra={"years": years, "total_id": str(total["figure_id"]),
-                         "plan_id": str(plan["figure_id"]), "plan_value": int(plan["value"]),
-                         "plan_unit": str(plan["unit"]), "plan_qualifier": str(plan["qualifier"]),
-                         "start": total["period_start"], "end": total["period_end"]})
+# ---------------------------------------------------------------- kinds
+
+def _ratio(entry, rows) -> Derived:
+    den = int(rows["denominator"]["value"])
+    value = int(rows["numerator"]["value"]) / den if den else None
+    return Derived(entry.id, entry.kind, value, rows, () if den else (str(rows["denominator"]["figure_id"]),))
 
 
-def exam_ratio(figures: pd.DataFrame) -> Metric:
-    """Passes / applicants: a ratio of two lower bounds, so not a true pass rate."""
-    rows = rows_for(figures, EXAM_APPLICANTS, EXAM_PASSES)
-    applicants, passes = first(figures, EXAM_APPLICANTS), first(figures, EXAM_PASSES)
-    key, caveat = "exam_ratio", "ratio_of_lower_bounds"
-    if applicants is None or passes is None or not applicants["value"]:
-        return _missing(key, "software-exams", "ratio", caveat, rows, (EXAM_APPLICANTS, EXAM_PASSES))
-    return Metric(key, "software-exams", int(passes["value"]) / int(applicants["value"]), "ratio",
-                  (str(passes["figure_id"]), str(applicants["figure_id"])), caveat,
-                  extra={"qualifiers": (str(passes["qualifier"]), str(applicants["qualifier"]))})
+def _ratio_shown(result: Derived, lang: str) -> tuple[str, str, tuple[str, ...]]:
+    num, den = result.rows["numerator"], result.rows["denominator"]
+    content = text.plain("computed.divide", lang, value=fmt.format_percent(result.value, lang),
+                         numerator=fmt.format_number(int(num["value"]), lang),
+                         denominator=fmt.format_number(int(den["value"]), lang))
+    return content, text.plain("how.ratio", lang), (str(num["figure_id"]), str(den["figure_id"]))
 
 
-METRICS = (
-    Spec("first_round_average", "knowledge-update", lambda f: rows_for(f, FIRST_ROUND, NEW_ROUND),
-         first_round_average),
-    Spec("exam_ratio", "software-exams", lambda f: rows_for(f, EXAM_APPLICANTS, EXAM_PASSES), exam_ratio),
-)
+def _yearly_average(entry, rows) -> Derived:
+    total = rows["total"]
+    years = period_years(total["period_start"], total["period_end"])
+    if not years:
+        return Derived(entry.id, entry.kind, None, rows, (str(total["figure_id"]),))
+    return Derived(entry.id, entry.kind, int(total["value"]) / years, rows, years=years)
 
 
-def compute(figures: pd.DataFrame, programme: str | None = None) -> list[Metric]:
-    """Every metric (or those concerning one programme), computed from these rows."""
-    return [spec.compute(figures) for spec in METRICS if programme in (None, spec.programme)]
+def _yearly_average_shown(result: Derived, lang: str) -> tuple[str, str, tuple[str, ...]]:
+    total = result.rows["total"]
+    years = fmt.format_derived(result.years, lang, qualifier="exact")
+    average = text.plain("computed.average", lang, years=years, average=fmt.format_derived(
+        result.value, lang, unit=str(total["unit"]), per_year=True))
+    content = text.plain("computed.divide", lang, value=average, denominator=years,
+                         numerator=fmt.format_number(int(total["value"]), lang))
+    return content, text.plain("how.average", lang), (str(total["figure_id"]),)
+
+
+def _nonzero(role: str) -> Callable[[dict], list[str]]:
+    def valid(rows):
+        if str(rows[role].get("value") or "").strip() in ("", "0"):
+            return [f"figure {rows[role]['figure_id']!r} ({role}) has no value to divide by"]
+        return []
+    return valid
+
+
+KINDS = {
+    # numerator ÷ denominator, shown as a percentage
+    "ratio": Kind(_ratio, {"numerator": False, "denominator": False},
+                  {"text": ("value", "numerator", "denominator")}, valid=_nonzero("denominator"), cites=True),
+    # a cumulative total ÷ the years its period covers ({period}: that period in words)
+    "yearly-average": Kind(_yearly_average, {"total": False}, {"text": ("value", "total", "period")},
+                           valid=needs_period("total"), cites=True),
+}
+SHOWN = {"ratio": _ratio_shown, "yearly-average": _yearly_average_shown}
+
+
+def compute(entry, figures: pd.DataFrame) -> Derived:
+    """One derived figure, computed from these rows (value None and `missing` when rows are absent)."""
+    rows, missing = inputs(entry, figures)
+    if missing:
+        return Derived(entry.id, entry.kind, None, rows, missing)
+    return KINDS[entry.kind].run(entry, rows)
+
+
+def shown(result: Derived, lang: str) -> tuple[str, str, tuple[str, ...]]:
+    """(the number in words, saying it is computed; how, for its note; the figure ids it comes from)."""
+    return SHOWN[result.kind](result, lang)

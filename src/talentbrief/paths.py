@@ -70,6 +70,16 @@ class Paths:
         return self.data / "datapackage.json"
 
     @property
+    def checks(self) -> Path:
+        """The consistency checks (talentbrief.definitions)."""
+        return self.data / "checks.yml"
+
+    @property
+    def derived(self) -> Path:
+        """The derived figures (talentbrief.definitions)."""
+        return self.data / "derived.yml"
+
+    @property
     def notebooks(self) -> Path:
         return self.root / "notebooks"
 

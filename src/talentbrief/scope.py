@@ -1,9 +1,9 @@
 """The rows a report reads: how notebooks narrow the loader's tables.
 
 `select` returns exactly what a report uses: sources published on or before `as_of`, and for a
-programme brief that programme, its figures, the rows its metrics and checks read (selected by the
-same selectors they use), the rows those restate (`restates`: a restated plan is shown once, citing
-both) and the sources and programme rows of those figures. Its functions are
+programme brief that programme, its figures, the rows read by the checks and derived figures that
+involve it (talentbrief.definitions), the rows those restate (`restates`: a restated plan is shown
+once, citing both) and the sources and programme rows of those figures. Its functions are
 `load.query`s: called on `load.load()`'s tables they are recorded as a read of their answer only
 (talentbrief.reads), so touching a row outside a report's selection leaves that report untouched.
 """
@@ -14,7 +14,7 @@ import dataclasses
 
 import pandas as pd
 
-from talentbrief import checks, load, metrics, rules
+from talentbrief import load, rules
 
 
 def parse_as_of(as_of) -> pd.Timestamp:
@@ -51,12 +51,14 @@ def _dated(tables, as_of: pd.Timestamp):
     return dataclasses.replace(tables, sources=sources, figures=figures)
 
 
-def used_figure_ids(figures: pd.DataFrame, programme: str) -> set[str]:
-    """The programme's own rows plus every row its metrics and checks select."""
+def used_figure_ids(tables, programme: str) -> set[str]:
+    """The programme's own rows plus every row the checks and derived figures involving it read."""
+    figures = tables.figures
     ids = set(figures.loc[figures["programme_id"].astype(str) == programme, "figure_id"].astype(str))
-    for spec in (*metrics.METRICS, *checks.CHECKS):
-        if spec.programme == programme:
-            ids |= set(spec.rows(figures)["figure_id"].astype(str))
+    declared = tables.definitions
+    for what in ("check", "derived") if declared is not None else ():
+        ids |= {i for entry in declared.concerning(what, programme) for i in entry.figure_ids}
+    ids &= set(figures["figure_id"].astype(str))
     return ids | rules.restated_ids(figures, ids)  # a restatement is shown with the row it restates
 
 
@@ -67,7 +69,7 @@ def select(tables, *, as_of, programme: str | None = None):
     if programme is None:
         return dated
     check_programme(tables, programme)
-    ids = used_figure_ids(dated.figures, programme)
+    ids = used_figure_ids(dated, programme)
     figures = dated.figures[dated.figures["figure_id"].astype(str).isin(ids)]
     source_ids = set(figures["source_id"].astype(str))
     programme_ids = set(figures["programme_id"].astype(str)) | {programme}

@@ -119,91 +119,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
     "note.input": {"en": "{label} (note {n})", "zh": "{label}（注释{n}）"},
     "how.average": {"en": "the total divided by the years it covers", "zh": "累计总量除以所涵盖的年数"},
     "how.ratio": {"en": "the first figure divided by the second", "zh": "前者除以后者"},
-    # derived metrics
-    "metric.first_round_average": {
-        "en": "The first round of the knowledge update project ({period}) recorded {total} of continuing-education "
-              "activities: {average}. The new round plans to train {plan}.",
-        "zh": "第一轮知识更新工程（{period}）累计开展知识更新继续教育活动{total}，{average}。新一轮计划培训人数为{plan}。"},
-    "metric.average": {"en": "{average} on average over {years} years", "zh": "{years}年间平均{average}"},
-    "metric.exam_ratio": {
-        "en": "The ratio of two reported floors, exam passes ({passes}) to exam applications ({applicants}), "
-              "is {ratio}.",
-        "zh": "考试通过人数（{passes}）与报考人次（{applicants}）均为来源给出的下限，二者相除得{ratio}。"},
-    "metric.missing": {"en": "{name} cannot be computed: no data for {indicators}.",
-                       "zh": "无法计算{name}：缺少{indicators}的数据。"},
-    "metric.name.first_round_average": {"en": "The first round's yearly average", "zh": "第一轮年均培训人次"},
-    "metric.name.exam_ratio": {"en": "The exam ratio", "zh": "考试通过人数与报考人次之比"},
-    "caveat.person_times_vs_people": {
-        "en": "Person-times count every training attended, so a person trained twice counts twice; "
-              "people count each person once. The two numbers are not in the same unit, so they do not "
-              "show whether the new round trains more or fewer people than the first.",
-        "zh": "人次按参加培训的次数计算，同一人参加两次计为两人次；人数则每人只计一次。"
-              "两个数据单位不同，不能据此判断新一轮培训的人数比第一轮多还是少。"},
-    "caveat.ratio_of_lower_bounds": {
-        "en": "Both figures are lower bounds (“more than”), so this ratio is not a pass rate. Applications "
-              "are not exam-takers (not everyone who applies sits the exam), and one person may apply more "
-              "than once.",
-        "zh": "两个数据都是下限（“超过”），此比值并非通过率。报考人次不等于实际参考人数（报考者未必都参加考试），"
-              "且同一人可能多次报考。"},
-    # checks: names, outcomes (verdicts: talentbrief.checks.VERDICTS)
-    "check.name.composition": {"en": "New-round composition", "zh": "新一轮工程构成"},
-    "check.name.agreement": {"en": "Restated plan: digital technology technicians",
-                             "zh": "计划重申：数字技术技能人才"},
-    "check.name.exam_bounds": {"en": "Plausibility: exam passes within applications",
-                               "zh": "合理性检查：考试通过人数不超过报考人次"},
-    "check.name.first_round_task": {"en": "First round's yearly task against its total",
-                                    "zh": "第一轮年度培训任务与累计总量"},
-    "check.composition": {"en": "{parts} add up to {sum}; the plan's total is {total}.",
-                          "zh": "{parts}合计{sum}；计划总数为{total}。"},
-    "check.composition.consistent": {"en": "The parts match the total within the approximation.",
-                                     "zh": "各部分之和与总数在约数范围内相符。"},
-    "check.composition.plausible": {"en": "The parts come close to the total but not within the approximation.",
-                                    "zh": "各部分之和接近总数，但超出约数范围。"},
-    "check.composition.fail": {"en": "The parts do not add up to the total.", "zh": "各部分之和与总数不符。"},
-    "check.agreement": {"en": "{reports}.", "zh": "{reports}。"},
+    "computed.average": {"en": "{average} on average over {years} years", "zh": "{years}年间平均{average}"},
+    # derived figures and checks (their wording: data/derived.yml, data/checks.yml; verdicts: checks.VERDICTS)
+    "metric.missing": {"en": "{name} cannot be computed: no data for {figures}.",
+                       "zh": "无法计算{name}：缺少{figures}的数据。"},
     "check.part": {"en": "{label} ({value})", "zh": "{label}（{value}）"},
-    "check.report": {"en": "{source} ({date}): {value}", "zh": "{source}（{date}）：{value}"},
-    "check.agreement.consistent": {"en": "The independent reports agree within the approximation.",
-                                   "zh": "各来源独立发布的数据在约数范围内相符。"},
-    "check.agreement.plausible": {"en": "The reports are close but differ by more than the approximation.",
-                                  "zh": "各来源数据接近，但差异超出约数范围。"},
-    "check.agreement.fail": {"en": "The sources disagree.", "zh": "各来源数据不一致。"},
-    "check.agreement.single": {"en": "Only one source reports this figure: nothing to compare.",
-                               "zh": "只有一个来源发布该数据，无从比较。"},
-    "check.restated.same": {
-        "en": "On {later_date}, {later} reported again the plan first reported on {first_date}: {value} both "
-              "times. This is a restatement of the same plan, not independent corroboration.",
-        "zh": "{later_date}，{later}再次报道{first_date}已发布的同一计划，两次均为{value}。"
-              "这是同一计划的重申，并非独立佐证。"},
-    "check.restated.fail": {
-        "en": "On {later_date}, {later} reported again the plan first reported on {first_date}, with a different "
-              "value: {later_value}, against {value} first.",
-        "zh": "{later_date}，{later}再次报道{first_date}已发布的计划，但数值不同：{later_value}，原为{value}。"},
-    "check.exam_bounds.plausible": {
-        "en": "Passes ({passes}) do not exceed applications ({applicants}), as expected. Both are lower bounds, "
-              "so this shows only that the two figures are plausible together; their ratio ({ratio}, computed) is "
-              "not a pass rate: not everyone who applies sits the exam, and one person may apply more than once.",
-        "zh": "通过人数（{passes}）不超过报考人次（{applicants}），符合常理。两者都是下限，只能说明两个数据"
-              "并无矛盾；据此计算的比值（{ratio}）并非通过率：报考者未必都参加考试，且同一人可能多次报考。"},
-    "check.exam_bounds.fail": {
-        "en": "Passes ({passes}) exceed applications ({applicants}): the two figures contradict each other.",
-        "zh": "通过人数（{passes}）超过报考人次（{applicants}），两个数据相互矛盾。"},
-    "check.first_round_task.consistent": {
-        "en": "The first round's computed yearly average of all its continuing-education activities, {average}, "
-              "is at least the yearly training task for high-level, urgently needed professionals ({task}) that the"
-              " source reports completed. This is consistent "
-              "with the claim but does not confirm it: the task covers only part of all training, and an "
-              "average cannot show that each year met it.",
-        "zh": "据此计算，第一轮全部知识更新继续教育活动年均{average}，不低于来源所称已完成的高层次急需紧缺专业技术人才年度培训任务（{task}）。"
-              "这与来源说法相符，但不能证实：该任务只涉及全部培训的一部分，年均数也不能说明每年都完成了任务。"},
-    "check.first_round_task.fail": {
-        "en": "The first round's yearly average of all its continuing-education activities, {average}, is "
-              "below the yearly training task for high-level, urgently needed professionals ({task}) that the"
-              " source reports completed for a part of them: "
-              "the two figures contradict each other.",
-        "zh": "第一轮全部知识更新继续教育活动年均{average}，低于来源所称已完成的高层次急需紧缺专业技术人才年度培训任务（{task}），"
-              "而该任务只涉及全部培训的一部分：两个数据相互矛盾。"},
-    "check.missing": {"en": "Cannot run: no data for {indicators}.", "zh": "无法检查：缺少{indicators}的数据。"},
+    "check.missing": {"en": "Cannot run: no data for {figures}.", "zh": "无法检查：缺少{figures}的数据。"},
     "check.units": {"en": "Cannot compare: the rows use different units ({units}).",
                     "zh": "无法比较：数据单位不同（{units}）。"},
     "status.consistent": {"en": "✓ Consistent", "zh": "✓ 相符"},
@@ -227,6 +148,17 @@ def check_lang(lang: str) -> str:
 def plain(key: str, lang: str, **values) -> str:
     """A template filled as plain text."""
     return TEMPLATES[key][check_lang(lang)].format(**values)
+
+
+def fill(template: str, values: dict, html: bool = False):
+    """A template of data/checks.yml or data/derived.yml filled with `values` (a value may be a function
+    of no arguments, called once, in the order the template mentions it: citations number in reading
+    order). As Markup when `html` (values that are not Markup escaped), else plain text."""
+    import string
+
+    names = dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f is not None)
+    got = {n: values[n]() if callable(values[n]) else values[n] for n in names}
+    return Markup(escape(template)).format(**got) if html else template.format(**got)
 
 
 def t(key: str, lang: str, **values) -> Markup:

@@ -1,4 +1,5 @@
-"""Validate the curated tables: Frictionless against data/datapackage.json, then talentbrief.rules.
+"""Validate the curated tables: Frictionless against data/datapackage.json, then talentbrief.rules,
+then the checks and derived figures declared beside them (talentbrief.definitions).
 
 Every problem is reported (not just the first) as `file:row:column: message`, where row is the line
 an editor shows (header = line 1), so an analyst can jump straight to the cell.
@@ -286,6 +287,11 @@ def validate(paths: tb_paths.Paths | Path | str, sources_dir: Path | str | None 
         problems += _empty_problems(tables[resource["name"]])
     problems += _frictionless_problems(paths, descriptor, tables)
     problems += _rule_problems(tables)
+    if not problems:  # the checks and derived figures beside the data, against valid figures
+        from talentbrief import definitions
+
+        figures = {row.get("figure_id"): row for _, row in tables["figures"].rows} if "figures" in tables else {}
+        problems += [Problem(file, line, "", message) for file, line, message in definitions.problems(paths, figures)]
     if sources_dir is not None:
         problems += _source_problems(tables, Path(sources_dir))
     return _ordered(problems)
@@ -316,9 +322,11 @@ def _memo_key(paths: tb_paths.Paths) -> str | None:
     try:
         descriptor = paths.datapackage.read_bytes()
         files = sorted(r["path"] for r in json.loads(descriptor)["resources"])
+        declared = [p.read_bytes() if p.is_file() else b"absent" for p in (paths.checks, paths.derived)]
         return memo.key(
-            descriptor, *(f.encode() for f in files), *(paths.data / f for f in files),
-            Path(__file__), Path(rules.__file__),
+            descriptor, *(f.encode() for f in files), *(paths.data / f for f in files), *declared,
+            Path(__file__), Path(rules.__file__),  # and the code that checks the definitions and their kinds
+            *(Path(__file__).with_name(f"{m}.py") for m in ("definitions", "checks", "metrics")),
         )
     except (OSError, ValueError, KeyError, TypeError):  # unreadable: let validate() say what is wrong
         return None
