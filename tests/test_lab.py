@@ -105,13 +105,16 @@ def test_saving_a_run_notebook_writes_no_outputs(lab):
     assert sum(len(c.get("outputs", ())) for c in run.cells) > 5  # a run notebook: charts, tables, prose
     run.metadata["language_info"] = {"name": "python", "version": "3.11.2", "codemirror_mode": {"name": "ipython"}}
     run.cells[1].metadata["execution"] = {"iopub.status.busy": "2026-12-04T05:00:00Z"}
+    prose = next(c for c in run.cells if c.cell_type == "markdown")  # as jupyterlab-myst leaves it after a run
+    prose.metadata["user_expressions"] = [{"expression": "exam_ratio", "result": {
+        "status": "ok", "data": {"text/plain": "'3.2 times'"}, "metadata": {}}}]
     status, body, _ = lab.request("PUT", "/api/contents/notebooks/overview.ipynb",
                                   {"type": "notebook", "format": "json", "content": run})
     assert status == 200, body[:300]
     saved = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in saved["cells"] if c["cell_type"] == "code"]
     assert code and all(c["outputs"] == [] and c["execution_count"] is None for c in code)
-    assert all("execution" not in c["metadata"] for c in saved["cells"])
+    assert all("execution" not in c["metadata"] and "user_expressions" not in c["metadata"] for c in saved["cells"])
     assert saved["metadata"]["language_info"] == {"name": "python"}
     assert path.stat().st_size < 100_000  # a run notebook is several hundred KB with its charts
 

@@ -9,9 +9,11 @@ outputs. nbstripout (the tool made for this, also the pre-commit hook) does the 
 from __future__ import annotations
 
 # Per-run metadata JupyterLab and its extensions write, beside outputs and execution counts.
+# jupyterlab-myst keeps a Markdown cell's evaluated {eval} expressions (their MIME bundles: a figure's
+# cited HTML) in `user_expressions`: outputs in all but name.
 EXTRA_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed", "cell.metadata.scrolled",
               "cell.metadata.ExecuteTime", "cell.metadata.execution", "cell.metadata.heading_collapsed",
-              "cell.metadata.hidden", "cell.metadata.jupyter"]
+              "cell.metadata.hidden", "cell.metadata.jupyter", "cell.metadata.user_expressions"]
 
 
 def strip(content: dict) -> dict:
