@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from talentbrief import briefing, scope
+from talentbrief import briefing
 from tests.content_tables import FIGURES, make_tables
 
 pytestmark = pytest.mark.quick  # in `make check`, the quick tier
@@ -17,20 +17,20 @@ FIXTURE_IDS = {row[0] for row in FIGURES}
 
 
 def overview(tables, lang):
-    r = briefing.start(scope.select(tables, as_of=AS_OF), lang=lang, as_of=AS_OF)
+    r = briefing.start(tables=tables, lang=lang, as_of=AS_OF)
     parts = [briefing.headlines(r), briefing.metrics_section(r), briefing.developments(r), briefing.sources_list(r)]
     return "".join(map(str, parts)) + str(briefing.notes(r))
 
 
 def programme(tables, lang, pid):
-    r = briefing.start(scope.select(tables, as_of=AS_OF, programme=pid), lang=lang, as_of=AS_OF, programme=pid)
+    r = briefing.start(tables=tables, lang=lang, as_of=AS_OF, programme=pid)
     parts = [briefing.programme_summary(r), briefing.figure_table(r), briefing.metrics_section(r),
              briefing.checks_section(r), briefing.sources_list(r)]
     return "".join(map(str, parts)) + str(briefing.notes(r))
 
 
 def audit(tables, lang):
-    r = briefing.start(scope.select(tables, as_of=AS_OF), lang=lang, as_of=AS_OF)
+    r = briefing.start(tables=tables, lang=lang, as_of=AS_OF)
     parts = [briefing.checks_section(r), briefing.coverage(r),
              briefing.metrics_section(r), briefing.sources_list(r)]
     return "".join(map(str, parts)) + str(briefing.notes(r))
@@ -170,13 +170,13 @@ def test_header_shows_the_title_in_the_report_language_with_metadata_for_the_ren
 
     shown = []
     monkeypatch.setattr(IPython.display, "display", lambda obj, metadata=None: shown.append((obj, metadata)))
-    r = briefing.start(make_tables(), lang="zh", as_of="2026-11-01", programme="knowledge-update")
+    r = briefing.start(tables=make_tables(), lang="zh", as_of="2026-11-01", programme="knowledge-update")
     briefing.header(r, title={"en": "<Brief>", "zh": f"{briefing.programme_name(r)}：项目简报"})
     (html, meta), = shown
     assert meta == {"talentbrief": {"title": "专业技术人才知识更新工程：项目简报", "lang": "zh", "as_of": "2026-11-01"}}
     assert '<time datetime="2026-11-01">2026年11月1日</time>' in html.data
     assert "<h1>专业技术人才知识更新工程：项目简报</h1>" in html.data
-    briefing.header(briefing.start(make_tables(), lang="en", as_of=AS_OF), title={"en": "<Brief>", "zh": "x"})
+    briefing.header(briefing.start(tables=make_tables(), lang="en", as_of=AS_OF), title={"en": "<Brief>", "zh": "x"})
     assert "<h1>&lt;Brief&gt;</h1>" in shown[-1][0].data
 
 
@@ -192,13 +192,13 @@ def test_programme_brief_lists_every_figure_with_qualifier_and_status():
 def test_bad_parameters_are_clear_errors(bad):
     kwargs = {"lang": "en", "as_of": AS_OF, **bad}
     with pytest.raises(ValueError):
-        briefing.start(make_tables(), **kwargs)
+        briefing.start(tables=make_tables(), **kwargs)
 
 
 def test_charts_carry_the_ids_they_plot_and_show_a_restated_plan_once():
     import figures
 
-    r = briefing.start(scope.select(make_tables(), as_of=AS_OF), lang="en", as_of=AS_OF)
+    r = briefing.start(tables=make_tables(), lang="en", as_of=AS_OF)
     figs = r.tables.figures
     planned = figs[(figs["status"] == "planned") & (figs["unit"] == "persons")]
     _png, meta = figures.figure_png(briefing.bar_chart(r, planned, title={"en": "Planned", "zh": "计划"}))
@@ -210,7 +210,7 @@ def test_charts_carry_the_ids_they_plot_and_show_a_restated_plan_once():
 
 
 def test_cite_figure_writes_the_house_phrase_with_its_footnote():
-    r = briefing.start(scope.select(make_tables(), as_of=AS_OF), lang="zh", as_of=AS_OF)
+    r = briefing.start(tables=make_tables(), lang="zh", as_of=AS_OF)
     cited = str(briefing.cite_figure(r, "f-ex-pass"))
     assert 'data-figure-ids="f-ex-pass"' in cited and "92万余人" in cited and 'href="#fn-1"' in cited
     with pytest.raises(KeyError, match="nope"):

@@ -115,7 +115,7 @@ def zh_paragraph(tmp_path_factory):
     root = copy_project(tmp_path_factory.mktemp("zh") / "project")
     build(root, "overview-en", "overview-zh", "audit-en")
     before = {rid: page(root, rid) for rid in ("overview-en", "overview-zh")}
-    edit(root, OVERVIEW, before_notes(markdown("软件考试：通过人数{fig}`chemnews22-exam-passes`，详见注释。", "zh")))
+    edit(root, OVERVIEW, before_notes(markdown("软件考试：通过人数{eval}`fig('chemnews22-exam-passes')`，详见注释。", "zh")))
     log = build(root, "overview-en", "overview-zh", "audit-en")
     return root, before, log
 
@@ -144,8 +144,8 @@ def test_a_notebook_edit_rebuilds_only_that_notebooks_reports(zh_paragraph):
 
 # -- bad narrative is refused before any kernel starts ----------------------------------------------
 @pytest.mark.parametrize("cell, message", [
-    (markdown("Passes: {fig}`no-such-figure`."), "cell 4: unknown figure id 'no-such-figure'"),
-    (markdown("Passes: {fig}`gmw23-digital-talents-trained-per-year`.", "en"),
+    (markdown("Passes: {eval}`fig('no-such-figure')`."), "cell 4: unknown figure id 'no-such-figure'"),
+    (markdown("Passes: {eval}`fig('gmw23-digital-talents-trained-per-year')`.", "en"),
      ("cell 4: figure 'gmw23-digital-talents-trained-per-year' was published on 2023-10-07, after the report's "
       "as-of date 2023-01-01")),
     (markdown("Hola", "es"), "cell 4: unknown language tag 'lang-es'"),
@@ -179,10 +179,10 @@ plt.show()"""
 
 TWO_FIGURES_CELL = """\
 exams = figs[figs["figure_id"].isin(["chemnews22-exam-applicants", "chemnews22-exam-passes"])]
-briefing.bar_chart(report, exams, title={"en": "Exam applicants and passes", "zh": "考试报考与通过人数"})"""
+report.chart(exams, title={"en": "Exam applicants and passes", "zh": "考试报考与通过人数"})"""
 
 TABLE_CELL = """\
-briefing.figure_table(report, figs[figs["programme_id"] == "software-exams"])"""
+report.figure_table(figs[figs["programme_id"] == "software-exams"])"""
 
 UNSHOWABLE_CELL = """\
 from IPython.display import display
@@ -203,9 +203,9 @@ def new_kind_notebook(root: Path) -> None:
     params, setup = overview.cells[0], overview.cells[1]
     nb = nbformat.v4.new_notebook(metadata=overview.metadata, cells=[
         params, setup,
-        new_code_cell('briefing.header(report, title={"en": "Software exams", "zh": "软件资格考试"})'),
-        markdown("By {date}`2022-08`, {fig}`chemnews22-exam-passes` passed the exams.", "en"),
-        markdown("截至{date}`2022-08`，通过考试的有{fig}`chemnews22-exam-passes`。", "zh"),
+        new_code_cell('report.header(title={"en": "Software exams", "zh": "软件资格考试"})'),
+        markdown("By {eval}`date('2022-08')`, {eval}`fig('chemnews22-exam-passes')` passed the exams.", "en"),
+        markdown("截至{eval}`date('2022-08')`，通过考试的有{eval}`fig('chemnews22-exam-passes')`。", "zh"),
         new_code_cell(TABLE_CELL),
         new_code_cell("briefing.notes(report)"),
     ])
@@ -229,8 +229,8 @@ def recipes(tmp_path_factory):
                                             '                   colours={"achieved": "#009e73"})')
         nb.cells[-1:-1] = [
             markdown("## Software exams", "en"), markdown("## 软件资格考试", "zh"),  # recipe 2
-            markdown("By {date}`2022-08`, {fig}`chemnews22-exam-passes` passed the software exams.", "en"),
-            markdown("截至{date}`2022-08`，软件资格考试通过人数为{fig}`chemnews22-exam-passes`。", "zh"),
+            markdown("By {eval}`date('2022-08')`, {eval}`fig('chemnews22-exam-passes')` passed the software exams.", "en"),
+            markdown("截至{eval}`date('2022-08')`，软件资格考试通过人数为{eval}`fig('chemnews22-exam-passes')`。", "zh"),
             new_code_cell(TWO_FIGURES_CELL),  # recipe 3
             new_code_cell(TABLE_CELL),  # recipe 4
             new_code_cell(SEABORN_CELL),  # acceptance: a seaborn chart

@@ -246,7 +246,7 @@ def _breaks_inside_a_word(text: str) -> list[str]:
 def _zh_charts(root):
     """Every house chart a Chinese report draws: the overview's two and each programme's."""
     built_tables = load.load(root)
-    overview = briefing.start(scope.select(built_tables, as_of="2026-11-01"), lang="zh", as_of="2026-11-01")
+    overview = briefing.start(tables=built_tables, lang="zh", as_of="2026-11-01")
     figs = overview.tables.figures
     people = figs["unit"].isin(briefing.HEADLINE_UNITS)
     yield briefing.bar_chart(overview, figs[(figs["status"] == "achieved") & (figs["period_basis"] == "cumulative")
@@ -254,11 +254,11 @@ def _zh_charts(root):
     yield briefing.bar_chart(overview, figs[(figs["status"] == "planned") & (figs["period_basis"] == "per_year")
                                             & (figs["unit"] == "persons")], title={"zh": "计划年度目标", "en": ""})
     for pid in scope.programmes_with_figures(built_tables):
-        report = briefing.start(scope.select(built_tables, as_of="2026-11-01", programme=pid), lang="zh",
+        report = briefing.start(tables=built_tables, lang="zh",
                                 as_of="2026-11-01", programme=pid)
         own = report.tables.figures[report.tables.figures["programme_id"] == pid]
         name = briefing.programme_name(report)
-        yield briefing.bar_chart(report, own, title={"zh": f"{name}：已发布数据", "en": ""})
+        yield report.chart(own, title={"zh": f"{name}：已发布数据", "en": ""})
 
 
 def test_no_chart_label_in_a_chinese_report_is_broken_inside_a_word(built_project):

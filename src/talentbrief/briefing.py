@@ -1,12 +1,12 @@
-"""Report components a notebook shows, from one report's scope, rendered by Jinja2 macros.
+"""The notebook API: `start` gives the report for a notebook's parameters; its methods are the components.
 
-A notebook makes a `Report` with `start(scope.select(load.load(), ...), lang=..., as_of=...)`, shows
-`header(report, title=...)` first (its output carries the display metadata the renderer reads), then
-writes its narrative in Markdown cells ({fig} and {glue}, see talentbrief.narrative), its analysis in
-pandas cells and its charts with `figures.bar_figure`; the components below are the parts written once
-for every report (cited figure lists and tables, checks, sources, notes). Each returns a `Block` that
-a cell displays as its result. Every number goes through `report.notes.cite` (or sits in an element
-carrying figure ids), dates sit in <time>, and everything that comes from the data is escaped.
+A notebook's set-up cell is `report = briefing.start(lang=lang, as_of=as_of)` (and `programme=` for a
+programme brief) followed by `fig, date = report.fig, report.date`, which its Markdown cells use through
+{eval} (talentbrief.narrative). `report.figures`, `.sources` and `.programmes` are the tables the report
+may use (talentbrief.scope), for the pandas cells. The components return a `Block` that a cell shows as
+its result, the same in JupyterLab and in the report. Every number goes through `report.notes.cite` (or
+sits in an element carrying figure ids), dates sit in <time>, and everything from the data is escaped.
+docs/authoring.md lists these names; nothing else in this module is for notebooks.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 import figures as fmt
-from talentbrief import checks, metrics, narrative, scope, text
+from talentbrief import checks, load, metrics, narrative, scope, text
 from talentbrief.macros import Block, block
 from talentbrief.rules import inferred
 from talentbrief.trace import (
@@ -33,6 +33,8 @@ from talentbrief.trace import (
     wrap_ids,
 )
 
+__all__ = ("Report", "start")
+
 HEADLINE_UNITS = ("persons", "person_times", "applications")  # people counts lead; other units show when a programme has none
 RESULT_BASES = ("cumulative", "per_year")  # results and targets; a stock at a date (members) is context
 _DIGIT = re.compile(r"\d")
@@ -40,35 +42,85 @@ _DIGIT = re.compile(r"\d")
 
 @dataclass
 class Report:
-    tables: object  # talentbrief.load.Tables, already restricted by scope.select
+    """One report: its tables (already narrowed by scope.select), language, date, programme and notes."""
+
+    tables: object  # talentbrief.load.Tables
     lang: str
     as_of: pd.Timestamp
     programme: str | None
     notes: Notes
     title: str = field(default="")
 
-    def cite_figure(self, figure_id: str) -> Markup:
-        """{fig}`figure-id` in this report: see `cite_figure`."""
-        return cite_figure(self, figure_id)
+    # -- the tables, for pandas cells
+    @property
+    def figures(self) -> pd.DataFrame:
+        """One row per reported figure: value, unit, qualifier, status, period, quote, source."""
+        return self.tables.figures
+
+    @property
+    def sources(self) -> pd.DataFrame:
+        return self.tables.sources
+
+    @property
+    def programmes(self) -> pd.DataFrame:
+        return self.tables.programmes
+
+    @property
+    def name(self) -> str:
+        """The report's programme, named in its language."""
+        return programme_name(self)
+
+    # -- values for {eval} in Markdown cells
+    def fig(self, figure_id: str) -> Block:
+        """A figure by id, as the house formatter writes it ("more than 920,000 people"), cited."""
+        return Block(cite_figure(self, figure_id))
+
+    def date(self, value) -> Block:
+        """A date (YYYY, YYYY-MM or YYYY-MM-DD) in the report's language, inside <time>."""
+        return Block(text.date_tag(str(value), self.lang))
+
+    # -- components, each shown as a cell's result
+    def header(self, *, title) -> None:
+        header(self, title=title)
+
+    def headlines(self) -> Block:
+        return headlines(self)
+
+    def figure_table(self, rows: pd.DataFrame | None = None) -> Block:
+        return figure_table(self, rows)
+
+    def chart(self, rows: pd.DataFrame, *, title, **style):
+        return bar_chart(self, rows, title=title, **style)
+
+    def developments(self) -> Block:
+        return developments(self)
+
+    def source_list(self) -> Block:
+        return sources_list(self)
+
+    def summary(self) -> Block:
+        return programme_summary(self)
+
+    def coverage(self) -> Block:
+        return coverage(self)
+
+    def computed_figures(self) -> Block:
+        return metrics_section(self)
+
+    def checks(self) -> Block:
+        return checks_section(self)
 
 
-def start(tables, *, lang: str, as_of, programme: str | None = None) -> Report:
-    """A report over these (already selected) tables; a ValueError for a bad lang, date or programme.
-    Markdown cells below refer to it ({fig}, {glue})."""
+def start(*, lang: str, as_of, programme: str | None = None, tables=None) -> Report:
+    """The report for a notebook's parameters: the data (`tables`, default: all of it) narrowed to what
+    the report may use, charts in house style. A ValueError for a bad lang, date or programme."""
     text.check_lang(lang)
     stamp = scope.parse_as_of(as_of)
+    tables = scope.select(load.load() if tables is None else tables, as_of=as_of, programme=programme)
     if programme is not None and programme not in set(tables.programmes["programme_id"].astype(str)):
         raise ValueError(f"unknown programme {programme!r}")
-    report = Report(tables, lang, stamp, programme, Notes(tables, lang))
-    narrative.use(report)
-    glue("as_of", text.time_tag(stamp, lang))  # {glue}`as_of`: the report's date, in words
-    return report
-
-
-def glue(name: str, value) -> None:
-    """Store `value` (text, or Markup such as `report.notes.cite(...)`) for {glue}`name` in the
-    Markdown cells below: derived numbers reach the prose from code, never typed by hand."""
-    narrative.glue(name, value)
+    fmt.use_style(lang)
+    return Report(tables, lang, stamp, programme, Notes(tables, lang))
 
 
 # ---------------------------------------------------------------- small helpers

@@ -20,6 +20,19 @@ class Block(Markup):
     def _repr_html_(self) -> str:
         return str(self)
 
+    def _repr_pretty_(self, printer, cycle) -> None:
+        """Its words without markup, where only text is shown (a console, an untrusted notebook)."""
+        printer.text(plain(self))
+
+
+def plain(html: str) -> str:
+    """The words of our own HTML: hidden parts (<template>) and tags dropped, entities decoded."""
+    import html as html_lib
+    import re
+
+    shown = re.sub(r"<template\b.*?</template>", "", str(html), flags=re.DOTALL)
+    return html_lib.unescape(re.sub(r"<[^>]+>", "", shown))
+
 
 @functools.cache
 def _env():

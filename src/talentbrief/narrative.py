@@ -1,23 +1,26 @@
-"""Narrative written in Markdown cells: language tags, the {fig} role and values glued from code.
+"""Narrative written in Markdown cells: language tags and MyST's {eval} role, the same in JupyterLab and the report.
 
 A Markdown cell tagged ``lang-en`` shows only in English reports, ``lang-zh`` only in Chinese ones;
-untagged cells show in both. Inside a cell, two MyST roles:
+untagged cells show in both. Inside a cell, one role: {eval}`expression` writes the value of a Python
+expression of the notebook's kernel, as JupyterLab shows it with jupyterlab-myst (``make lab``):
 
-* {fig}`figure-id` writes that figure as the house formatter does ("more than 920,000 people" /
+* {eval}`fig("figure-id")` writes that figure as the house formatter does ("more than 920,000 people" /
   "92万余人"), cited: tooltip quote, footnote, ``data-figure-ids``;
-* {glue}`name` writes a value a code cell stored with ``glue("name", value)`` (a derived number, already
-  formatted and cited, so prose never types a number by hand);
-* {date}`2022-08` writes a date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) in the report's language inside
-  ``<time>`` ("August 2022" / "2022年8月"): the one way for a number that is not a figure into prose.
+* {eval}`name` writes a value a code cell above computed (a derived number, already formatted and
+  cited, so prose never types a number by hand);
+* {eval}`date("2022-08")` writes a date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) in the report's
+  language inside ``<time>`` ("August 2022" / "2022年8月").
 
-`check` refuses unknown ids, figures published after the report's as-of date, ids outside the report's
-scope, unknown roles and unknown language tags before any kernel starts. `prepare` turns each
-Markdown cell into a code cell that renders it in the kernel (`show`), so its citations share the
-footnotes of the report's code cells; cells in the other language are marked to be left out.
+A value with ``_repr_html_`` (citations, dates) is written as that HTML; anything else is escaped text.
+`problems` refuses other roles, expressions that are not Python, unknown figure ids, figures published
+after the report's as-of date, ids outside its scope and unknown language tags before any kernel starts.
+`prepare` turns each Markdown cell into a code cell that renders it in the kernel (`show`), whose output
+records every value it wrote; cells in the other language are marked to be left out.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 
 from markupsafe import Markup, escape
@@ -28,9 +31,6 @@ LANG_TAGS = {"lang-en": "en", "lang-zh": "zh"}
 NARRATIVE_TAG = "tb-narrative"  # a Markdown cell run as code by `prepare`
 OMIT_TAG = "tb-omit"  # a cell in the other language: the page leaves it out
 ROLE = re.compile(r"\{([A-Za-z][\w-]*)\}`([^`]*)`")
-ROLES = ("fig", "glue", "date")
-
-_state: dict = {"report": None, "glue": {}}
 
 
 # -- before the kernel: checks and the executed form ---------------------------------------------------
@@ -59,20 +59,39 @@ def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict
         if cell.get("cell_type") != "markdown" or cell_lang(cell) not in (None, lang):
             continue
         for role, value in ROLE.findall(_source(cell)):
-            if role not in ROLES:
-                found.append(f"{where}: unknown role {{{role}}} (use {{fig}}, {{glue}} or {{date}})")
-            elif role == "date" and _date_parts(value) is None:
-                found.append(f"{where}: {{date}}`{value}` is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
-            elif role == "fig" and value not in known_ids:
-                found.append(f"{where}: unknown figure id {value!r}{did_you_mean(value, known_ids)}")
-            elif role == "fig" and value not in scoped_ids:
-                date = dates.get(value)
-                if date and date > as_of:
-                    found.append(f"{where}: figure {value!r} was published on {date}, after the report's "
-                                 f"as-of date {as_of}")
-                else:
-                    found.append(f"{where}: figure {value!r} is not in this report's scope")
+            if role != "eval":
+                found.append(f"{where}: unknown role {{{role}}} (write {{eval}}`fig(\"figure-id\")`, "
+                             f"{{eval}}`name` or {{eval}}`date(\"2022-08\")`)")
+                continue
+            try:
+                tree = ast.parse(value.strip(), mode="eval")
+            except SyntaxError:
+                found.append(f"{where}: {{eval}}`{value}` is not a Python expression")
+                continue
+            for call, literal in _literal_calls(tree):
+                if call == "date" and _date_parts(literal) is None:
+                    found.append(f"{where}: date({literal!r}) is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
+                elif call == "fig" and literal not in known_ids:
+                    found.append(f"{where}: unknown figure id {literal!r}{did_you_mean(literal, known_ids)}")
+                elif call == "fig" and literal not in scoped_ids:
+                    date = dates.get(literal)
+                    if date and date > as_of:
+                        found.append(f"{where}: figure {literal!r} was published on {date}, after the report's "
+                                     f"as-of date {as_of}")
+                    else:
+                        found.append(f"{where}: figure {literal!r} is not in this report's scope")
     return found
+
+
+def _literal_calls(tree):
+    """(name, text) of each `fig("…")` / `date("…")` call (or `report.fig("…")`) with a literal argument."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) \
+                and isinstance(node.args[0].value, str):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in ("fig", "date"):
+                yield name, node.args[0].value
 
 
 def _date_parts(value: str):
@@ -135,52 +154,41 @@ def as_written(nb):
 
 
 # -- in the kernel ---------------------------------------------------------------------------------
-def use(report) -> None:
-    """The report that {fig} and {glue} refer to from now on (briefing.start calls this)."""
-    _state["report"], _state["glue"] = report, {}
+def _html(value) -> Markup:
+    """A value as the lab shows it: its HTML when it has one (citations, dates), else escaped text."""
+    if hasattr(value, "_repr_html_"):
+        return Markup(value._repr_html_())
+    return escape(value)
 
 
-def glue(name: str, value) -> None:
-    """Store a value (text, or Markup such as a citation) for {glue}`name` in later Markdown cells."""
-    if not re.fullmatch(r"[\w-]+", str(name)):
-        raise ValueError(f"glue name {name!r}: use letters, digits, - and _")
-    _state["glue"][str(name)] = value
-
-
-def _expand(role: str, value: str):
-    from talentbrief import text
-
-    report = _state["report"]
-    if role in ("fig", "date") and report is None:
-        raise RuntimeError(f"{{{role}}}`{value}` needs the report: call briefing.start(...) in a cell above")
-    if role == "date":
-        return text.date_tag(value, report.lang)
-    if role == "fig":
-        return report.cite_figure(value)
-    if value not in _state["glue"]:
-        raise KeyError(f"{{glue}}`{value}`: no value glued under that name in a cell above "
-                       f"(glued: {', '.join(_state['glue']) or 'none'})")
-    return _state["glue"][value]
-
-
-def render(source: str) -> Markup:
-    """Markdown to HTML (CommonMark with tables), roles replaced by their cited, escaped values."""
+def render(source: str, namespace: dict) -> tuple[Markup, dict[str, str]]:
+    """Markdown to HTML (CommonMark with tables), each {eval} replaced by its value in `namespace` (the
+    kernel's variables); also every expression with the HTML it wrote."""
     from markdown_it import MarkdownIt
 
-    values: list = []
+    values: dict[str, Markup] = {}
+    held: list[Markup] = []
 
     def hold(match: re.Match) -> str:
-        values.append(_expand(match.group(1), match.group(2)))
-        return f"TBROLE{len(values) - 1}TBEND"
+        expression = match.group(2).strip()
+        try:
+            value = eval(compile(expression, "<markdown>", "eval"), namespace)  # the analyst's own cell, as in the lab
+        except Exception as error:  # noqa: BLE001  (re-raised naming the expression; the kernel shows it)
+            raise RuntimeError(f"{{eval}}`{expression}`: {type(error).__name__}: {error}") from None
+        held.append(values.setdefault(expression, _html(value)))
+        return f"TBROLE{len(held) - 1}TBEND"
 
     body = MarkdownIt("commonmark", {"html": True}).enable("table").render(ROLE.sub(hold, source))
-    for n, value in enumerate(values):  # the analyst's own Markdown is trusted; values are escaped unless Markup
-        body = body.replace(f"TBROLE{n}TBEND", str(escape(value)))
-    return macros.render("prose", content=Markup(body))
+    for n, value in enumerate(held):  # the analyst's own Markdown is trusted; values are escaped unless HTML
+        body = body.replace(f"TBROLE{n}TBEND", str(value))
+    return macros.render("prose", content=Markup(body)), {k: str(v) for k, v in values.items()}
 
 
 def show(source: str) -> None:
-    """Display one Markdown cell as the report shows it (what `prepare` puts in its place)."""
+    """Display one Markdown cell as the report shows it (what `prepare` puts in its place); the output
+    records each {eval} value it wrote, so the executed notebook keeps what the report showed."""
+    from IPython import get_ipython
     from IPython.display import HTML, display
 
-    display(HTML(str(render(source))))
+    html, values = render(source, get_ipython().user_ns)
+    display(HTML(str(html)), metadata={"talentbrief": {"eval": values}})
