@@ -470,8 +470,10 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
 
 # ---------------------------------------------------------------- derived metrics
 
-def metric_value(report: Report, metric: metrics.Metric) -> Markup:
-    """A derived figure written in house style and cited with the ids it is computed from (for glue)."""
+def metric_value(report: Report, metric: metrics.Metric) -> Block:
+    """A derived figure written in house style and cited with the ids it is computed from, for {eval}: a
+    Block like `fig`'s, so the lab shows its HTML (a bare Markup has no _repr_html_: the lab would show
+    its repr, `Markup('<span ...')`, where the report shows the value)."""
     lang = report.lang
     values = dict(zip(report.tables.figures["figure_id"].astype(str), report.tables.figures["value"]))
     if metric.key == "exam_ratio":
@@ -479,7 +481,7 @@ def metric_value(report: Report, metric: metrics.Metric) -> Markup:
         content = text.plain("computed.divide", lang, value=fmt.format_percent(metric.value, lang),
                              numerator=fmt.format_number(int(values[passes]), lang),
                              denominator=fmt.format_number(int(values[applicants]), lang))
-        return report.notes.computed(metric.key, metric.figure_ids, content, text.plain("how.ratio", lang))
+        return Block(report.notes.computed(metric.key, metric.figure_ids, content, text.plain("how.ratio", lang)))
     if metric.key == "first_round_average":
         total = metric.extra["total_id"]
         average = text.plain(
@@ -488,7 +490,7 @@ def metric_value(report: Report, metric: metrics.Metric) -> Markup:
         content = text.plain("computed.divide", lang, value=average,
                              numerator=fmt.format_number(int(values[total]), lang),
                              denominator=fmt.format_derived(metric.extra["years"], lang, qualifier="exact"))
-        return report.notes.computed(metric.key, (total,), content, text.plain("how.average", lang))
+        return Block(report.notes.computed(metric.key, (total,), content, text.plain("how.average", lang)))
     raise KeyError(f"no wording for metric {metric.key!r}")
 
 
