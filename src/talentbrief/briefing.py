@@ -260,7 +260,7 @@ def header(report: Report, *, title) -> None:
     report.title = title[report.lang] if isinstance(title, dict) else str(title)
     date = text.time_tag(report.as_of, report.lang)
     html = block("header", kicker=text.t("kicker", report.lang), title=report.title,
-                 as_of=text.t("as_of", report.lang, date=date))
+                 as_of=text.t("as_of", report.lang, date=date), lang=report.lang)
     display(HTML(str(html)), metadata=metadata(report, report.title))
 
 

@@ -8,10 +8,16 @@ outputs. nbstripout (the tool made for this, also the pre-commit hook) does the 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+TEMPLATES = Path(__file__).parent / "templates"
+
 # Per-run metadata JupyterLab and its extensions write, beside outputs and execution counts.
+# jupyterlab-myst keeps a Markdown cell's evaluated {eval} expressions (their MIME bundles: a figure's
+# cited HTML) in `user_expressions`: outputs in all but name.
 EXTRA_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed", "cell.metadata.scrolled",
               "cell.metadata.ExecuteTime", "cell.metadata.execution", "cell.metadata.heading_collapsed",
-              "cell.metadata.hidden", "cell.metadata.jupyter"]
+              "cell.metadata.hidden", "cell.metadata.jupyter", "cell.metadata.user_expressions"]
 
 
 def strip(content: dict) -> dict:
@@ -31,3 +37,15 @@ def strip_on_save(model: dict, **_) -> None:
     """Jupyter's pre-save hook (`FileContentsManager.pre_save_hook`): strip notebooks in place."""
     if model.get("type") == "notebook" and isinstance(model.get("content"), dict):
         model["content"] = strip(model["content"])
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "talentbrief.lab"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    """JupyterLab's custom.css is looked up in `static_custom_path` (the user's config dir's `custom/`
+    by default, not configurable): put the project's first, and the report's stylesheet beside it for
+    its @import. The list is the one the /custom/ handler reads at each request."""
+    paths = serverapp.web_app.settings["static_custom_path"]
+    paths[:0] = [str(TEMPLATES / "lab"), str(TEMPLATES / "talentbrief")]
