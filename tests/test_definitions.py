@@ -210,3 +210,58 @@ def test_recipe_add_a_consistency_check_is_a_data_only_change(project):
         assert all(s in text for s in said[rid[-2:]]), (rid, text)
     assert git(project, "diff", "--stat", "src/") == ""
     assert git(project, "status", "--porcelain", "--", "src/") == ""
+
+
+DERIVED_RECIPE = """
+- id: competition-promotion-share
+  kind: ratio
+  figures:
+    numerator: chemnews22-competition-skill-promotions
+    denominator: chemnews22-competition-participants
+  name:
+    en: The share of competition participants promoted
+    zh: 竞赛晋级人数与参赛人数之比
+  text:
+    en: "Employees promoted through competitions ({numerator}) set against those taking part ({denominator}) give {value}."
+    zh: "通过竞赛提升技能等级的职工（{numerator}）与参加竞赛的职工（{denominator}）相比，为{value}。"
+  caveat:
+    en: "Both figures are lower bounds, so this is not the share of participants who were promoted."
+    zh: "两个数据都是下限，此比值并非参赛职工的晋级比例。"
+"""
+
+SENTENCE = {"en": "Competitions promoted about {eval}`promotion_share` of the employees who took part.",
+            "zh": "参加竞赛的职工中，通过竞赛提升技能等级的比例约为{eval}`promotion_share`。"}
+
+
+def test_recipe_add_a_derived_figure_used_in_a_sentence_is_a_data_and_notebook_change(project):
+    import nbformat
+
+    git(project, "init", "-q")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "the project as it is")
+    with open(project / "data" / "derived.yml", "a", encoding="utf-8") as f:
+        f.write(DERIVED_RECIPE)
+    nb = nbformat.read(project / "notebooks" / "overview.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if 'report.derived("exam-ratio")' in c.source) + 1
+    nb.cells[at:at] = [nbformat.v4.new_code_cell('promotion_share = report.derived("competition-promotion-share")')]
+    for lang in ("en", "zh"):
+        cell = nbformat.v4.new_markdown_cell(SENTENCE[lang])
+        cell.metadata["tags"] = [f"lang-{lang}"]
+        nb.cells.insert(at + 1 + (lang == "zh"), cell)
+    nbformat.write(nb, project / "notebooks" / "overview.ipynb")
+
+    result = run_cli(project, "build", "overview-en", "overview-zh", "audit-en")
+    assert result.returncode == 0, result.stdout + result.stderr
+    value = {"en": "15% (computed: 1.5 million ÷ 10 million)", "zh": "15%（据此计算：150万÷1000万）"}
+    for lang in ("en", "zh"):
+        html = (project / "reports" / f"overview-{lang}.html").read_text(encoding="utf-8")
+        shown = re.sub(r"<template\b.*?</template>|<[^>]+>", "", html, flags=re.DOTALL)
+        before = SENTENCE[lang].split("{eval}")[0]
+        assert before + value[lang] in shown, lang
+        # set apart as computed, carrying its inputs' ids, with a note saying how
+        assert re.search(r'<span class="tb-computed" data-computed="competition-promotion-share" data-figure-ids='
+                         r'"chemnews22-competition-skill-promotions chemnews22-competition-participants"', html)
+    audit = (project / "reports" / "audit-en.html").read_text(encoding="utf-8")
+    assert "Employees promoted through competitions" in re.sub(r"<[^>]+>", "", audit)  # its sentence, in the audit
+    assert git(project, "diff", "--stat", "src/") == ""
+    assert git(project, "status", "--porcelain", "--", "src/") == ""

@@ -82,8 +82,8 @@ def test_a_sentence_copied_from_src_into_a_notebook_is_found(tmp_path):
     (tmp_path / "src" / "words.py").write_text(
         'CAVEAT = ("Person-times count every training attended, so a person trained twice counts twice. "\n'
         '          "短句。人次按参加培训的次数计算，同一人参加两次计为两人次。")\n', encoding="utf-8")
-    cells = [{"cell_type": "markdown", "source": ["Intro.\n", "Person-times count every training attended, so a "
-                                                  "person trained twice counts twice.\n"]},
+    cells = [{"cell_type": "markdown", "source": ["Intro.\n", ("Person-times count every training attended, so a "
+                                                  "person trained twice counts twice.\n")]},
              {"cell_type": "code", "source": ['title = {"zh": "人次按参加培训的次数计算，同一人参加两次计为两人次。"}']},
              {"cell_type": "markdown", "source": ["短句。"]}]
     (tmp_path / "notebooks" / "nb.ipynb").write_text(json.dumps({"cells": cells}), encoding="utf-8")
