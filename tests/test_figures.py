@@ -303,6 +303,9 @@ def test_any_figure_gets_alt_text_from_its_titles_and_labels():
     ax = fig.subplots()
     ax.bar(["a", "b"], [1, 2])
     ax.set(title="Counts", xlabel="Kind", ylabel="Number")
+    figures.use_style("zh")  # the word for a chart is in the language of the style in use
+    assert figures.alt_text(fig).startswith("图表")
+    figures.use_style("en")
     assert figures.alt_text(fig) == "Chart: Counts; Kind; Number"
     assert figures.alt_text(figures.describe(fig, alt="Given")) == "Given"
 

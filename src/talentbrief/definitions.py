@@ -20,11 +20,11 @@ from pathlib import Path
 
 import yaml
 
+from figures import LANGS
 from talentbrief import reads
 
 FILES = {"check": "checks", "derived": "derived"}  # what -> the Paths attribute of its file
 WORDING = {"check": "finding", "derived": "text"}  # the field holding the kind's templates
-LANGS = ("en", "zh")
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -228,7 +228,7 @@ def _texts(where: str, value, placeholders) -> list[str]:
         return [f"{where} must have an en and a zh text"]
     problems = [f"{where}: missing the {lang} text" for lang in LANGS
                 if not (isinstance(value.get(lang), str) and value[lang].strip())]
-    problems += [f"{where}: unknown language {str(k)!r} (en, zh)" for k in value if k not in LANGS]
+    problems += [f"{where}: unknown language {str(k)!r} ({', '.join(LANGS)})" for k in value if k not in LANGS]
     for lang in LANGS:
         template = value.get(lang)
         if not isinstance(template, str):

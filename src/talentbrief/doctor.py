@@ -129,7 +129,7 @@ def chart_checks() -> list[Check]:
     import figures
 
     checks = []
-    for lang in ("en", "zh"):
+    for lang in figures.LANGS:
         try:
             family = figures.style_rc(lang)["font.sans-serif"][0]
         except RuntimeError as exc:  # no CJK font

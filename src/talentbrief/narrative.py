@@ -25,9 +25,10 @@ import re
 
 from markupsafe import Markup, escape
 
+from figures import LANGS
 from talentbrief import macros
 
-LANG_TAGS = {"lang-en": "en", "lang-zh": "zh"}
+LANG_TAGS = {f"lang-{lang}": lang for lang in LANGS}
 NARRATIVE_TAG = "tb-narrative"  # a Markdown cell run as code by `prepare`
 OMIT_TAG = "tb-omit"  # a cell in the other language: the page leaves it out
 ROLE = re.compile(r"\{([A-Za-z][\w-]*)\}`([^`]*)`")

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
 
+from figures import LANGS
+
 NEEDS_START = ("cumulative", "per_year")
 NEEDS_END = ("point",)
 
@@ -223,7 +225,7 @@ def check_translations(row: Mapping[str, str], language: str | None) -> list[tup
     """A quote has its translation into every report language other than its source's, and none into
     its source's own language (the quote itself is that)."""
     problems = []
-    for lang in ("en", "zh"):
+    for lang in LANGS:
         column = f"quote_{lang}"
         if column not in row or language is None:
             continue

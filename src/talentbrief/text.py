@@ -1,5 +1,7 @@
-"""The words the library's report components print, in English and Chinese. Titles, ledes, section
-headings, chart titles and narrative are written in the notebooks' Markdown cells instead.
+"""The words the library's report components print, in English and Chinese, and the dates and periods
+they write. The words themselves are in templates/talentbrief/words.yml (reviewed as text, beside the
+page templates); titles, ledes, headings and narrative are in the notebooks, and the wording of checks
+and derived figures in data/checks.yml and data/derived.yml.
 
 No template contains a digit: numbers come from the data, formatted by `figures` and cited by
 `talentbrief.trace`. `t()` gives escaped Markup for HTML (placeholders that are not Markup are
@@ -9,130 +11,27 @@ escaped); `plain()` gives text (check messages, chart titles, alt text).
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pandas as pd
 from markupsafe import Markup, escape
 
+from figures import LANGS  # the one list of languages (words.yml has exactly these)
 from talentbrief.rules import inferred
 
-LANGS = ("en", "zh")
 
-TEMPLATES: dict[str, dict[str, str]] = {
-    # titles and header
-    "kicker": {"en": "talentbrief", "zh": "人才培养简报"},
-    "as_of": {"en": "As of {date}", "zh": "截至{date}"},
-    # section headings (no digits)
-    "h.notes": {"en": "Notes", "zh": "注释"},
-    "note.ref": {"en": "note {n}", "zh": "注释{n}"},
-    "note.pending": {"en": "note", "zh": "注释"},  # a marker before the page is built (trace.assemble_notes)
-    "h.by_source": {"en": "Figures per source", "zh": "各来源数据条数"},
-    "h.by_programme": {"en": "Figures per programme", "zh": "各项目数据条数"},
-    # chart titles and notes
-    "chart.dup_label": {"en": "{label} (reported {year})", "zh": "{label}（{year}年发布）"},
-    "chart.restated_label": {"en": "{label} (reported {first}, restated {later})",
-                             "zh": "{label}（{first}年发布，{later}年重申）"},
-    "chart.source_note": {"en": "Source: {sources}.", "zh": "来源：{sources}。"},
-    "chart.source_item": {"en": "{source} ({date})", "zh": "{source}（{date}）"},
-    "source.cell": {"en": "{source}, {date}", "zh": "{source}，{date}"},
-    "title.quoted": {"en": "“{title}”", "zh": "《{title}》"},
-    # tables
-    "col.figure": {"en": "Figure", "zh": "指标"},
-    "col.value": {"en": "Value", "zh": "数值"},
-    "col.qualifier": {"en": "Qualifier", "zh": "数值性质"},
-    "col.status": {"en": "Status", "zh": "状态"},
-    "col.period": {"en": "Period", "zh": "时期"},
-    "col.source": {"en": "Source", "zh": "来源"},
-    "col.programme": {"en": "Programme", "zh": "项目"},
-    "col.outlet": {"en": "Outlet", "zh": "发布媒体"},
-    "col.date": {"en": "Date", "zh": "日期"},
-    "col.owner": {"en": "Run by", "zh": "实施单位"},
-    "col.count": {"en": "Figures", "zh": "数据条数"},
-    "count.restated": {"en": "{n}, of which {restated} restates another", "zh": "{n}（其中{restated}条为重申）"},
-    "col.check": {"en": "Check", "zh": "检查"},
-    "col.result": {"en": "Result", "zh": "结果"},
-    "col.message": {"en": "Finding", "zh": "结论"},
-    "col.rows": {"en": "Rows used", "zh": "所用数据行"},
-    "none": {"en": "none", "zh": "无"},
-    # programme brief
-    "owner": {"en": "Run by the {owner}.", "zh": "实施单位：{owner}。"},
-    "period": {"en": "Period covered by the achieved figures: {period}.", "zh": "已实现数据的统计时期：{period}。"},
-    "context": {"en": "Figures marked “context” describe a partner organisation, not results of this programme.",
-                "zh": "标为“背景信息”的数据反映合作方的情况，并非本项目的成果。"},
-    "figure.item": {"en": "{label}: {value} ({status}; {period})", "zh": "{label}：{value}（{status}；{period}）"},
-    # a part shown with its total (figures.part_of): never added to it
-    "label.part": {"en": "{label} (part of: {total})", "zh": "{label}（属于{total}）"},
-    "chart.part_label": {"en": "of which: {label}", "zh": "其中：{label}"},
-    "rows_used": {"en": "Rows used: {rows}", "zh": "所用数据：{rows}"},
-    "row.named": {"en": "{label} ({source})", "zh": "{label}（{source}）"},
-    "no_figures": {"en": "No figures are reported for this programme.", "zh": "本项目暂无已发布的数据。"},
-    "no_metrics": {"en": "No computed figures concern this programme.", "zh": "本项目没有计算数据。"},
-    "no_checks": {"en": "No consistency checks concern this programme.", "zh": "本项目没有一致性检查。"},
-    # periods
-    "period.range": {"en": "{start} to {end}", "zh": "{start}至{end}"},
-    "period.since": {"en": "since {start}", "zh": "{start}以来"},
-    "period.until": {"en": "up to {end}", "zh": "截至{end}"},
-    "period.point": {"en": "at {end}", "zh": "截至{end}"},
-    "period.per_year": {"en": "a year", "zh": "每年"},
-    "period.per_year_from": {"en": "from {start}", "zh": "{start}起"},
-    "period.per_year_range": {"en": "{start} to {end}", "zh": "{start}至{end}"},
-    "period.unknown": {"en": "not stated", "zh": "未载明"},
-    "period.start_inferred": {"en": "start not stated; taken as {start}", "zh": "起始时间未载明，按{start}推定"},
-    "period.start_inferred_range": {"en": "start not stated; taken as {start}; to {end}",
-                                    "zh": "起始时间未载明，按{start}推定，至{end}"},
-    "era.18th_congress": {"en": "the Eighteenth National Congress of the CPC ({date})", "zh": "党的十八大（{date}）"},
-    "date.inferred": {"en": "{date} (date inferred)", "zh": "{date}（日期系推定）"},
-    "restated": {"en": "first reported {first}; restated {later}", "zh": "{first}发布，{later}重申"},
-    "restates": {"en": "restates the plan first reported {date}", "zh": "重申{date}发布的计划"},
-    # recent developments
-    "dev.item": {"en": "{date}: {outlet} published “{title}”.", "zh": "{date}，{outlet}刊发《{title}》。"},
-    "dev.item.unnamed": {"en": "{date}: “{title}”, a report (outlet not named) on the {producer}.",
-                         "zh": "{date}，《{title}》（未注明发布媒体）报道了{producer}的有关情况。"},
-    "dev.figures": {"en": "Programmes it gives figures on: {programmes}.", "zh": "文中数据涉及：{programmes}。"},
-    "dev.qualitative": {"en": "A qualitative account: it reports no figures.",
-                        "zh": "该文为定性介绍，未提供数据。"},
-    "list.sep": {"en": ", ", "zh": "、"},
-    "list.semi": {"en": "; ", "zh": "；"},
-    "list.comma": {"en": ", ", "zh": "，"},
-    "tooltip.item": {"en": "{quote} — {source}", "zh": "{quote}——{source}"},
-    # a verbatim quote, and beside it, when its language is not the report's, the data's translation
-    "quote.plain": {"en": "“{quote}”", "zh": "“{quote}”"},
-    "quote.translated": {"en": "“{quote}” (translation: “{translation}”)", "zh": "“{quote}”（译文：“{translation}”）"},
-    "list.plus": {"en": " + ", "zh": "、"},
-    "sentence.sep": {"en": " ", "zh": ""},
-    # sources list
-    "source.item": {"en": "“{title}”, {outlet}, {date}. Reports on: {producer}.",
-                    "zh": "《{title}》，{outlet}，{date}。报道对象：{producer}。"},
-    "source.translated": {"en": "Text in Chinese; title translated.", "zh": "原文为英文，标题为译文。"},
-    "outlet.unknown": {"en": "outlet not named", "zh": "未注明发布媒体"},
-    "reporter.unnamed": {"en": "{producer}, as reported by an unnamed outlet",
-                         "zh": "{producer}（据未注明名称的媒体报道）"},
-    # notes
-    "note.item": {"en": "{quote}: “{title}”, {outlet}, {date}.",
-                  "zh": "{quote}——《{title}》，{outlet}，{date}。"},
-    # computed numbers: said to be computed where they stand, and in their note, which names the inputs
-    "computed.title": {"en": "Computed by this report, not quoted from a source",
-                       "zh": "本报告据来源数据计算所得，并非来源原文"},
-    "computed.divide": {"en": "{value} (computed: {numerator} ÷ {denominator})",
-                        "zh": "{value}（据此计算：{numerator}÷{denominator}）"},
-    "note.computed": {"en": "Computed by this report, not reported by a source: {how}, from {inputs}.",
-                      "zh": "本报告计算所得，并非来源发布的数据：{how}，所用数据为{inputs}。"},
-    "note.input": {"en": "{label} (note {n})", "zh": "{label}（注释{n}）"},
-    "how.average": {"en": "the total divided by the years it covers", "zh": "累计总量除以所涵盖的年数"},
-    "how.ratio": {"en": "the first figure divided by the second", "zh": "前者除以后者"},
-    "computed.average": {"en": "{average} on average over {years} years", "zh": "{years}年间平均{average}"},
-    # derived figures and checks (their wording: data/derived.yml, data/checks.yml; verdicts: checks.VERDICTS)
-    "metric.missing": {"en": "{name} cannot be computed: no data for {figures}.",
-                       "zh": "无法计算{name}：缺少{figures}的数据。"},
-    "check.part": {"en": "{label} ({value})", "zh": "{label}（{value}）"},
-    "check.missing": {"en": "Cannot run: no data for {figures}.", "zh": "无法检查：缺少{figures}的数据。"},
-    "check.units": {"en": "Cannot compare: the rows use different units ({units}).",
-                    "zh": "无法比较：数据单位不同（{units}）。"},
-    "status.consistent": {"en": "✓ Consistent", "zh": "✓ 相符"},
-    "status.restatement": {"en": "Restatement", "zh": "重申"},
-    "status.plausible": {"en": "≈ Plausible", "zh": "≈ 合理"},
-    "status.not_comparable": {"en": "– Not comparable", "zh": "– 无从比较"},
-    "status.fail": {"en": "✗ Fail", "zh": "✗ 未通过"},
-}
+def _load_words() -> dict[str, dict[str, str]]:
+    import yaml
+
+    words = yaml.safe_load((Path(__file__).resolve().parent / "templates" / "talentbrief" / "words.yml")
+                           .read_text(encoding="utf-8"))
+    for key, texts in words.items():
+        if set(texts) != set(LANGS):
+            raise ValueError(f"words.yml: {key!r} must have exactly {', '.join(LANGS)}")
+    return words
+
+
+TEMPLATES: dict[str, dict[str, str]] = _load_words()  # templates/talentbrief/words.yml, reviewed as text
 
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
               "October", "November", "December")
