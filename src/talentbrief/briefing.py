@@ -229,7 +229,7 @@ def period_text(report: Report, row) -> Markup:
 
 
 def cite_figure(report: Report, figure_id: str) -> Markup:
-    """One figure by id, as {fig}`figure-id` writes it: the house phrase, cited."""
+    """One figure by id, as {eval}`fig("figure-id")` writes it: the house phrase, cited."""
     figs = report.tables.figures
     rows = figs[figs["figure_id"].astype(str) == figure_id]
     if rows.empty:

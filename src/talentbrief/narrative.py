@@ -96,7 +96,7 @@ def _literal_calls(tree):
 
 
 def _date_parts(value: str):
-    from talentbrief import text  # pandas: only where a {date} role is checked
+    from talentbrief import text  # pandas: only where a date(...) is checked
 
     return text.date_parts(value)
 

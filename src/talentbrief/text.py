@@ -101,7 +101,7 @@ def date_parts(value: str) -> tuple[int, ...] | None:
 
 def date_tag(value: str, lang: str) -> Markup:
     """A date written in prose as 2022, 2022-08 or 2022-08-04, in <time> in the report's language:
-    "August 2022" / "2022年8月" (the {date} role: a number the digit rule knows is a date)."""
+    "August 2022" / "2022年8月" ({eval}`date("2022-08")`: a number the digit rule knows is a date)."""
     parts = date_parts(value)
     if parts is None:
         raise ValueError(f"{value!r} is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
