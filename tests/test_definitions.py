@@ -263,5 +263,11 @@ def test_recipe_add_a_derived_figure_used_in_a_sentence_is_a_data_and_notebook_c
                          r'"chemnews22-competition-skill-promotions chemnews22-competition-participants"', html)
     audit = (project / "reports" / "audit-en.html").read_text(encoding="utf-8")
     assert "Employees promoted through competitions" in re.sub(r"<[^>]+>", "", audit)  # its sentence, in the audit
+    # the executed notebook records what each {eval} wrote, as the report shows it
+    executed = nbformat.read(project / "reports" / "_executed" / "overview-en.ipynb", as_version=4)
+    written = [o.metadata["talentbrief"]["eval"] for c in executed.cells for o in c.get("outputs", ())
+               if "eval" in o.get("metadata", {}).get("talentbrief", {})]
+    shared = next(w["promotion_share"] for w in written if "promotion_share" in w)
+    assert 'data-computed="competition-promotion-share"' in shared and value["en"] in shared
     assert git(project, "diff", "--stat", "src/") == ""
     assert git(project, "status", "--porcelain", "--", "src/") == ""
