@@ -12,7 +12,7 @@ import functools
 import itertools
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -283,9 +283,4 @@ def load(paths: Paths) -> list[ReportSpec]:
 
 def with_as_of(specs: list[ReportSpec], as_of: str) -> list[ReportSpec]:
     """The cron run's override: every report that takes as_of gets this one (and so a new cache key)."""
-    return [
-        ReportSpec(s.id, s.notebook, {**s.parameters, "as_of": as_of}, s.formats, s.entry, s.limits)
-        if "as_of" in s.parameters
-        else s
-        for s in specs
-    ]
+    return [replace(s, parameters={**s.parameters, "as_of": as_of}) if "as_of" in s.parameters else s for s in specs]

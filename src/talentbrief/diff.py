@@ -280,9 +280,6 @@ def write_text(result: Result, out: TextIO) -> None:
 
 def _diff_cmd(args: argparse.Namespace) -> int:
     paths = paths_mod.get(args.root)
-    if args.jobs is not None and args.jobs < 1:
-        print(f"talentbrief: diff: --jobs {args.jobs}: must be at least 1", file=sys.stderr)
-        return 2
     try:
         result = run_diff(paths, args.rev, jobs=args.jobs, limits=build.limits_from(args))
         if args.html:
@@ -302,6 +299,6 @@ def register(subparsers) -> None:
     d = subparsers.add_parser("diff", help="what the working tree changes in the data and reports, against REV")
     d.add_argument("rev", nargs="?", default="HEAD", metavar="REV", help="git revision to compare with (default HEAD)")
     d.add_argument("--html", metavar="FILE", help="also write a self-contained review page")
-    d.add_argument("-j", "--jobs", type=int, default=None, help="reports built at once (default: CPU count)")
+    d.add_argument("-j", "--jobs", type=build.jobs_option, help="reports built at once (default: CPU count)")
     build.add_limit_options(d)
     d.set_defaults(func=_diff_cmd)

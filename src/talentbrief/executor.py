@@ -32,16 +32,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Self
 
-from talentbrief.jobs import Job, JobFailure, Outputs
+from talentbrief.jobs import Job, JobFailure, Outputs, default_workers
 
 _events = None  # in a worker: queue on which it announces ("ready", pid) and ("started", report_id)
 PER_WORKER_IN_FLIGHT = 2  # one running, one queued: a worker never waits for the parent
-
-
-def default_workers() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
 
 
 def peek(jobs: Iterable[Job]) -> Iterator[Job] | None:

@@ -45,7 +45,7 @@ from markupsafe import Markup
 from talentbrief import build, errors, macros, store
 from talentbrief import paths as paths_mod
 from talentbrief.errors import TalentbriefError
-from talentbrief.executor import WorkerPool, default_workers
+from talentbrief.executor import WorkerPool
 
 RESTARTED = "TALENTBRIEF_PREVIEW_RESTARTED"  # set across the in-place restart after a src/ change
 PDF_DELAY_S = 1.0  # after an HTML pass, the open pages reload before the PDF pass takes the CPU
@@ -207,9 +207,7 @@ class Handler(SimpleHTTPRequestHandler):
         name = page.lstrip("/")
         report_id = name[:-5] if _REPORT_PAGE.fullmatch(name) and name != "index.html" else None
         token = self.state.token(page)
-        banner = failure_banner(self.state, report_id) if report_id else None
-        if report_id is None and self.state.problems:
-            banner = failure_banner(self.state, "")
+        banner = failure_banner(self.state, report_id or "")  # bad input shows on every page
         try:
             body, code = file.read_text(encoding="utf-8"), 200
         except OSError:
@@ -442,7 +440,7 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     src = paths.src.resolve()
     changes: queue.Queue = queue.Queue()
     watchers = start_watching(paths, changes, state.stopping)
-    pool = WorkerPool(paths.root, workers or default_workers())
+    pool = WorkerPool(paths.root, workers)
     restart = False
     try:
         try:
@@ -517,9 +515,6 @@ def release_before_exec() -> None:
 
 
 def _preview_cmd(args: argparse.Namespace) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        print(f"--jobs {args.jobs}: must be at least 1", file=sys.stderr)
-        return 2
     if not 0 <= args.port <= 65535:
         print(f"--port {args.port}: use 0 (any free port) to 65535", file=sys.stderr)
         return 2
@@ -536,5 +531,5 @@ def register(subparsers) -> None:
     )
     p.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
-    p.add_argument("-j", "--jobs", type=int, default=None, help="warm worker processes (default: CPU count)")
+    p.add_argument("-j", "--jobs", type=build.jobs_option, help="warm worker processes (default: CPU count)")
     p.set_defaults(func=_preview_cmd)

@@ -49,15 +49,8 @@ def stylesheets(root: Path | None) -> list[str]:
 # -- metadata ---------------------------------------------------------------------------------------
 def report_meta(nb: Any, job: Job) -> dict[str, str]:
     """title, lang, as_of from the first output carrying `talentbrief` display metadata."""
-    found: dict = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", ()):
-            meta = output.get("metadata", {}).get("talentbrief")
-            if isinstance(meta, dict):
-                found = meta
-                break
-        if found:
-            break
+    metas = (o.get("metadata", {}).get("talentbrief") for cell in nb.cells for o in cell.get("outputs", ()))
+    found = next((meta for meta in metas if isinstance(meta, dict)), {})
     params = job.parameters
     return {
         "title": str(found.get("title") or job.report_id),
@@ -172,16 +165,6 @@ def unshown_outputs(nb: Any, notebook: str) -> list[str]:
     return found
 
 
-def warnings_of(nb: Any) -> list[str]:
-    """stderr text per cell, for the build log (it is not shown in the report)."""
-    return [
-        f"cell {i + 1}: {''.join(o.get('text', ''))}".strip()
-        for i, cell in enumerate(nb.cells)
-        for o in cell.get("outputs", ())
-        if o.get("output_type") == "stream" and o.get("name") == "stderr"
-    ]
-
-
 def export_html(
     nb: Any,
     *,
@@ -223,7 +206,7 @@ def failure_html(
 # -- PDF ------------------------------------------------------------------------------------------
 _fonts = threading.local()
 # Slow or wrong fallbacks met in this process (fontTools subsetting, a font stack falling through):
-# every job's meta carries them and the build warns once, instead of WeasyPrint once per font per report.
+# every job's Outputs carry them and the build warns once, instead of WeasyPrint once per font per report.
 FALLBACKS: set[str] = set()
 _FONTTOOLS = "Using fontTools instead of HarfBuzz-Subset"
 _checked_fonts: set[Path] = set()  # project roots whose font stacks this process checked
@@ -271,14 +254,6 @@ def _cell_number(nb: Any, index: int) -> int:
         1 for cell in nb.cells[:index] if "injected-parameters" in cell.get("metadata", {}).get("tags", ())
     )
     return index - injected + 1
-
-
-def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
-    """Run the notebook; whatever its cells started is ended when it finishes or fails (reaper)."""
-    try:
-        return _run_notebook(job, root)
-    finally:
-        reaper.end_strays(engine.kernel_pids())
 
 
 def _run_notebook(job: Job, root: Path) -> tuple[Any, bytes]:
@@ -352,36 +327,27 @@ def run_job(job: Job, root: Path) -> Outputs:
     if "pdf" in job.formats and root not in _checked_fonts:
         _checked_fonts.add(root)
         FALLBACKS.update(fonts.fallbacks(base_css(root)))
-    t0 = time.perf_counter()
-    nb, executed = _execute(job, root)
-    t1 = time.perf_counter()
+    started = time.perf_counter()
+    try:
+        nb, executed = _run_notebook(job, root)
+    finally:  # whatever its cells started ends when it finishes or fails
+        reaper.end_strays(engine.kernel_pids())
     meta = report_meta(nb, job)
     try:
         html = export_html(nb, root=root, **meta)
-        t2 = time.perf_counter()
         pdf = html_to_pdf(html) if "pdf" in job.formats else None
     except Exception as e:
         raise JobFailure(
             job.report_id, f"rendering failed: {type(e).__name__}: {e}", executed=executed
         ) from e
-    t3 = time.perf_counter()
     return Outputs(
         report_id=job.report_id,
         html=html.encode("utf-8") if "html" in job.formats else None,
         pdf=pdf,
         executed=executed,
-        duration_s=round(t3 - t0, 3),
-        meta={
-            "timings": {
-                "execute_s": round(t1 - t0, 3),
-                "html_s": round(t2 - t1, 3),
-                "pdf_s": round(t3 - t2, 3),
-            },
-            "warm": engine.warm_enabled(),
-            "warnings": warnings_of(nb),
-            "fallbacks": sorted(FALLBACKS),
-            "unshown": unshown_outputs(nb, job.notebook),
-        },
+        duration_s=round(time.perf_counter() - started, 3),
+        fallbacks=tuple(sorted(FALLBACKS)),
+        unshown=tuple(unshown_outputs(nb, job.notebook)),
         inputs=engine.inputs(nb),
         **meta,
     )

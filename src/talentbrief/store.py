@@ -20,6 +20,7 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import itertools
 import json
 import os
 import tempfile
@@ -139,25 +140,22 @@ def build_lock(
 
     StoreError when reports/ or the lock file cannot be used at all."""
     fd = _lock_fd(paths)
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            if not wait:
-                raise LockBusy(f"another build holds {paths.build_lock}") from None
-            if on_wait:
-                on_wait()
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        raise LockBusy(f"another build still holds {paths.build_lock} after {timeout:g} s")
-                    time.sleep(0.1)
+        for attempt in itertools.count():
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if not wait:
+                    raise LockBusy(f"another build holds {paths.build_lock}") from None
+                if attempt == 0 and on_wait:
+                    on_wait()
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise LockBusy(f"another build still holds {paths.build_lock} after {timeout:g} s") from None
+                time.sleep(0.1)
         yield
     finally:
         os.close(fd)  # closing drops the flock
@@ -192,12 +190,16 @@ def read_manifest(paths: Paths, warn: Callable[[str], None] | None = None) -> di
     return empty
 
 
-def _matches(paths: Paths, entry: dict[str, Any]) -> bool:
-    """Every output the entry records is on disk with the recorded sha256."""
-    outputs = entry.get("outputs") or {}
-    for out in outputs.values():
+def outputs_match(paths: Paths, entry: dict[str, Any] | None, formats=None, *, hashes: bool = True) -> bool:
+    """The outputs `entry` records (those of `formats`, or all) are files in reports/, with the recorded
+    sha256 unless `hashes` is False: the one check that the manifest's files are on disk."""
+    outputs = (entry or {}).get("outputs") or {}
+    for fmt in outputs if formats is None else formats:
+        out = outputs.get(fmt) or {}
         path = paths.reports / str(out.get("file", ""))
-        if path.parent != paths.reports or not path.is_file() or sha256_file(path) != out.get("sha256"):
+        if path.parent != paths.reports or not path.is_file():
+            return False
+        if hashes and sha256_file(path) != out.get("sha256"):
             return False
     return bool(outputs)
 
@@ -211,7 +213,7 @@ def reconcile(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
     pending = manifest.pop("pending", None)
     if pending:
         for rid, entry in pending.items():
-            if isinstance(entry, dict) and _matches(paths, entry):
+            if isinstance(entry, dict) and outputs_match(paths, entry):
                 manifest["reports"][rid] = entry
         write_manifest(paths, manifest)
     return manifest
@@ -229,17 +231,8 @@ def up_to_date(
     paths: Paths, entry: dict[str, Any] | None, input_sha256: str | None, formats: tuple[str, ...]
 ) -> bool:
     """The manifest says this input built these outputs, and they are on disk unchanged."""
-    if not entry or input_sha256 is None or entry.get("input_sha256") != input_sha256:
-        return False
-    outputs = entry.get("outputs", {})
-    for fmt in formats:
-        out = outputs.get(fmt)
-        if not out:
-            return False
-        path = paths.reports / out["file"]
-        if not path.is_file() or sha256_file(path) != out["sha256"]:
-            return False
-    return True
+    fresh = bool(entry) and input_sha256 is not None and entry.get("input_sha256") == input_sha256
+    return fresh and outputs_match(paths, entry, formats)
 
 
 def failure_files(paths: Paths, report_id: str) -> list[Path]:
@@ -312,29 +305,7 @@ def store_success(
 
 
 def failure_text(failure: JobFailure) -> str:
-    cell = f"cell {failure.cell}" if failure.cell is not None else "cell unknown"
-    return f"report: {failure.report_id}\nfailed in: {cell}\n\n{failure.message}\n"
-
-
-def _failure_html(executed: bytes, report_id: str) -> bytes | None:
-    """The failed notebook as HTML with inputs and tracebacks shown (for debugging, not published)."""
-    with contextlib.suppress(Exception):  # the project's template when it can; else a plain page below
-        from talentbrief import render
-
-        return render.failure_html(executed, title=f"{report_id} (failed)")
-    try:
-        import nbformat
-        from nbconvert import HTMLExporter
-
-        nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
-        body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
-    except Exception:  # noqa: BLE001 - a debugging aid must not hide the real failure
-        return None
-    from markupsafe import Markup
-
-    from talentbrief import macros
-
-    return macros.page("failed.html.j2", report_id=report_id, body=Markup(body)).encode()
+    return f"report: {failure.report_id}\nfailed in: {failure.where}\n\n{failure.message}\n"
 
 
 def store_failure(paths: Paths, failure: JobFailure) -> None:
@@ -343,7 +314,12 @@ def store_failure(paths: Paths, failure: JobFailure) -> None:
     atomic_write(paths.failed / f"{rid}.txt", failure_text(failure).encode())
     if failure.executed:
         atomic_write(paths.failed / f"{rid}.ipynb", failure.executed)
-        page = _failure_html(failure.executed, rid)
+        try:
+            from talentbrief import render
+
+            page = render.failure_html(failure.executed, title=f"{rid} (failed)")
+        except Exception:  # noqa: BLE001 - a debugging aid must not hide the real failure
+            page = None
         if page is not None:
             atomic_write(paths.failed / f"{rid}.html", page)
     else:
