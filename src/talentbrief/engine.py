@@ -350,43 +350,28 @@ class WarmEngine(Engine):
             raise TypeError("the talentbrief engine needs root= (the project folder)")
         limits = limits or Limits()
         kernel = WarmKernel() if fresh else current_kernel()
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"], **kwargs)
+        final = merge_kwargs(kwargs, startup_timeout=start_timeout, kernel_name=KERNEL_NAME, log=logger,
+                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
         try:
             kernel.prepare(Path(root), memory_bytes(limits), reads)
-            return cls._run_notebook(
-                nb_man, kernel, limits, log_output, stdout_file, stderr_file, start_timeout, kwargs
-            )
+            client = LimitedClient(nb_man, limits, km=kernel.km, **final)
+            client.kc = kernel.kc  # reuse the channels: nbclient neither opens nor closes them
+            try:
+                client.execute()
+            except BaseException as exc:
+                kernel.dirty = True
+                why = client.why_stopped(exc)
+                if why is None:
+                    raise
+                kernel.stop()
+                raise Aborted(why, client.running, nb_man.nb) from None
+            if any(o.get("output_type") == "error" for c in nb_man.nb.cells for o in c.get("outputs", ())):
+                kernel.dirty = True  # a failed notebook may have left the kernel in any state
+            return nb_man.nb
         finally:
             if fresh:
                 kernel.shutdown()
-
-    @classmethod
-    def _run_notebook(
-        cls, nb_man, kernel, limits, log_output, stdout_file, stderr_file, start_timeout, kwargs
-    ):
-        kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"], **kwargs)
-        final = merge_kwargs(
-            kwargs,
-            startup_timeout=start_timeout,
-            kernel_name=KERNEL_NAME,
-            log=logger,
-            log_output=log_output,
-            stdout_file=stdout_file,
-            stderr_file=stderr_file,
-        )
-        client = LimitedClient(nb_man, limits, km=kernel.km, **final)
-        client.kc = kernel.kc  # reuse the channels: nbclient neither opens nor closes them
-        try:
-            client.execute()
-        except BaseException as exc:
-            kernel.dirty = True
-            why = client.why_stopped(exc)
-            if why is None:
-                raise
-            kernel.stop()
-            raise Aborted(why, client.running, nb_man.nb) from None
-        if any(o.get("output_type") == "error" for c in nb_man.nb.cells for o in c.get("outputs", ())):
-            kernel.dirty = True  # a failed notebook may have left the kernel in any state
-        return nb_man.nb
 
 
 papermill_engines.register(ENGINE_NAME, WarmEngine)
