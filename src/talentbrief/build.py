@@ -323,9 +323,8 @@ def _build_locked(
     stale = [s for s in specs if force or not up_to_date(paths, manifest, s, ctx)]
     fresh = len(specs) - len(stale)
     for s in specs:  # up to date again (e.g. a broken edit undone): an older failure no longer applies
-        if s not in stale and store.has_failed(paths, s.id):
-            for path in store.failure_files(paths, s.id):
-                store.remove(path)
+        if s not in stale:
+            store.clear_failure(paths, s.id)
     if stale:
         snapshot.forget(paths)  # outputs are about to change
     by_id = {s.id: s for s in stale}

@@ -165,10 +165,16 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
+    def _refused(self, starts_work: bool) -> bool:
+        why = refusal(self.headers, self.server.server_address[1], starts_work)
+        if why:
+            self.send_error(403, why)
+        return why is not None
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        if why := refusal(self.headers, self.server.server_address[1], url.path.startswith(API)):
-            return self.send_error(403, why)
+        if self._refused(url.path.startswith(API)):
+            return None
         if url.path == API + "events":
             return self._events(parse_qs(url.query).get("page", ["/"])[0])
         if url.path == API + "status":
@@ -178,15 +184,13 @@ class Handler(SimpleHTTPRequestHandler):
         return super().do_GET()
 
     def do_HEAD(self) -> None:
-        if why := refusal(self.headers, self.server.server_address[1], False):
-            return self.send_error(403, why)
-        return super().do_HEAD()
+        if not self._refused(False):
+            super().do_HEAD()
 
     def _refuse_work(self) -> None:
         """Nothing here takes a body; a cross-origin attempt still learns only 403."""
-        if why := refusal(self.headers, self.server.server_address[1], True):
-            return self.send_error(403, why)
-        return self.send_error(405)
+        if not self._refused(True):
+            self.send_error(405)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = _refuse_work
 
@@ -228,17 +232,11 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        try:
-            self._stream(page)
-        finally:
-            self.state.streams.release()
-
-    def _stream(self, page: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
         last, quiet_since = None, time.monotonic()
         try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
             self.wfile.write(b"retry: 300\n\n")
             while not self.state.stopping.is_set():
                 token = self.state.token(page)
@@ -254,6 +252,8 @@ class Handler(SimpleHTTPRequestHandler):
                     return
         except OSError:
             return
+        finally:
+            self.state.streams.release()
 
 
 def _peer_gone(connection: socket.socket) -> bool:
@@ -333,11 +333,9 @@ def drain(changes: queue.Queue, timeout: float) -> set[Path]:
         found = {changes.get(timeout=timeout)}
     except queue.Empty:
         return set()
-    while True:
-        try:
-            found.add(changes.get_nowait())
-        except queue.Empty:
-            return found
+    while not changes.empty():  # this thread is the only reader
+        found.add(changes.get_nowait())
+    return found
 
 
 # ------------------------------------------------------------------------------------- building

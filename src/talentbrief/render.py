@@ -286,8 +286,6 @@ def _run_notebook(job: Job, root: Path) -> tuple[Any, bytes]:
             executed = nbformat.writes(number_as_written(e.nb)).encode("utf-8")
             where = f"cell {cell}" if cell is not None else "before the first cell"
             raise JobFailure(job.report_id, f"{where}: {e.why}", cell=cell, executed=executed) from None
-        except JobFailure:
-            raise
         except Exception as e:  # kernel died, timeout, bad notebook JSON...
             raise JobFailure(job.report_id, f"execution failed: {type(e).__name__}: {e}") from e
     stable_ids(nb)

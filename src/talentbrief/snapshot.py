@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -80,10 +79,7 @@ def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[s
 
 
 def forget(paths: Paths) -> None:
-    try:
-        os.unlink(_file(paths))
-    except FileNotFoundError:
-        pass
+    _file(paths).unlink(missing_ok=True)
 
 
 def unchanged(paths: Paths, build_key: str) -> int | None:

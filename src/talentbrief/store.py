@@ -82,19 +82,11 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def remove(path: Path) -> bool:
-    try:
-        Path(path).unlink()
-        return True
-    except FileNotFoundError:
-        return False
-
-
 def sweep_temp(folder: Path) -> None:
     """Remove temp files a killed build left behind (they are never the real output)."""
     if folder.is_dir():
         for tmp in folder.glob(".*.tmp"):
-            remove(tmp)
+            tmp.unlink(missing_ok=True)
 
 
 # --- lock ---------------------------------------------------------------------------------------------
@@ -235,8 +227,10 @@ def up_to_date(
     return fresh and outputs_match(paths, entry, formats)
 
 
-def failure_files(paths: Paths, report_id: str) -> list[Path]:
-    return [paths.failed / f"{report_id}{ext}" for ext in (".txt", ".ipynb", ".html")]
+def clear_failure(paths: Paths, report_id: str) -> None:
+    """Remove the report's record under _failed/ (it built, or is up to date again)."""
+    for ext in (".txt", ".ipynb", ".html"):
+        (paths.failed / f"{report_id}{ext}").unlink(missing_ok=True)
 
 
 def has_failed(paths: Paths, report_id: str) -> bool:
@@ -293,8 +287,7 @@ def store_success(
             atomic_write(paths.reports / files[fmt]["file"], data[fmt])
     if outputs.executed:
         write_if_changed(paths.executed / f"{spec.id}.ipynb", outputs.executed)
-    for path in failure_files(paths, spec.id):
-        remove(path)
+    clear_failure(paths, spec.id)
     manifest["reports"][spec.id] = entry
     pending = manifest.get("pending", {})
     pending.pop(spec.id, None)
@@ -323,8 +316,8 @@ def store_failure(paths: Paths, failure: JobFailure) -> None:
         if page is not None:
             atomic_write(paths.failed / f"{rid}.html", page)
     else:
-        remove(paths.failed / f"{rid}.ipynb")
-        remove(paths.failed / f"{rid}.html")
+        (paths.failed / f"{rid}.ipynb").unlink(missing_ok=True)
+        (paths.failed / f"{rid}.html").unlink(missing_ok=True)
 
 
 # --- index.html ---------------------------------------------------------------------------------------
