@@ -213,9 +213,7 @@ def _sizes(root: yaml.Node) -> dict[int, int]:
             open_.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
             continue
-        if id(node) in open_:
-            raise CatalogueError([f"{_where(node)}: a recursive alias (a value that contains itself)"])
-        open_.add(id(node))
+        open_.add(id(node))  # a node never comes back while open: its children are checked below
         stack.append((node, True))
         for child in _children(node):
             if id(child) in open_:

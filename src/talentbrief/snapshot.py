@@ -20,7 +20,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from talentbrief.paths import INPUTS, Paths, input_files
+from talentbrief.paths import INPUTS, Paths, atomic_write, input_files
 
 NAME = ".uptodate.json"
 
@@ -71,8 +71,6 @@ def key(ids: list[str], as_of: str | None) -> str:
 
 def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str) -> None:
     """Called when every selected report is up to date with the inputs whose digest is `inputs`."""
-    from talentbrief.store import atomic_write
-
     data = {"key": build_key, "inputs": inputs, "reports": sorted(report_ids),
             "outputs": _outputs(paths, manifest)}
     atomic_write(_file(paths), json.dumps(data, sort_keys=True).encode())

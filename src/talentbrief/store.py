@@ -23,7 +23,6 @@ import fcntl
 import itertools
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,39 +31,12 @@ from typing import Any
 from talentbrief.errors import TalentbriefError
 from talentbrief.hashing import sha256_bytes, sha256_file
 from talentbrief.jobs import JobFailure, Outputs
-from talentbrief.paths import Paths
+from talentbrief.paths import Paths, atomic_write
 
 MANIFEST_VERSION = 1
 
 
 # --- atomic files -------------------------------------------------------------------------------------
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` all at once; on any error the old file is left untouched."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def _holds(path: Path, data: bytes) -> bool:
