@@ -316,7 +316,10 @@ def _build_locked(
     paths, specs, defaults, run, workers, force, keep_going, quiet, out, err, started
 ) -> int:
     manifest = store.reconcile(paths, store.read_manifest(paths, warn=_warn(err)))
-    order = [s.id for s in catalogue_order(paths, specs)]
+    try:  # the index in the whole catalogue's order, so building a subset keeps it stable
+        order = [s.id for s in catalogue.load(paths)]
+    except CatalogueError:
+        order = [s.id for s in specs]
     ctx = hashing.Context(paths)  # the inputs as they are now, under the lock
     check_data(paths, ctx)
     static = {s.id: ctx.static(s) for s in specs}
@@ -401,24 +404,12 @@ def _build_locked(
     return 1 if failed else 0
 
 
-def catalogue_order(paths: paths_mod.Paths, selected: list[ReportSpec]) -> list[ReportSpec]:
-    """Index order: the whole catalogue's order (so building a subset keeps the index stable)."""
-    try:
-        return catalogue.load(paths)
-    except CatalogueError:
-        return selected
-
-
 # --- CLI ----------------------------------------------------------------------------------------------
-
-
-def _paths(args: argparse.Namespace) -> paths_mod.Paths:
-    return paths_mod.get(args.root)
 
 
 def _build_cmd(args: argparse.Namespace) -> int:
     return run_build(
-        _paths(args),
+        paths_mod.get(args.root),
         args.ids,
         jobs=args.jobs,
         force=args.force,
@@ -451,7 +442,7 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
 
 
 def _list_cmd(args: argparse.Namespace) -> int:
-    return run_list(_paths(args))
+    return run_list(paths_mod.get(args.root))
 
 
 def _positive(text: str) -> float:

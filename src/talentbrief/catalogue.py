@@ -281,4 +281,5 @@ def load(paths: Paths) -> list[ReportSpec]:
 
 def with_as_of(specs: list[ReportSpec], as_of: str) -> list[ReportSpec]:
     """The cron run's override: every report that takes as_of gets this one (and so a new cache key)."""
-    return [replace(s, parameters={**s.parameters, "as_of": as_of}) if "as_of" in s.parameters else s for s in specs]
+    return [replace(s, parameters={**s.parameters, "as_of": as_of}) if "as_of" in s.parameters else s
+            for s in specs]

@@ -134,7 +134,8 @@ def chart_checks() -> list[Check]:
             if fonts.resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
                 fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}"
             package = None if fix else FONT_PACKAGES.get(family)
-            checks.append(Check(f"chart {lang}: {family}", "not found by matplotlib", ok=False, package=package, fix=fix))
+            label = f"chart {lang}: {family}"
+            checks.append(Check(label, "not found by matplotlib", ok=False, package=package, fix=fix))
     return checks
 
 
@@ -146,7 +147,8 @@ def tool_checks() -> list[Check]:
         if shutil.which(argv[0]) is not None:
             run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
             version = ((run.stdout or run.stderr).strip().splitlines() or ["?"])[0]
-        checks.append(Check(label, version or "not found", ok=version is not None, essential=False, package=package))
+        found = version is not None
+        checks.append(Check(label, version or "not found", ok=found, essential=False, package=package))
     return checks
 
 

@@ -36,6 +36,7 @@ from talentbrief.jobs import Job, JobFailure, Outputs, default_workers
 
 _events = None  # in a worker: queue on which it announces ("ready", pid) and ("started", report_id)
 PER_WORKER_IN_FLIGHT = 2  # one running, one queued: a worker never waits for the parent
+DIED = "worker process died (killed or out of memory) while running it"
 
 
 def peek(jobs: Iterable[Job]) -> Iterator[Job] | None:
@@ -109,10 +110,6 @@ def work(job: Job, root: str | Path) -> Outputs | JobFailure:
         return failure
     except Exception as e:  # noqa: BLE001 -- a bug of ours, not the notebook: still one report failed
         return JobFailure(job.report_id, f"worker error: {type(e).__name__}: {e}")
-
-
-def _died(job: Job) -> JobFailure:
-    return JobFailure(job.report_id, "worker process died (killed or out of memory) while running it")
 
 
 class WorkerPool:
@@ -262,7 +259,7 @@ class WorkerPool:
             for job in suspects:  # each alone, so a job that kills its worker takes nobody else along
                 while True:
                     if not attempts.retry(job):
-                        yield job, _died(job)
+                        yield job, JobFailure(job.report_id, DIED)
                         break
                     with WorkerPool(self.root, 1) as solo:
                         if (yield from solo._round(iter([job]))) is None:

@@ -13,7 +13,7 @@ import warnings
 def baseline(preload: tuple[str, ...], root: str, max_memory: int | None) -> None:
     """Import the heavy libraries, then keep the state `reset` restores in a module of its own
     (sys.modules survives %reset)."""
-    sys.modules.setdefault("rfc3987_syntax", None)  # as talentbrief/__init__ does: a 1-3 s import we never need
+    sys.modules.setdefault("rfc3987_syntax", None)  # as talentbrief/__init__ does: 1-3 s we never need
     for name in preload:
         try:
             importlib.import_module(name)
@@ -30,7 +30,7 @@ def baseline(preload: tuple[str, ...], root: str, max_memory: int | None) -> Non
     import gc
 
     gc.collect()
-    gc.freeze()  # the libraries imported above are long-lived: later collections (every %reset runs one) skip them
+    gc.freeze()  # long-lived: later collections (every %reset runs one) skip what was imported above
 
 
 def reset(root: str, reads: str) -> None:
@@ -44,7 +44,7 @@ def reset(root: str, reads: str) -> None:
     ip.execution_count = 1
     base.roots.add(root)  # every project this kernel served: their modules must all go
     prefixes = {sys.prefix, sys.exec_prefix, sys.base_prefix}
-    installed = tuple({os.path.join(p, "") for p in prefixes} | {os.path.join(os.path.realpath(p), "") for p in prefixes})
+    installed = tuple({os.path.join(q, "") for p in prefixes for q in (p, os.path.realpath(p))})
     project = tuple(os.path.join(r, "") for r in base.roots)
     src_dirs = tuple(os.path.join(r, "src", "") for r in base.roots)
     for name, module in list(sys.modules.items()):
@@ -70,7 +70,8 @@ def reset(root: str, reads: str) -> None:
     os.environ["TALENTBRIEF_READS"] = reads
     if "_talentbrief_reads" in sys.modules:  # else (a project without talentbrief.reads) nothing is recorded
         sys.modules["_talentbrief_reads"].begin()
-    os.environ["PYTHONPATH"] = os.pathsep.join(reroot(p) for p in base.environ["PYTHONPATH"].split(os.pathsep))
+    python_path = base.environ["PYTHONPATH"].split(os.pathsep)
+    os.environ["PYTHONPATH"] = os.pathsep.join(reroot(p) for p in python_path)
     os.chdir(os.path.join(root, "notebooks"))
     warnings.filters[:] = base.warnings
     warnings._filters_mutated()

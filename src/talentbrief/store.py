@@ -118,7 +118,8 @@ def build_lock(
                 if attempt == 0 and on_wait:
                     on_wait()
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise LockBusy(f"another build still holds {paths.build_lock} after {timeout:g} s") from None
+                    why = f"another build still holds {paths.build_lock} after {timeout:g} s"
+                    raise LockBusy(why) from None
                 time.sleep(0.1)
         yield
     finally:
