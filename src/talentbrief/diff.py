@@ -244,12 +244,6 @@ def _refs(refs: dict[str, str]) -> str:
     return f"  ({', '.join(f'{k} {v}' for k, v in refs.items())})" if refs else ""
 
 
-def text_diff(change: ReportChange, old: Side, new: Side) -> list[str]:
-    """The unified diff of one report's visible text, REV first."""
-    return list(difflib.unified_diff(change.old, change.new, f"{change.id} @ {old.label}",
-                                     f"{change.id} @ {new.label}", n=CONTEXT, lineterm=""))
-
-
 def write_text(result: Result, out: TextIO) -> None:
     """Data first, then the reports (status of each, then each changed one's text diff and charts)."""
     print(f"talentbrief diff: {result.old.label} -> {result.new.label}", file=out)
@@ -269,8 +263,9 @@ def write_text(result: Result, out: TextIO) -> None:
         if r.kind == "unchanged":
             continue
         print(f"\n{r.kind} report {r.id} ({r.lang}): {r.title}", file=out)
-        for line in text_diff(r, result.old, result.new):
-            print(line, file=out)
+        for line in difflib.unified_diff(r.old, r.new, f"{r.id} @ {result.old.label}",
+                                         f"{r.id} @ {result.new.label}", n=CONTEXT, lineterm=""):
+            print(line, file=out)  # the report's visible text, REV first
         for c in r.charts:
             print(f"chart {c.kind}: {c.title} (figures: {', '.join(c.figure_ids) or 'none'})", file=out)
 

@@ -191,19 +191,14 @@ def run_checks(root: Path) -> list[Check]:
 
 
 # --- report ------------------------------------------------------------------------------------
-def install_line(checks: list[Check]) -> str | None:
-    packages = " ".join(dict.fromkeys(c.package for c in checks if c.ok is False and c.package))
-    return f"sudo apt-get install -y --no-install-recommends {packages}" if packages else None
-
-
 def report(checks: list[Check], out) -> int:
     """Print like `quarto check`; 1 when an essential check failed."""
     for c in checks:
         mark = "-" if c.ok is None else "✓" if c.ok else "✗" if c.essential else "!"
         print(f"[{mark}] {c.label}: {c.detail}", file=out)
     failed = [c for c in checks if c.ok is False]
-    line = install_line(failed)
-    if line:
+    if packages := " ".join(dict.fromkeys(c.package for c in failed if c.package)):
+        line = f"sudo apt-get install -y --no-install-recommends {packages}"
         print(f"\ninstall with (or as root: bash scripts/bootstrap-system.sh test):\n  {line}", file=out)
     for fix in dict.fromkeys(c.fix for c in failed if c.fix):
         print(f"then: {fix}", file=out)

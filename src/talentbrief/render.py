@@ -79,17 +79,18 @@ def html_lang(lang: str) -> str:
 _exporters = threading.local()
 
 
-def _exporter(basedir: Path, include_input: bool):
+def _exporter(basedir: Path, failed: bool):
+    """nbconvert's exporter, one per thread: outputs only, or (a failed notebook) inputs too."""
     from nbconvert import HTMLExporter
 
     cache = _exporters.__dict__.setdefault("cache", {})
-    key = (str(basedir), include_input)
+    key = (str(basedir), failed)
     if key not in cache:
         cache[key] = HTMLExporter(
             template_name=TEMPLATE,
             extra_template_basedirs=[str(basedir)],
-            exclude_input=not include_input,
-            exclude_input_prompt=not include_input,
+            exclude_input=not failed,
+            exclude_input_prompt=not failed,
             exclude_output_prompt=True,
             anchor_link_text="",
         )
@@ -166,14 +167,7 @@ def unshown_outputs(nb: Any, notebook: str) -> list[str]:
 
 
 def export_html(
-    nb: Any,
-    *,
-    title: str,
-    lang: str,
-    as_of: str,
-    root: Path | None = None,
-    include_input: bool = False,
-    failed: bool = False,
+    nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None, failed: bool = False
 ) -> str:
     """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL."""
     code = html_lang(lang)
@@ -189,18 +183,14 @@ def export_html(
         },
     }
     nb = report_view(nb) if not failed else narrative.as_written(copy.deepcopy(nb))
-    body, _ = _exporter(templates_dir(root), include_input).from_notebook_node(stable_ids(nb), resources)
+    body, _ = _exporter(templates_dir(root), failed).from_notebook_node(stable_ids(nb), resources)
     return strip_svg_boilerplate(body)
 
 
-def failure_html(
-    executed: bytes, *, title: str, lang: str = "en", as_of: str = "", root: Path | None = None
-) -> bytes:
+def failure_html(executed: bytes, *, title: str) -> bytes:
     """A failed notebook as a page with its code, outputs and traceback, for reports/_failed/."""
     nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
-    return export_html(
-        nb, title=title, lang=lang, as_of=as_of, root=root, include_input=True, failed=True
-    ).encode("utf-8")
+    return export_html(nb, title=title, lang="en", as_of="", failed=True).encode("utf-8")
 
 
 # -- PDF ------------------------------------------------------------------------------------------

@@ -184,12 +184,9 @@ def reconcile(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
     return manifest
 
 
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
 def write_manifest(paths: Paths, manifest: dict[str, Any]) -> bool:
-    return write_if_changed(paths.manifest, manifest_bytes(manifest))
+    data = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_if_changed(paths.manifest, data.encode())
 
 
 def up_to_date(
