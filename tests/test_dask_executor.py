@@ -337,7 +337,7 @@ def test_materialise_unpacks_only_plain_files_inside_the_project(tmp_path, monke
 def test_task_returns_failures_as_values(tmp_path, monkeypatch):
     monkeypatch.setattr(dask_executor, "_cache_dir", lambda: tmp_path / "cache")
     bundle = dask_executor.make_bundle(copy_project(tmp_path / "source"))
-    job = Job("r", "notebooks/none.ipynb", {}, ("html",), "h")
+    job = Job("r", "notebooks/none.ipynb", {}, ("html",))
 
     mismatch = dask_executor.run_task(job, bundle, "0.0.0+other")
     assert isinstance(mismatch, JobFailure) and "restart the workers" in mismatch.message
@@ -362,7 +362,7 @@ def test_scheduler_address_precedence(monkeypatch):
 
 def _missing(report_id: str) -> Job:
     """A job that fails fast on any worker: its notebook does not exist."""
-    return Job(report_id, "notebooks/does-not-exist.ipynb", {}, ("html",), "h")
+    return Job(report_id, "notebooks/does-not-exist.ipynb", {}, ("html",))
 
 
 def test_run_dask_stops_pulling_jobs_when_the_caller_stops(cluster, project):

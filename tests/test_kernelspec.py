@@ -64,5 +64,5 @@ def test_builds_do_not_need_the_kernelspec_a_notebook_names(tmp_path):
     nb = nbformat.read(path, as_version=4)
     nb.metadata["kernelspec"]["name"] = "not-installed-anywhere"
     nbformat.write(nb, path)
-    out = render.run_job(Job("audit-en", "notebooks/audit.ipynb", {"lang": "en"}, ("html",), "t"), root)
+    out = render.run_job(Job("audit-en", "notebooks/audit.ipynb", {"lang": "en"}, ("html",)), root)
     assert "Talent-training figures: data audit" in out.html.decode()

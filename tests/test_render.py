@@ -30,7 +30,7 @@ def make_project(root: Path) -> Path:
 
 
 def job(report_id: str, notebook: str, formats=("html", "pdf"), **parameters) -> Job:
-    return Job(report_id, f"notebooks/{notebook}.ipynb", parameters, tuple(formats), "test")
+    return Job(report_id, f"notebooks/{notebook}.ipynb", parameters, tuple(formats))
 
 
 @pytest.fixture(scope="module")

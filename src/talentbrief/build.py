@@ -30,10 +30,9 @@ from talentbrief import catalogue, errors, hashing, narrative, params, snapshot,
 from talentbrief import paths as paths_mod
 from talentbrief.catalogue import CatalogueError, ReportSpec
 from talentbrief.errors import TalentbriefError
-from talentbrief.jobs import Job, JobFailure, Limits, Outputs
+from talentbrief.jobs import DASK_INSTALL, Job, JobFailure, Limits, Outputs, default_workers
 
 Executor = Callable[..., Iterator[tuple[Job, "Outputs | JobFailure"]]]
-DASK_HINT = "install them with: make dask (or .venv/bin/pip install -r requirements-dask.lock)"
 
 
 class BadInput(TalentbriefError):
@@ -53,15 +52,18 @@ def check_data(paths: paths_mod.Paths, context: hashing.Context | None = None):
         raise BadInput(["invalid data, nothing built:", *(str(p) for p in exc.problems)]) from None
 
 
-def parse_as_of(value: str | None) -> str | None:
-    if value is None:
-        return None
-    if value == "today":
-        return dt.date.today().isoformat()
+def as_of_option(value: str | None) -> str | None:
+    """--as-of as an ISO date: 'today' or a date written as scope.parse_as_of gives it back (2026-11-01;
+    a day-first 31/01/2027 is refused, not guessed)."""
+    from talentbrief import scope
+
     try:
-        return dt.date.fromisoformat(value).isoformat()
+        date = None if value is None else str(scope.parse_as_of(value).date())
     except ValueError:
-        raise BadInput([f"--as-of {value!r}: use a date like 2026-11-01, or 'today'"]) from None
+        date = ""
+    if value not in (None, "today", date):
+        raise BadInput([f"--as-of {value!r}: use a date like 2026-11-01, or 'today'"])
+    return date
 
 
 def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
@@ -75,18 +77,9 @@ def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
     return [s for s in specs if any(fnmatch.fnmatchcase(s.id, i) for i in ids)]
 
 
-def check_params(paths: paths_mod.Paths, specs: list[ReportSpec], tables) -> None:
-    problems = [p for spec in specs for p in params.check(spec, paths.root)]
-    if problems:
-        raise BadInput(problems)
-    problems = check_narrative(paths.root, specs, tables)  # {fig} ids and lang tags in Markdown cells
-    if problems:
-        raise BadInput(problems)
-
-
 def check_narrative(root: Path, specs: list[ReportSpec], tables) -> list[str]:
     """`narrative.problems` of every selected report, each line prefixed with the report id; `tables`
-    are the validated data, which the {fig} and {date} roles are checked against."""
+    are the validated data, which the fig("…") and date("…") of {eval} are checked against."""
     from talentbrief import scope
 
     dated = tables.figures.merge(tables.sources[["source_id", "date_published"]], on="source_id")
@@ -108,21 +101,18 @@ def check_narrative(root: Path, specs: list[ReportSpec], tables) -> list[str]:
     return found
 
 
-def check_scope(tables, specs: list[ReportSpec]) -> None:
-    """An as_of and a programme that the data layer (talentbrief.scope) accepts."""
-    from talentbrief import load, scope
+def check_scope(tables, specs: list[ReportSpec]) -> list[str]:
+    """Each report's as_of as the data layer reads it (scope.parse_as_of); its programme has figures."""
+    from talentbrief import scope
+    from talentbrief.validate_command import reports_without_figures
 
-    problems = []
-    for spec in specs:
+    problems = reports_without_figures(tables, specs)
+    for spec in (s for s in specs if "as_of" in s.parameters):
         try:
-            if "as_of" in spec.parameters:
-                scope.parse_as_of(spec.parameters["as_of"])
-            if spec.parameters.get("programme") is not None:
-                scope.check_programme(load.plain(tables), spec.parameters["programme"])
+            scope.parse_as_of(spec.parameters["as_of"])
         except ValueError as exc:
             problems.append(f"report {spec.id!r}: {exc}")
-    if problems:
-        raise BadInput(problems)
+    return problems
 
 
 def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Executor:
@@ -136,7 +126,7 @@ def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Exec
         return run_local
     if name == "dask":
         if importlib.util.find_spec("dask") is None or importlib.util.find_spec("distributed") is None:
-            raise BadInput([f"--executor dask needs dask and distributed; {DASK_HINT}"])
+            raise BadInput([f"--executor dask needs dask and distributed; install them with: {DASK_INSTALL}"])
         from talentbrief import dask_executor
 
         try:
@@ -149,18 +139,17 @@ def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Exec
 
 def prepare(paths: paths_mod.Paths, ids: Iterable[str] = (), as_of: str | None = None) -> list[ReportSpec]:
     """Data, catalogue, selection and parameters, all checked; raises BadInput or CatalogueError."""
-    as_of = parse_as_of(as_of)
+    as_of = as_of_option(as_of)
     tables = check_data(paths)
     specs = catalogue.load(paths)
     if as_of is not None:
         specs = catalogue.with_as_of(specs, as_of)
     chosen = select(specs, ids)
-    check_params(paths, chosen, tables)
-    from talentbrief.validate_command import reports_without_figures
-
-    if problems := reports_without_figures(tables, chosen):
+    problems = [p for spec in chosen for p in params.check(spec, paths.root)]
+    problems = problems or check_scope(tables, chosen)
+    problems = problems or check_narrative(paths.root, chosen, tables)  # with valid parameters only
+    if problems:
         raise BadInput(problems)
-    check_scope(tables, chosen)
     return chosen
 
 
@@ -176,10 +165,7 @@ def status(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, c
         return "up to date"
     if store.has_failed(paths, spec.id):
         return "failed"
-    if entry is None or any(
-        not (paths.reports / entry.get("outputs", {}).get(f, {}).get("file", "\0")).is_file()
-        for f in spec.formats
-    ):
+    if not store.outputs_match(paths, entry, spec.formats, hashes=False):
         return "missing"
     return "stale"
 
@@ -219,13 +205,9 @@ def _first_line(text: str, limit: int = 200) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _where(failure: JobFailure) -> str:
-    return f"cell {failure.cell}" if failure.cell is not None else "cell unknown"
-
-
 def _summary(failure: JobFailure) -> str:
     """'cell 5: ValueError: ...' (the renderer's 'cell 5 raised ...' would name the cell twice)."""
-    where, text = _where(failure), _first_line(failure.message)
+    where, text = failure.where, _first_line(failure.message)
     return f"{where}: {text.removeprefix(f'{where} raised ').removeprefix(f'{where}: ')}"
 
 
@@ -260,11 +242,12 @@ def run_build(
     err = err or sys.stderr
     started = time.monotonic()
     try:
-        workers = jobs if jobs is not None else (os.cpu_count() or 1)
+        workers = jobs if jobs is not None else default_workers()
         if workers < 1:
             raise BadInput([f"--jobs {workers}: must be at least 1"])
         ids = list(ids)
-        build_key = snapshot.key(ids, parse_as_of(as_of)) if formats is None else None
+        today = dt.date.today().isoformat() if as_of == "today" else as_of  # no pandas for a no-op build
+        build_key = snapshot.key(ids, today) if formats is None else None
         if not force and build_key and (fresh := snapshot.unchanged(paths, build_key)) is not None:
             if not quiet:
                 print(
@@ -310,11 +293,6 @@ def _os_message(exc: Exception) -> str:
     return str(exc)
 
 
-def _job(spec: ReportSpec, input_hash: str, defaults: Limits) -> Job:
-    limits = dataclasses.replace(defaults, **spec.limits)
-    return Job(spec.id, spec.notebook, dict(spec.parameters), spec.formats, input_hash, limits)
-
-
 def _warn(err: TextIO) -> Callable[[str], None]:
     return lambda message: print(f"talentbrief: warning: {message}", file=err, flush=True)
 
@@ -338,16 +316,18 @@ def _build_locked(
     paths, specs, defaults, run, workers, force, keep_going, quiet, out, err, started
 ) -> int:
     manifest = store.reconcile(paths, store.read_manifest(paths, warn=_warn(err)))
-    order = [s.id for s in catalogue_order(paths, specs)]
+    try:  # the index in the whole catalogue's order, so building a subset keeps it stable
+        order = [s.id for s in catalogue.load(paths)]
+    except CatalogueError:
+        order = [s.id for s in specs]
     ctx = hashing.Context(paths)  # the inputs as they are now, under the lock
     check_data(paths, ctx)
     static = {s.id: ctx.static(s) for s in specs}
     stale = [s for s in specs if force or not up_to_date(paths, manifest, s, ctx)]
     fresh = len(specs) - len(stale)
     for s in specs:  # up to date again (e.g. a broken edit undone): an older failure no longer applies
-        if s not in stale and store.has_failed(paths, s.id):
-            for path in store.failure_files(paths, s.id):
-                store.remove(path)
+        if s not in stale:
+            store.clear_failure(paths, s.id)
     if stale:
         snapshot.forget(paths)  # outputs are about to change
     by_id = {s.id: s for s in stale}
@@ -361,7 +341,8 @@ def _build_locked(
         for s in stale:
             if stopped:
                 return
-            yield _job(s, hashing.key(static[s.id]), defaults)
+            limits = dataclasses.replace(defaults, **s.limits)
+            yield Job(s.id, s.notebook, dict(s.parameters), s.formats, limits)
 
     def fail(report_id: str, summary: str) -> None:
         nonlocal stopped
@@ -388,9 +369,9 @@ def _build_locked(
                     fail(spec.id, str(exc))
                     continue
                 built.append(spec.id)
-                fallbacks.update(result.meta.get("fallbacks", ()))
+                fallbacks.update(result.fallbacks)
                 progress.line(f"{spec.id}  built  {result.duration_s:.1f} s")
-                for line in (result.meta or {}).get("unshown", ()):  # never silently dropped
+                for line in result.unshown:  # never silently dropped
                     print(f"talentbrief: warning: {spec.id}: {line}", file=out)
         except Exception as exc:  # noqa: BLE001 - the executor itself broke (not a notebook): report, keep what was stored
             done = {r for r in built} | {r for r, _ in failed}
@@ -423,24 +404,12 @@ def _build_locked(
     return 1 if failed else 0
 
 
-def catalogue_order(paths: paths_mod.Paths, selected: list[ReportSpec]) -> list[ReportSpec]:
-    """Index order: the whole catalogue's order (so building a subset keeps the index stable)."""
-    try:
-        return catalogue.load(paths)
-    except CatalogueError:
-        return selected
-
-
 # --- CLI ----------------------------------------------------------------------------------------------
-
-
-def _paths(args: argparse.Namespace) -> paths_mod.Paths:
-    return paths_mod.get(args.root)
 
 
 def _build_cmd(args: argparse.Namespace) -> int:
     return run_build(
-        _paths(args),
+        paths_mod.get(args.root),
         args.ids,
         jobs=args.jobs,
         force=args.force,
@@ -473,7 +442,7 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
 
 
 def _list_cmd(args: argparse.Namespace) -> int:
-    return run_list(_paths(args))
+    return run_list(paths_mod.get(args.root))
 
 
 def _positive(text: str) -> float:
@@ -484,6 +453,13 @@ def _positive(text: str) -> float:
     if not value >= 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of at least 0")
     return value
+
+
+def jobs_option(text: str) -> int:
+    """-j/--jobs of build, diff and preview: a whole number of at least 1."""
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be at least 1")
+    return int(text)
 
 
 def add_limit_options(parser: argparse.ArgumentParser) -> None:
@@ -511,13 +487,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
 def register(subparsers) -> None:
     b = subparsers.add_parser("build", help="build reports (only those whose inputs changed)")
     b.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
-    b.add_argument(
-        "-j",
-        "--jobs",
-        type=int,
-        default=None,
-        help="reports built at once (default: CPU count)",
-    )
+    b.add_argument("-j", "--jobs", type=jobs_option, help="reports built at once (default: CPU count)")
     b.add_argument("--force", action="store_true", help="rebuild even up-to-date reports")
     b.add_argument("-k", "--keep-going", action="store_true", help="after a failure, still build the others")
     b.add_argument("-q", "--quiet", action="store_true", help="print only failures")

@@ -12,7 +12,7 @@ import functools
 import itertools
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -213,9 +213,7 @@ def _sizes(root: yaml.Node) -> dict[int, int]:
             open_.discard(id(node))
             sizes[id(node)] = 1 + sum(sizes[id(c)] for c in _children(node))
             continue
-        if id(node) in open_:
-            raise CatalogueError([f"{_where(node)}: a recursive alias (a value that contains itself)"])
-        open_.add(id(node))
+        open_.add(id(node))  # a node never comes back while open: its children are checked below
         stack.append((node, True))
         for child in _children(node):
             if id(child) in open_:
@@ -283,9 +281,5 @@ def load(paths: Paths) -> list[ReportSpec]:
 
 def with_as_of(specs: list[ReportSpec], as_of: str) -> list[ReportSpec]:
     """The cron run's override: every report that takes as_of gets this one (and so a new cache key)."""
-    return [
-        ReportSpec(s.id, s.notebook, {**s.parameters, "as_of": as_of}, s.formats, s.entry, s.limits)
-        if "as_of" in s.parameters
-        else s
-        for s in specs
-    ]
+    return [replace(s, parameters={**s.parameters, "as_of": as_of}) if "as_of" in s.parameters else s
+            for s in specs]

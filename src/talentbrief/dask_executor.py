@@ -46,11 +46,10 @@ from distributed import Client, LocalCluster, as_completed
 from talentbrief import fingerprint
 from talentbrief.errors import TalentbriefError
 from talentbrief.executor import Attempts, peek, pull
-from talentbrief.jobs import Job, JobFailure, Outputs
+from talentbrief.jobs import DASK_INSTALL, Job, JobFailure, Outputs
 from talentbrief.paths import input_files
 
 ENV_SCHEDULER = "TALENTBRIEF_DASK_SCHEDULER"
-INSTALL_HINT = "make dask (or .venv/bin/pip install -r requirements-dask.lock)"
 
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
 
@@ -203,7 +202,7 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
             return JobFailure(
                 job.report_id,
                 f"dask worker on {where} runs talentbrief {CODE}, the client {client_code}: install "
-                f"the client's version on every worker ({INSTALL_HINT}) and restart the workers",
+                f"the client's version on every worker ({DASK_INSTALL}) and restart the workers",
             )
         root = materialise(bundle)
         from talentbrief.render import run_job
@@ -234,10 +233,13 @@ def check_scheduler(scheduler: str | None) -> None:
     """Raise SchedulerUnreachable now, before a build takes its lock, if the scheduler named by
     `scheduler` or $TALENTBRIEF_DASK_SCHEDULER cannot be reached (no address: nothing to check)."""
     address = scheduler_address(scheduler)
-    if address is None:
-        return
+    if address is not None:
+        _connect(address).close()
+
+
+def _connect(address: str) -> Client:
     try:
-        Client(address, timeout=CONNECT_TIMEOUT).close()
+        return Client(address, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as exc:
         raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
 
@@ -325,10 +327,7 @@ def run_dask(
             )
             client = Client(cluster)
         else:
-            try:
-                client = Client(address, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError) as exc:
-                raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+            client = _connect(address)
             if not client.nthreads():
                 say(f"no workers connected to {address} yet: reports wait until one joins")
         if (link := _dashboard(client)) is not None:

@@ -244,12 +244,6 @@ def _refs(refs: dict[str, str]) -> str:
     return f"  ({', '.join(f'{k} {v}' for k, v in refs.items())})" if refs else ""
 
 
-def text_diff(change: ReportChange, old: Side, new: Side) -> list[str]:
-    """The unified diff of one report's visible text, REV first."""
-    return list(difflib.unified_diff(change.old, change.new, f"{change.id} @ {old.label}",
-                                     f"{change.id} @ {new.label}", n=CONTEXT, lineterm=""))
-
-
 def write_text(result: Result, out: TextIO) -> None:
     """Data first, then the reports (status of each, then each changed one's text diff and charts)."""
     print(f"talentbrief diff: {result.old.label} -> {result.new.label}", file=out)
@@ -269,8 +263,9 @@ def write_text(result: Result, out: TextIO) -> None:
         if r.kind == "unchanged":
             continue
         print(f"\n{r.kind} report {r.id} ({r.lang}): {r.title}", file=out)
-        for line in text_diff(r, result.old, result.new):
-            print(line, file=out)
+        for line in difflib.unified_diff(r.old, r.new, f"{r.id} @ {result.old.label}",
+                                         f"{r.id} @ {result.new.label}", n=CONTEXT, lineterm=""):
+            print(line, file=out)  # the report's visible text, REV first
         for c in r.charts:
             print(f"chart {c.kind}: {c.title} (figures: {', '.join(c.figure_ids) or 'none'})", file=out)
 
@@ -280,9 +275,6 @@ def write_text(result: Result, out: TextIO) -> None:
 
 def _diff_cmd(args: argparse.Namespace) -> int:
     paths = paths_mod.get(args.root)
-    if args.jobs is not None and args.jobs < 1:
-        print(f"talentbrief: diff: --jobs {args.jobs}: must be at least 1", file=sys.stderr)
-        return 2
     try:
         result = run_diff(paths, args.rev, jobs=args.jobs, limits=build.limits_from(args))
         if args.html:
@@ -302,6 +294,6 @@ def register(subparsers) -> None:
     d = subparsers.add_parser("diff", help="what the working tree changes in the data and reports, against REV")
     d.add_argument("rev", nargs="?", default="HEAD", metavar="REV", help="git revision to compare with (default HEAD)")
     d.add_argument("--html", metavar="FILE", help="also write a self-contained review page")
-    d.add_argument("-j", "--jobs", type=int, default=None, help="reports built at once (default: CPU count)")
+    d.add_argument("-j", "--jobs", type=build.jobs_option, help="reports built at once (default: CPU count)")
     build.add_limit_options(d)
     d.set_defaults(func=_diff_cmd)

@@ -9,7 +9,6 @@ What fonts resolve and how PDFs are subset is asked of `talentbrief.fonts`, whic
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import platform
 import shutil
 import subprocess
@@ -36,6 +35,12 @@ PACKAGES = (
     "seaborn",
     "frictionless",
 )
+PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
+# the tools the tests use: (label, the command printing its version, the Debian package)
+TOOLS = (("Chromium (tests)", ["/usr/bin/chromium", "--version"], "chromium"),
+         ("poppler (tests)", ["pdffonts", "-v"], "poppler-utils"))
+
+
 @dataclass(frozen=True)
 class Check:
     """One line of the report. ok=None is information; a failed check with `essential` fails doctor."""
@@ -75,29 +80,13 @@ def pdf_checks() -> list[Check]:
     try:
         from weasyprint.text.ffi import pango
     except OSError as exc:  # a library WeasyPrint dlopens is missing
-        return [
-            Check(
-                "WeasyPrint",
-                f"cannot load its libraries: {exc}",
-                ok=False,
-                package="libpango-1.0-0 libpangoft2-1.0-0",
-            )
-        ]
+        return [Check("WeasyPrint", f"cannot load its libraries: {exc}", ok=False, package=PANGO_PACKAGES)]
     ok, detail = fonts.subsetting()
+    n = pango.pango_version()  # WeasyPrint needs Pango >= 1.44
     return [
-        # WeasyPrint needs Pango >= 1.44
-        Check(
-            "Pango",
-            _int_version(pango.pango_version()),
-            ok=pango.pango_version() >= 14400,
-            package="libpango-1.0-0 libpangoft2-1.0-0",
-        ),
+        Check("Pango", f"{n // 10000}.{n // 100 % 100}.{n % 100}", ok=n >= 14400, package=PANGO_PACKAGES),
         Check("PDF font subsetting", detail, ok=ok, package=None if ok else fonts.SUBSET_PACKAGE),
     ]
-
-
-def _int_version(n: int) -> str:
-    return f"{n // 10000}.{n // 100 % 100}.{n % 100}"
 
 
 def font_checks(root: Path | None = None) -> list[Check]:
@@ -144,48 +133,23 @@ def chart_checks() -> list[Check]:
             fix = None
             if fonts.resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
                 fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}"
-            checks.append(
-                Check(
-                    f"chart {lang}: {family}",
-                    "not found by matplotlib",
-                    ok=False,
-                    package=None if fix else FONT_PACKAGES.get(family),
-                    fix=fix,
-                )
-            )
+            package = None if fix else FONT_PACKAGES.get(family)
+            label = f"chart {lang}: {family}"
+            checks.append(Check(label, "not found by matplotlib", ok=False, package=package, fix=fix))
     return checks
 
 
-def _tool_version(argv: list[str]) -> str | None:
-    if shutil.which(argv[0]) is None:
-        return None
-    run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
-    text = (run.stdout or run.stderr).strip().splitlines()
-    return text[0] if text else "?"
-
-
 def tool_checks() -> list[Check]:
-    """What the tests need: not essential for builds."""
-    chromium = (
-        _tool_version(["/usr/bin/chromium", "--version"]) if os.access("/usr/bin/chromium", os.X_OK) else None
-    )
-    poppler = _tool_version(["pdffonts", "-v"])
-    return [
-        Check(
-            "Chromium (tests)",
-            chromium or "not found",
-            ok=chromium is not None,
-            essential=False,
-            package="chromium",
-        ),
-        Check(
-            "poppler (tests)",
-            poppler or "not found",
-            ok=poppler is not None,
-            essential=False,
-            package="poppler-utils",
-        ),
-    ]
+    """What the tests need (TOOLS): not essential for builds."""
+    checks = []
+    for label, argv, package in TOOLS:
+        version = None
+        if shutil.which(argv[0]) is not None:
+            run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
+            version = ((run.stdout or run.stderr).strip().splitlines() or ["?"])[0]
+        found = version is not None
+        checks.append(Check(label, version or "not found", ok=found, essential=False, package=package))
+    return checks
 
 
 def dask_check() -> Check:
@@ -227,19 +191,14 @@ def run_checks(root: Path) -> list[Check]:
 
 
 # --- report ------------------------------------------------------------------------------------
-def install_line(checks: list[Check]) -> str | None:
-    packages = " ".join(dict.fromkeys(c.package for c in checks if c.ok is False and c.package))
-    return f"sudo apt-get install -y --no-install-recommends {packages}" if packages else None
-
-
 def report(checks: list[Check], out) -> int:
     """Print like `quarto check`; 1 when an essential check failed."""
     for c in checks:
         mark = "-" if c.ok is None else "✓" if c.ok else "✗" if c.essential else "!"
         print(f"[{mark}] {c.label}: {c.detail}", file=out)
     failed = [c for c in checks if c.ok is False]
-    line = install_line(failed)
-    if line:
+    if packages := " ".join(dict.fromkeys(c.package for c in failed if c.package)):
+        line = f"sudo apt-get install -y --no-install-recommends {packages}"
         print(f"\ninstall with (or as root: bash scripts/bootstrap-system.sh test):\n  {line}", file=out)
     for fix in dict.fromkeys(c.fix for c in failed if c.fix):
         print(f"then: {fix}", file=out)

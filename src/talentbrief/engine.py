@@ -44,6 +44,7 @@ from papermill.engines import Engine, papermill_engines
 from papermill.log import logger
 from papermill.utils import merge_kwargs, remove_args
 
+from talentbrief import kernel_state
 from talentbrief.jobs import Limits
 
 ENGINE_NAME = "talentbrief"
@@ -59,6 +60,7 @@ GRACE_S = 5  # after an interrupt, how long a stopped notebook's kernel may take
 MB = 1024 * 1024
 OUTPUT_MESSAGES = ("stream", "display_data", "execute_result", "update_display_data", "error")
 RECORD = "__import__('talentbrief.reads').reads.install()"  # a kernel's first line: record its reads
+KERNEL_STATE = Path(kernel_state.__file__).read_text(encoding="utf-8") + "\n"  # the code run in the kernel
 
 
 def warm_enabled() -> bool:
@@ -85,7 +87,8 @@ def kernel_manager_class(root: Path) -> type[AsyncKernelManager]:
 
     nbclient's `kernel_manager_class` must be a class, so the settings ride on a small subclass;
     this is how the cold (papermill) engine gets the same kernel as the warm one. Every kernel records
-    what it reads (talentbrief.reads) from its first line on; _RESET names each notebook's record file.
+    what it reads (talentbrief.reads) from its first line on; kernel_state.reset names each notebook's
+    record file.
     """
     env, cwd = kernel_env(root), str(Path(root) / "notebooks")
 
@@ -104,82 +107,9 @@ def kernel_manager_class(root: Path) -> type[AsyncKernelManager]:
     return TalentbriefKernelManager
 
 
-# Runs once after start: import the heavy libraries, then keep the state _RESET restores in a
-# module of its own (sys.modules survives %reset).
-_BASELINE = r"""
-import importlib, os, sys, types, warnings
-sys.modules.setdefault("rfc3987_syntax", None)  # as talentbrief/__init__ does: a 1-3 s import we never need
-for name in {preload!r}:
-    try:
-        importlib.import_module(name)
-    except ImportError:
-        pass
-_b = types.ModuleType("_talentbrief_baseline")
-_b.root, _b.roots = {root!r}, {{{root!r}}}
-_b.sys_path, _b.environ, _b.warnings = list(sys.path), dict(os.environ), list(warnings.filters)
-sys.modules[_b.__name__] = _b
-if {max_memory!r}:  # after the imports, so the cap only bounds what notebooks allocate
-    import resource
-    resource.setrlimit(resource.RLIMIT_AS, ({max_memory!r}, {max_memory!r}))
-    del resource
-import gc
-gc.collect()
-gc.freeze()  # the libraries imported above are long-lived: later collections (every %reset runs one) skip them
-del _b, name, importlib, os, sys, types, warnings, gc
-"""
-
-# Runs inside the kernel, in a throwaway namespace, before every notebook.
-_RESET = r"""
-import importlib, importlib.util, os, sys, warnings
-root = {root!r}
-base = sys.modules["_talentbrief_baseline"]
-from IPython import get_ipython
-ip = get_ipython()
-ip.reset(new_session=False)  # what %reset -f does, minus a second full gc pass
-ip.execution_count = 1
-base.roots.add(root)  # every project this kernel served: their modules must all go
-prefixes = {{sys.prefix, sys.exec_prefix, sys.base_prefix}}
-installed = tuple({{os.path.join(p, "") for p in prefixes}} | {{os.path.join(os.path.realpath(p), "") for p in prefixes}})
-project = tuple(os.path.join(r, "") for r in base.roots)
-def in_project(module):  # src/, a helper beside the notebooks, ...; not a venv kept in the project
-    f = getattr(module, "__file__", None) or ""
-    return f.startswith(project) and not f.startswith(installed)
-src_dirs = tuple(os.path.join(r, "src", "") for r in base.roots)
-for name, module in [(n, m) for n, m in list(sys.modules.items()) if in_project(m)]:
-    del sys.modules[name]
-    if not module.__file__.startswith(src_dirs):  # a helper saved twice in one second, same size:
-        try:  # its bytecode would pass the timestamp check and bring back the old code
-            os.unlink(importlib.util.cache_from_source(module.__file__))
-        except (OSError, ValueError, NotImplementedError):
-            pass
-def reroot(p):
-    return root + p[len(base.root):] if p == base.root or p.startswith(base.root + os.sep) else p
-sys.path[:] = [reroot(p) for p in base.sys_path]
-sys.path_importer_cache.clear()
-importlib.invalidate_caches()
-os.environ.clear()
-os.environ.update(base.environ)
-os.environ["TALENTBRIEF_ROOT"] = root
-os.environ["TALENTBRIEF_READS"] = {reads!r}
-if "_talentbrief_reads" in sys.modules:  # else (a project without talentbrief.reads) nothing is recorded
-    sys.modules["_talentbrief_reads"].begin()
-os.environ["PYTHONPATH"] = os.pathsep.join(reroot(p) for p in base.environ["PYTHONPATH"].split(os.pathsep))
-os.chdir(os.path.join(root, "notebooks"))
-warnings.filters[:] = base.warnings
-warnings._filters_mutated()
-if "matplotlib" in sys.modules:
-    import matplotlib, matplotlib.pyplot
-    matplotlib.pyplot.close("all")
-    matplotlib.rc_file_defaults()
-if "pandas" in sys.modules:
-    import pandas
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        pandas.reset_option("all")
-import importlib.util
-if importlib.util.find_spec("figures") is not None:
-    exec({inline!r}, {{}})
-"""
+def _in_kernel(call: str) -> str:
+    """Code that runs `call` of talentbrief.kernel_state inside the kernel, in a throwaway namespace."""
+    return f"exec(compile({KERNEL_STATE + call!r}, '<talentbrief-kernel>', 'exec'), {{}})"
 
 
 def scratch_prefix(kind: str) -> str:
@@ -255,7 +185,7 @@ class WarmKernel:
             run_sync(km.shutdown_kernel)(now=True)
             raise
         self.km, self.kc, self.runs, self.dirty, self.max_memory = km, kc, 0, False, max_memory
-        self._run(_BASELINE.format(preload=PRELOAD, root=str(root), max_memory=max_memory))
+        self._run(_in_kernel(f"baseline({PRELOAD!r}, {str(root)!r}, {max_memory!r})"))
 
     def shutdown(self) -> None:
         km, kc, self.km, self.kc = self.km, self.kc, None, None
@@ -286,8 +216,7 @@ class WarmKernel:
         stale = self.dirty or self.runs >= self.max_runs or max_memory != self.max_memory
         if stale or not self.alive():
             self.start(root, max_memory)
-        reset = _RESET.format(root=str(root), reads=str(reads or ""), inline=INLINE_SETUP)
-        self._run(f"exec(compile({reset!r}, '<talentbrief-reset>', 'exec'), {{}})")
+        self._run(_in_kernel(f"reset({str(root)!r}, {str(reads or '')!r})"))
         self.runs += 1
 
     # -- messaging ---------------------------------------------------------------------------
@@ -421,43 +350,28 @@ class WarmEngine(Engine):
             raise TypeError("the talentbrief engine needs root= (the project folder)")
         limits = limits or Limits()
         kernel = WarmKernel() if fresh else current_kernel()
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"], **kwargs)
+        final = merge_kwargs(kwargs, startup_timeout=start_timeout, kernel_name=KERNEL_NAME, log=logger,
+                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
         try:
             kernel.prepare(Path(root), memory_bytes(limits), reads)
-            return cls._run_notebook(
-                nb_man, kernel, limits, log_output, stdout_file, stderr_file, start_timeout, kwargs
-            )
+            client = LimitedClient(nb_man, limits, km=kernel.km, **final)
+            client.kc = kernel.kc  # reuse the channels: nbclient neither opens nor closes them
+            try:
+                client.execute()
+            except BaseException as exc:
+                kernel.dirty = True
+                why = client.why_stopped(exc)
+                if why is None:
+                    raise
+                kernel.stop()
+                raise Aborted(why, client.running, nb_man.nb) from None
+            if any(o.get("output_type") == "error" for c in nb_man.nb.cells for o in c.get("outputs", ())):
+                kernel.dirty = True  # a failed notebook may have left the kernel in any state
+            return nb_man.nb
         finally:
             if fresh:
                 kernel.shutdown()
-
-    @classmethod
-    def _run_notebook(
-        cls, nb_man, kernel, limits, log_output, stdout_file, stderr_file, start_timeout, kwargs
-    ):
-        kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"], **kwargs)
-        final = merge_kwargs(
-            kwargs,
-            startup_timeout=start_timeout,
-            kernel_name=KERNEL_NAME,
-            log=logger,
-            log_output=log_output,
-            stdout_file=stdout_file,
-            stderr_file=stderr_file,
-        )
-        client = LimitedClient(nb_man, limits, km=kernel.km, **final)
-        client.kc = kernel.kc  # reuse the channels: nbclient neither opens nor closes them
-        try:
-            client.execute()
-        except BaseException as exc:
-            kernel.dirty = True
-            why = client.why_stopped(exc)
-            if why is None:
-                raise
-            kernel.stop()
-            raise Aborted(why, client.running, nb_man.nb) from None
-        if any(o.get("output_type") == "error" for c in nb_man.nb.cells for o in c.get("outputs", ())):
-            kernel.dirty = True  # a failed notebook may have left the kernel in any state
-        return nb_man.nb
 
 
 papermill_engines.register(ENGINE_NAME, WarmEngine)
@@ -513,18 +427,3 @@ def inputs(nb: Any) -> dict | None:
     """What the run of an executed notebook read (see execute)."""
     return nb.metadata.get("talentbrief", {}).get("inputs")
 
-
-__all__ = [
-    "ENGINE_NAME",
-    "Aborted",
-    "WarmEngine",
-    "WarmKernel",
-    "current_kernel",
-    "execute",
-    "inputs",
-    "kernel_env",
-    "kernel_manager_class",
-    "kernel_pids",
-    "warm_enabled",
-    "warm_up",
-]

@@ -32,16 +32,11 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Self
 
-from talentbrief.jobs import Job, JobFailure, Outputs
+from talentbrief.jobs import Job, JobFailure, Outputs, default_workers
 
 _events = None  # in a worker: queue on which it announces ("ready", pid) and ("started", report_id)
 PER_WORKER_IN_FLIGHT = 2  # one running, one queued: a worker never waits for the parent
-
-
-def default_workers() -> int:
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return os.cpu_count() or 1
+DIED = "worker process died (killed or out of memory) while running it"
 
 
 def peek(jobs: Iterable[Job]) -> Iterator[Job] | None:
@@ -117,10 +112,6 @@ def work(job: Job, root: str | Path) -> Outputs | JobFailure:
         return JobFailure(job.report_id, f"worker error: {type(e).__name__}: {e}")
 
 
-def _died(job: Job) -> JobFailure:
-    return JobFailure(job.report_id, "worker process died (killed or out of memory) while running it")
-
-
 class WorkerPool:
     """`workers` warm worker processes for the project at `root`, reusable for any number of runs.
 
@@ -176,38 +167,30 @@ class WorkerPool:
             ready |= self._drain()[1]
             broken = [f for f in futures if f.done() and f.exception() is not None]
             if broken:
-                self._discard()
+                self.close(wait=False)
                 raise RuntimeError(f"worker processes failed to start: {broken[0].exception()}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"workers not ready after {timeout:.0f} s")
             time.sleep(0.02)
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Shut the pool down, waiting for its workers to exit unless `wait` is False (a broken pool:
+        its workers are dead or dying)."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-        self._close_events()
+            pool.shutdown(wait=wait, cancel_futures=True)
+        if self._events is not None:
+            self._events.close()
+            self._events = None
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop without waiting for queued jobs (Ctrl-C): idle workers exit now, a busy one after its
         report or when this process exits, whichever is first; waits up to `timeout` s for them."""
         processes = list(self._pool._processes.values()) if self._pool is not None else []
-        self._discard()
+        self.close(wait=False)
         deadline = time.monotonic() + timeout
         for process in processes:
             process.join(max(0.0, deadline - time.monotonic()))
-
-    def _discard(self) -> None:
-        """Drop a broken pool without waiting for it (its workers are dead or dying)."""
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        self._close_events()
-
-    def _close_events(self) -> None:
-        if self._events is not None:
-            self._events.close()
-            self._events = None
 
     def _round(self, todo: Iterator[Job]):
         """Run jobs from `todo` until it is exhausted or the pool breaks.
@@ -253,7 +236,7 @@ class WorkerPool:
         if not lost:
             return None
         started, _ = self._drain()
-        self._discard()
+        self.close(wait=False)
         return (
             [j for j in lost if j.report_id in started],
             [j for j in lost if j.report_id not in started],
@@ -276,7 +259,7 @@ class WorkerPool:
             for job in suspects:  # each alone, so a job that kills its worker takes nobody else along
                 while True:
                     if not attempts.retry(job):
-                        yield job, _died(job)
+                        yield job, JobFailure(job.report_id, DIED)
                         break
                     with WorkerPool(self.root, 1) as solo:
                         if (yield from solo._round(iter([job]))) is None:

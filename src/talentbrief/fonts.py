@@ -16,7 +16,6 @@ SUBSET_PACKAGE = "libharfbuzz-subset0"
 SLOW_SUBSET = f"PDF fonts subset with fontTools, not HarfBuzz (slow: install {SUBSET_PACKAGE})"
 
 
-
 def page_stacks(base_css: Path) -> dict[str, list[str]]:
     """{lang: [family, ...]} from base.css's --tb-font-<lang> properties: what WeasyPrint is given."""
     css = base_css.read_text(encoding="utf-8")

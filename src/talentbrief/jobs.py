@@ -6,8 +6,15 @@ Everything here pickles cheaply so the same shapes serve every executor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from dataclasses import dataclass
 from typing import Any
+
+DASK_INSTALL = "make dask (or .venv/bin/pip install -r requirements-dask.lock)"  # --executor dask's extra
+
+def default_workers() -> int:
+    """Jobs run at once unless told otherwise: the CPUs this process may use."""
+    return max(1, len(os.sched_getaffinity(0))) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -25,7 +32,6 @@ class Job:
     notebook: str  # path relative to the project root, e.g. "notebooks/overview.ipynb"
     parameters: dict[str, Any]
     formats: tuple[str, ...]  # subset of ("html", "pdf")
-    input_hash: str  # sha256 of the inputs known before the run (all but the data it will read)
     limits: Limits = Limits()
 
 
@@ -39,7 +45,8 @@ class Outputs:
     lang: str
     as_of: str
     duration_s: float
-    meta: dict[str, Any] = field(default_factory=dict)
+    fallbacks: tuple[str, ...] = ()  # slow or wrong font fallbacks the worker met (render.FALLBACKS)
+    unshown: tuple[str, ...] = ()  # outputs the page cannot show (render.unshown_outputs)
     # What the run read (engine.inputs): {"notebook": sha256, "data": [read, ...]} (talentbrief.reads);
     # None when nothing was recorded: then the build never counts the report as up to date.
     inputs: dict[str, Any] | None = None
@@ -56,6 +63,10 @@ class JobFailure(Exception):
         self.message = message
         self.cell = cell
         self.executed = executed
+
+    @property
+    def where(self) -> str:
+        return f"cell {self.cell}" if self.cell is not None else "cell unknown"
 
     def __reduce__(self):
         return (_rebuild_failure, (self.report_id, self.message, self.cell, self.executed))

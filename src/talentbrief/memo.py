@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
 from talentbrief import fingerprint
@@ -52,17 +51,8 @@ def put(kind: str, digest: str, data: bytes) -> None:
     """Store atomically (a reader sees all of it or nothing); errors are ignored."""
     if not _enabled():
         return
-    target = _path(kind, digest)
     with contextlib.suppress(OSError):
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".", dir=target.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, target)
-        except OSError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+        paths_mod.atomic_write(_path(kind, digest), data)
 
 
 def templates():

@@ -84,35 +84,9 @@ def _parse_annotation(annotation: str) -> tuple[str, bool]:
     return ("None" if not parts else "any"), optional
 
 
-def _missed_by_papermill(path: Path) -> dict[str, dict[str, str]]:
-    """Parameters papermill's line regex skips (it drops `x: str | None = None`), read with ast."""
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
-    if cell is None or cell.cell_type != "code":
-        return {}
-    source = cell.source
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return {}
-    found = {}
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            line = source.splitlines()[node.lineno - 1]
-            found[node.target.id] = {
-                "name": node.target.id,
-                "inferred_type_name": ast.get_source_segment(source, node.annotation) or "None",
-                "default": ast.get_source_segment(source, node.value) or "None",
-                "help": line.split("#", 1)[1].strip() if "#" in line else "",
-            }
-    return found
-
-
 def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
     """Parameters of a notebook, remembered in talentbrief.memo by the notebook's content, this module
-    and the installed packages, so most builds never import papermill."""
+    and the installed packages."""
     path = Path(notebook)
     source = path.read_bytes()
     stored = memo.key(source, Path(__file__))
@@ -124,20 +98,27 @@ def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
 
 
 def _inspect(path: Path) -> dict[str, ParamInfo]:
-    import papermill
+    """Each `name[: annotation] = default  # help` of the notebook's `parameters` cell, read with ast (as
+    papermill reads them, plus the annotated `x: str | None = None` its line regex skips)."""
+    import nbformat
 
-    raw = papermill.inspect_notebook(str(path))
-    for name, extra in _missed_by_papermill(path).items():
-        raw.setdefault(name, extra)
-    infos = {}
-    for name, p in raw.items():
-        annotated = p.get("inferred_type_name") or "None"
-        if annotated != "None":
-            kind, optional = _parse_annotation(annotated)
+    cells = nbformat.read(path, as_version=4).cells
+    cell = next((c for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None or cell.cell_type != "code":
+        return {}
+    source, infos = cell.source, {}
+    for node in ast.parse(source).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [None])[0]
+        if not isinstance(target, ast.Name) or getattr(node, "value", None) is None:
+            continue
+        default = ast.get_source_segment(source, node.value) or "None"
+        after = source.splitlines()[node.end_lineno - 1][node.end_col_offset:]
+        help_text = after.split("#", 1)[1].strip() if "#" in after else ""
+        if isinstance(node, ast.AnnAssign):
+            kind, optional = _parse_annotation(ast.get_source_segment(source, node.annotation) or "None")
         else:
-            kind, optional = _literal_type(p.get("default") or "None"), False
-        help_text = p.get("help") or ""
-        infos[name] = ParamInfo(name, kind, p.get("default") or "", help_text, optional, domain(help_text))
+            kind, optional = _literal_type(default), False
+        infos[target.id] = ParamInfo(target.id, kind, default, help_text, optional, domain(help_text))
     return infos
 
 
@@ -172,7 +153,7 @@ def check(spec, root: Path | None = None) -> list[str]:
     root = Path(root) if root is not None else paths_mod.get().root
     try:
         infos = inspect(root / spec.notebook)
-    except Exception as exc:  # noqa: BLE001 - papermill: no kernelspec, unparsable parameters cell, ...
+    except Exception as exc:  # noqa: BLE001 - not a notebook, an unparsable parameters cell, ...
         return [f"report {spec.id!r}: cannot read parameters of {spec.notebook}: {exc}"]
     problems = []
     for name, value in spec.parameters.items():
@@ -198,7 +179,7 @@ def _cmd(args: argparse.Namespace) -> int:
         return 2
     try:
         infos = inspect(path)
-    except Exception as exc:  # noqa: BLE001 - any reason papermill cannot read it
+    except Exception as exc:  # noqa: BLE001 - any reason it cannot be read
         print(f"talentbrief params: cannot read parameters of {path}: {exc}")
         return 2
     if not infos:

@@ -8,7 +8,9 @@ the project, so nothing may assume the checkout.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -172,6 +174,34 @@ def copy_inputs(source: Path, dest: Path) -> Path:
         shutil.copy2(path, target)
     (Path(dest) / "reports").mkdir(parents=True, exist_ok=True)
     return Path(dest)
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` all at once (temp file in the same folder, fsync, os.replace, fsync the
+    folder); on any error the old file is left untouched. reports/ (store) and the cache (memo) use it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(path.parent)
 
 
 def get(root: Path | str | None = None) -> Paths:

@@ -45,7 +45,7 @@ from markupsafe import Markup
 from talentbrief import build, errors, macros, store
 from talentbrief import paths as paths_mod
 from talentbrief.errors import TalentbriefError
-from talentbrief.executor import WorkerPool, default_workers
+from talentbrief.executor import WorkerPool
 
 RESTARTED = "TALENTBRIEF_PREVIEW_RESTARTED"  # set across the in-place restart after a src/ change
 PDF_DELAY_S = 1.0  # after an HTML pass, the open pages reload before the PDF pass takes the CPU
@@ -165,10 +165,16 @@ class Handler(SimpleHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         super().end_headers()
 
+    def _refused(self, starts_work: bool) -> bool:
+        why = refusal(self.headers, self.server.server_address[1], starts_work)
+        if why:
+            self.send_error(403, why)
+        return why is not None
+
     def do_GET(self) -> None:
         url = urlsplit(self.path)
-        if why := refusal(self.headers, self.server.server_address[1], url.path.startswith(API)):
-            return self.send_error(403, why)
+        if self._refused(url.path.startswith(API)):
+            return None
         if url.path == API + "events":
             return self._events(parse_qs(url.query).get("page", ["/"])[0])
         if url.path == API + "status":
@@ -178,15 +184,13 @@ class Handler(SimpleHTTPRequestHandler):
         return super().do_GET()
 
     def do_HEAD(self) -> None:
-        if why := refusal(self.headers, self.server.server_address[1], False):
-            return self.send_error(403, why)
-        return super().do_HEAD()
+        if not self._refused(False):
+            super().do_HEAD()
 
     def _refuse_work(self) -> None:
         """Nothing here takes a body; a cross-origin attempt still learns only 403."""
-        if why := refusal(self.headers, self.server.server_address[1], True):
-            return self.send_error(403, why)
-        return self.send_error(405)
+        if not self._refused(True):
+            self.send_error(405)
 
     do_POST = do_PUT = do_DELETE = do_PATCH = _refuse_work
 
@@ -207,9 +211,7 @@ class Handler(SimpleHTTPRequestHandler):
         name = page.lstrip("/")
         report_id = name[:-5] if _REPORT_PAGE.fullmatch(name) and name != "index.html" else None
         token = self.state.token(page)
-        banner = failure_banner(self.state, report_id) if report_id else None
-        if report_id is None and self.state.problems:
-            banner = failure_banner(self.state, "")
+        banner = failure_banner(self.state, report_id or "")  # bad input shows on every page
         try:
             body, code = file.read_text(encoding="utf-8"), 200
         except OSError:
@@ -230,17 +232,11 @@ class Handler(SimpleHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self.end_headers()
             return
-        try:
-            self._stream(page)
-        finally:
-            self.state.streams.release()
-
-    def _stream(self, page: str) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.end_headers()
         last, quiet_since = None, time.monotonic()
         try:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
             self.wfile.write(b"retry: 300\n\n")
             while not self.state.stopping.is_set():
                 token = self.state.token(page)
@@ -256,6 +252,8 @@ class Handler(SimpleHTTPRequestHandler):
                     return
         except OSError:
             return
+        finally:
+            self.state.streams.release()
 
 
 def _peer_gone(connection: socket.socket) -> bool:
@@ -335,11 +333,9 @@ def drain(changes: queue.Queue, timeout: float) -> set[Path]:
         found = {changes.get(timeout=timeout)}
     except queue.Empty:
         return set()
-    while True:
-        try:
-            found.add(changes.get_nowait())
-        except queue.Empty:
-            return found
+    while not changes.empty():  # this thread is the only reader
+        found.add(changes.get_nowait())
+    return found
 
 
 # ------------------------------------------------------------------------------------- building
@@ -442,7 +438,7 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     src = paths.src.resolve()
     changes: queue.Queue = queue.Queue()
     watchers = start_watching(paths, changes, state.stopping)
-    pool = WorkerPool(paths.root, workers or default_workers())
+    pool = WorkerPool(paths.root, workers)
     restart = False
     try:
         try:
@@ -517,9 +513,6 @@ def release_before_exec() -> None:
 
 
 def _preview_cmd(args: argparse.Namespace) -> int:
-    if args.jobs is not None and args.jobs < 1:
-        print(f"--jobs {args.jobs}: must be at least 1", file=sys.stderr)
-        return 2
     if not 0 <= args.port <= 65535:
         print(f"--port {args.port}: use 0 (any free port) to 65535", file=sys.stderr)
         return 2
@@ -536,5 +529,5 @@ def register(subparsers) -> None:
     )
     p.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
-    p.add_argument("-j", "--jobs", type=int, default=None, help="warm worker processes (default: CPU count)")
+    p.add_argument("-j", "--jobs", type=build.jobs_option, help="warm worker processes (default: CPU count)")
     p.set_defaults(func=_preview_cmd)

@@ -49,15 +49,8 @@ def stylesheets(root: Path | None) -> list[str]:
 # -- metadata ---------------------------------------------------------------------------------------
 def report_meta(nb: Any, job: Job) -> dict[str, str]:
     """title, lang, as_of from the first output carrying `talentbrief` display metadata."""
-    found: dict = {}
-    for cell in nb.cells:
-        for output in cell.get("outputs", ()):
-            meta = output.get("metadata", {}).get("talentbrief")
-            if isinstance(meta, dict):
-                found = meta
-                break
-        if found:
-            break
+    metas = (o.get("metadata", {}).get("talentbrief") for cell in nb.cells for o in cell.get("outputs", ()))
+    found = next((meta for meta in metas if isinstance(meta, dict)), {})
     params = job.parameters
     return {
         "title": str(found.get("title") or job.report_id),
@@ -86,17 +79,18 @@ def html_lang(lang: str) -> str:
 _exporters = threading.local()
 
 
-def _exporter(basedir: Path, include_input: bool):
+def _exporter(basedir: Path, failed: bool):
+    """nbconvert's exporter, one per thread: outputs only, or (a failed notebook) inputs too."""
     from nbconvert import HTMLExporter
 
     cache = _exporters.__dict__.setdefault("cache", {})
-    key = (str(basedir), include_input)
+    key = (str(basedir), failed)
     if key not in cache:
         cache[key] = HTMLExporter(
             template_name=TEMPLATE,
             extra_template_basedirs=[str(basedir)],
-            exclude_input=not include_input,
-            exclude_input_prompt=not include_input,
+            exclude_input=not failed,
+            exclude_input_prompt=not failed,
             exclude_output_prompt=True,
             anchor_link_text="",
         )
@@ -172,25 +166,8 @@ def unshown_outputs(nb: Any, notebook: str) -> list[str]:
     return found
 
 
-def warnings_of(nb: Any) -> list[str]:
-    """stderr text per cell, for the build log (it is not shown in the report)."""
-    return [
-        f"cell {i + 1}: {''.join(o.get('text', ''))}".strip()
-        for i, cell in enumerate(nb.cells)
-        for o in cell.get("outputs", ())
-        if o.get("output_type") == "stream" and o.get("name") == "stderr"
-    ]
-
-
 def export_html(
-    nb: Any,
-    *,
-    title: str,
-    lang: str,
-    as_of: str,
-    root: Path | None = None,
-    include_input: bool = False,
-    failed: bool = False,
+    nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None, failed: bool = False
 ) -> str:
     """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL, its
     notes numbered and listed last (`trace.assemble_notes`)."""
@@ -209,27 +186,23 @@ def export_html(
         },
     }
     nb = report_view(nb) if not failed else narrative.as_written(copy.deepcopy(nb))
-    body, _ = _exporter(templates_dir(root), include_input).from_notebook_node(stable_ids(nb), resources)
+    body, _ = _exporter(templates_dir(root), failed).from_notebook_node(stable_ids(nb), resources)
     body = strip_svg_boilerplate(body)
     # a report's footnotes are numbered here, in page order, whatever order its cells ran in; the
     # failure page shows the notebook as it ran (markers unnumbered, notes hidden beside them)
     return body if failed else trace.assemble_notes(body, code)
 
 
-def failure_html(
-    executed: bytes, *, title: str, lang: str = "en", as_of: str = "", root: Path | None = None
-) -> bytes:
+def failure_html(executed: bytes, *, title: str) -> bytes:
     """A failed notebook as a page with its code, outputs and traceback, for reports/_failed/."""
     nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
-    return export_html(
-        nb, title=title, lang=lang, as_of=as_of, root=root, include_input=True, failed=True
-    ).encode("utf-8")
+    return export_html(nb, title=title, lang="en", as_of="", failed=True).encode("utf-8")
 
 
 # -- PDF ------------------------------------------------------------------------------------------
 _fonts = threading.local()
 # Slow or wrong fallbacks met in this process (fontTools subsetting, a font stack falling through):
-# every job's meta carries them and the build warns once, instead of WeasyPrint once per font per report.
+# every job's Outputs carry them and the build warns once, instead of WeasyPrint once per font per report.
 FALLBACKS: set[str] = set()
 _FONTTOOLS = "Using fontTools instead of HarfBuzz-Subset"
 _checked_fonts: set[Path] = set()  # project roots whose font stacks this process checked
@@ -279,14 +252,6 @@ def _cell_number(nb: Any, index: int) -> int:
     return index - injected + 1
 
 
-def _execute(job: Job, root: Path) -> tuple[Any, bytes]:
-    """Run the notebook; whatever its cells started is ended when it finishes or fails (reaper)."""
-    try:
-        return _run_notebook(job, root)
-    finally:
-        reaper.end_strays(engine.kernel_pids())
-
-
 def _run_notebook(job: Job, root: Path) -> tuple[Any, bytes]:
     from papermill.exceptions import PapermillExecutionError
 
@@ -317,8 +282,6 @@ def _run_notebook(job: Job, root: Path) -> tuple[Any, bytes]:
             executed = nbformat.writes(number_as_written(e.nb)).encode("utf-8")
             where = f"cell {cell}" if cell is not None else "before the first cell"
             raise JobFailure(job.report_id, f"{where}: {e.why}", cell=cell, executed=executed) from None
-        except JobFailure:
-            raise
         except Exception as e:  # kernel died, timeout, bad notebook JSON...
             raise JobFailure(job.report_id, f"execution failed: {type(e).__name__}: {e}") from e
     stable_ids(nb)
@@ -358,36 +321,27 @@ def run_job(job: Job, root: Path) -> Outputs:
     if "pdf" in job.formats and root not in _checked_fonts:
         _checked_fonts.add(root)
         FALLBACKS.update(fonts.fallbacks(base_css(root)))
-    t0 = time.perf_counter()
-    nb, executed = _execute(job, root)
-    t1 = time.perf_counter()
+    started = time.perf_counter()
+    try:
+        nb, executed = _run_notebook(job, root)
+    finally:  # whatever its cells started ends when it finishes or fails
+        reaper.end_strays(engine.kernel_pids())
     meta = report_meta(nb, job)
     try:
         html = export_html(nb, root=root, **meta)
-        t2 = time.perf_counter()
         pdf = html_to_pdf(html) if "pdf" in job.formats else None
     except Exception as e:
         raise JobFailure(
             job.report_id, f"rendering failed: {type(e).__name__}: {e}", executed=executed
         ) from e
-    t3 = time.perf_counter()
     return Outputs(
         report_id=job.report_id,
         html=html.encode("utf-8") if "html" in job.formats else None,
         pdf=pdf,
         executed=executed,
-        duration_s=round(t3 - t0, 3),
-        meta={
-            "timings": {
-                "execute_s": round(t1 - t0, 3),
-                "html_s": round(t2 - t1, 3),
-                "pdf_s": round(t3 - t2, 3),
-            },
-            "warm": engine.warm_enabled(),
-            "warnings": warnings_of(nb),
-            "fallbacks": sorted(FALLBACKS),
-            "unshown": unshown_outputs(nb, job.notebook),
-        },
+        duration_s=round(time.perf_counter() - started, 3),
+        fallbacks=tuple(sorted(FALLBACKS)),
+        unshown=tuple(unshown_outputs(nb, job.notebook)),
         inputs=engine.inputs(nb),
         **meta,
     )

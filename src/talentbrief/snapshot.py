@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-from talentbrief.paths import INPUTS, Paths, input_files
+from talentbrief.paths import INPUTS, Paths, atomic_write, input_files
 
 NAME = ".uptodate.json"
 
@@ -72,18 +71,13 @@ def key(ids: list[str], as_of: str | None) -> str:
 
 def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str) -> None:
     """Called when every selected report is up to date with the inputs whose digest is `inputs`."""
-    from talentbrief.store import atomic_write
-
     data = {"key": build_key, "inputs": inputs, "reports": sorted(report_ids),
             "outputs": _outputs(paths, manifest)}
     atomic_write(_file(paths), json.dumps(data, sort_keys=True).encode())
 
 
 def forget(paths: Paths) -> None:
-    try:
-        os.unlink(_file(paths))
-    except FileNotFoundError:
-        pass
+    _file(paths).unlink(missing_ok=True)
 
 
 def unchanged(paths: Paths, build_key: str) -> int | None:

@@ -20,9 +20,9 @@ import contextlib
 import datetime as dt
 import errno
 import fcntl
+import itertools
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -31,39 +31,12 @@ from typing import Any
 from talentbrief.errors import TalentbriefError
 from talentbrief.hashing import sha256_bytes, sha256_file
 from talentbrief.jobs import JobFailure, Outputs
-from talentbrief.paths import Paths
+from talentbrief.paths import Paths, atomic_write
 
 MANIFEST_VERSION = 1
 
 
 # --- atomic files -------------------------------------------------------------------------------------
-
-
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` all at once; on any error the old file is left untouched."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(path.parent)
 
 
 def _holds(path: Path, data: bytes) -> bool:
@@ -81,19 +54,11 @@ def write_if_changed(path: Path, data: bytes) -> bool:
     return True
 
 
-def remove(path: Path) -> bool:
-    try:
-        Path(path).unlink()
-        return True
-    except FileNotFoundError:
-        return False
-
-
 def sweep_temp(folder: Path) -> None:
     """Remove temp files a killed build left behind (they are never the real output)."""
     if folder.is_dir():
         for tmp in folder.glob(".*.tmp"):
-            remove(tmp)
+            tmp.unlink(missing_ok=True)
 
 
 # --- lock ---------------------------------------------------------------------------------------------
@@ -139,25 +104,23 @@ def build_lock(
 
     StoreError when reports/ or the lock file cannot be used at all."""
     fd = _lock_fd(paths)
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-            if not wait:
-                raise LockBusy(f"another build holds {paths.build_lock}") from None
-            if on_wait:
-                on_wait()
-            deadline = None if timeout is None else time.monotonic() + timeout
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError:
-                    if deadline is not None and time.monotonic() >= deadline:
-                        raise LockBusy(f"another build still holds {paths.build_lock} after {timeout:g} s")
-                    time.sleep(0.1)
+        for attempt in itertools.count():
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                    raise
+                if not wait:
+                    raise LockBusy(f"another build holds {paths.build_lock}") from None
+                if attempt == 0 and on_wait:
+                    on_wait()
+                if deadline is not None and time.monotonic() >= deadline:
+                    why = f"another build still holds {paths.build_lock} after {timeout:g} s"
+                    raise LockBusy(why) from None
+                time.sleep(0.1)
         yield
     finally:
         os.close(fd)  # closing drops the flock
@@ -192,12 +155,16 @@ def read_manifest(paths: Paths, warn: Callable[[str], None] | None = None) -> di
     return empty
 
 
-def _matches(paths: Paths, entry: dict[str, Any]) -> bool:
-    """Every output the entry records is on disk with the recorded sha256."""
-    outputs = entry.get("outputs") or {}
-    for out in outputs.values():
+def outputs_match(paths: Paths, entry: dict[str, Any] | None, formats=None, *, hashes: bool = True) -> bool:
+    """The outputs `entry` records (those of `formats`, or all) are files in reports/, with the recorded
+    sha256 unless `hashes` is False: the one check that the manifest's files are on disk."""
+    outputs = (entry or {}).get("outputs") or {}
+    for fmt in outputs if formats is None else formats:
+        out = outputs.get(fmt) or {}
         path = paths.reports / str(out.get("file", ""))
-        if path.parent != paths.reports or not path.is_file() or sha256_file(path) != out.get("sha256"):
+        if path.parent != paths.reports or not path.is_file():
+            return False
+        if hashes and sha256_file(path) != out.get("sha256"):
             return False
     return bool(outputs)
 
@@ -211,39 +178,29 @@ def reconcile(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
     pending = manifest.pop("pending", None)
     if pending:
         for rid, entry in pending.items():
-            if isinstance(entry, dict) and _matches(paths, entry):
+            if isinstance(entry, dict) and outputs_match(paths, entry):
                 manifest["reports"][rid] = entry
         write_manifest(paths, manifest)
     return manifest
 
 
-def manifest_bytes(manifest: dict[str, Any]) -> bytes:
-    return (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
-
-
 def write_manifest(paths: Paths, manifest: dict[str, Any]) -> bool:
-    return write_if_changed(paths.manifest, manifest_bytes(manifest))
+    data = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return write_if_changed(paths.manifest, data.encode())
 
 
 def up_to_date(
     paths: Paths, entry: dict[str, Any] | None, input_sha256: str | None, formats: tuple[str, ...]
 ) -> bool:
     """The manifest says this input built these outputs, and they are on disk unchanged."""
-    if not entry or input_sha256 is None or entry.get("input_sha256") != input_sha256:
-        return False
-    outputs = entry.get("outputs", {})
-    for fmt in formats:
-        out = outputs.get(fmt)
-        if not out:
-            return False
-        path = paths.reports / out["file"]
-        if not path.is_file() or sha256_file(path) != out["sha256"]:
-            return False
-    return True
+    fresh = bool(entry) and input_sha256 is not None and entry.get("input_sha256") == input_sha256
+    return fresh and outputs_match(paths, entry, formats)
 
 
-def failure_files(paths: Paths, report_id: str) -> list[Path]:
-    return [paths.failed / f"{report_id}{ext}" for ext in (".txt", ".ipynb", ".html")]
+def clear_failure(paths: Paths, report_id: str) -> None:
+    """Remove the report's record under _failed/ (it built, or is up to date again)."""
+    for ext in (".txt", ".ipynb", ".html"):
+        (paths.failed / f"{report_id}{ext}").unlink(missing_ok=True)
 
 
 def has_failed(paths: Paths, report_id: str) -> bool:
@@ -300,8 +257,7 @@ def store_success(
             atomic_write(paths.reports / files[fmt]["file"], data[fmt])
     if outputs.executed:
         write_if_changed(paths.executed / f"{spec.id}.ipynb", outputs.executed)
-    for path in failure_files(paths, spec.id):
-        remove(path)
+    clear_failure(paths, spec.id)
     manifest["reports"][spec.id] = entry
     pending = manifest.get("pending", {})
     pending.pop(spec.id, None)
@@ -312,29 +268,7 @@ def store_success(
 
 
 def failure_text(failure: JobFailure) -> str:
-    cell = f"cell {failure.cell}" if failure.cell is not None else "cell unknown"
-    return f"report: {failure.report_id}\nfailed in: {cell}\n\n{failure.message}\n"
-
-
-def _failure_html(executed: bytes, report_id: str) -> bytes | None:
-    """The failed notebook as HTML with inputs and tracebacks shown (for debugging, not published)."""
-    with contextlib.suppress(Exception):  # the project's template when it can; else a plain page below
-        from talentbrief import render
-
-        return render.failure_html(executed, title=f"{report_id} (failed)")
-    try:
-        import nbformat
-        from nbconvert import HTMLExporter
-
-        nb = nbformat.reads(executed.decode("utf-8"), as_version=4)
-        body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
-    except Exception:  # noqa: BLE001 - a debugging aid must not hide the real failure
-        return None
-    from markupsafe import Markup
-
-    from talentbrief import macros
-
-    return macros.page("failed.html.j2", report_id=report_id, body=Markup(body)).encode()
+    return f"report: {failure.report_id}\nfailed in: {failure.where}\n\n{failure.message}\n"
 
 
 def store_failure(paths: Paths, failure: JobFailure) -> None:
@@ -343,12 +277,17 @@ def store_failure(paths: Paths, failure: JobFailure) -> None:
     atomic_write(paths.failed / f"{rid}.txt", failure_text(failure).encode())
     if failure.executed:
         atomic_write(paths.failed / f"{rid}.ipynb", failure.executed)
-        page = _failure_html(failure.executed, rid)
+        try:
+            from talentbrief import render
+
+            page = render.failure_html(failure.executed, title=f"{rid} (failed)")
+        except Exception:  # noqa: BLE001 - a debugging aid must not hide the real failure
+            page = None
         if page is not None:
             atomic_write(paths.failed / f"{rid}.html", page)
     else:
-        remove(paths.failed / f"{rid}.ipynb")
-        remove(paths.failed / f"{rid}.html")
+        (paths.failed / f"{rid}.ipynb").unlink(missing_ok=True)
+        (paths.failed / f"{rid}.html").unlink(missing_ok=True)
 
 
 # --- index.html ---------------------------------------------------------------------------------------
