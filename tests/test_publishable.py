@@ -136,7 +136,7 @@ def test_computed_numbers_are_marked_and_styled_apart_from_quoted_ones(built_pag
     for rid in ("overview-en", "overview-zh", "programme-knowledge-update-en", "programme-knowledge-update-zh",
                 "programme-software-exams-en", "programme-software-exams-zh"):
         page, lang = built_pages[rid], _lang(rid)
-        spans = re.findall(r'<span class="([^"]*)" data-computed="(\w+)" data-figure-ids="([^"]*)" title="([^"]*)">'
+        spans = re.findall(r'<span class="([^"]*)" data-computed="([\w-]+)" data-figure-ids="([^"]*)" title="([^"]*)">'
                            r'(.*?)</span><sup class="tb-fnref"><a [^>]*?href="#fn-(\d+)"', page, re.DOTALL)
         assert spans, f"{rid}: no computed number is marked as computed"
         for classes, _key, ids, title, content, note in spans:

@@ -158,7 +158,7 @@ def test_partner_organisation_size_is_not_a_programme_headline(pages):
 
 @pytest.mark.parametrize("lang, verdict", [("en", "✓ Consistent"), ("zh", "✓ 相符")])
 def test_the_first_round_check_is_at_most_consistent(pages, lang, verdict):
-    row = re.search(r'<tr class="tb-check tb-check-(\w+)" data-check="first_round_task"[^>]*>(.*?)</tr>',
+    row = re.search(r'<tr class="tb-check tb-check-(\w+)" data-check="first-round-task"[^>]*>(.*?)</tr>',
                     pages[f"audit-{lang}"], re.DOTALL)
     assert row.group(1) == "consistent"
     assert verdict in row.group(2)

@@ -55,9 +55,9 @@ def used_figure_ids(tables, programme: str) -> set[str]:
     """The programme's own rows plus every row the checks and derived figures involving it read."""
     figures = tables.figures
     ids = set(figures.loc[figures["programme_id"].astype(str) == programme, "figure_id"].astype(str))
-    declared = tables.definitions
-    for what in ("check", "derived") if declared is not None else ():
-        ids |= {i for entry in declared.concerning(what, programme) for i in entry.figure_ids}
+    declared = tables.definitions  # not a read of its files: the answer's digest covers the rows selected
+    for entry in (e for es in declared.entries.values() for e in es) if declared is not None else ():
+        ids |= set(entry.figure_ids) if programme in declared.programmes(entry) else set()
     ids &= set(figures["figure_id"].astype(str))
     return ids | rules.restated_ids(figures, ids)  # a restatement is shown with the row it restates
 
