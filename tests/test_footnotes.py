@@ -87,7 +87,7 @@ def run_out_of_order(nb, root, specs, seed: int = 20) -> tuple[int, list[int]]:
     return start, ran
 
 
-JOB = Job("overview-en", "notebooks/overview.ipynb", PARAMETERS, ("html",), "test")
+JOB = Job("overview-en", "notebooks/overview.ipynb", PARAMETERS, ("html",))
 
 
 def built(nb, root) -> str:

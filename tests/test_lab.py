@@ -132,6 +132,7 @@ RAW_ROLE = re.compile(r"\{(eval|fig|glue|date)\}")
 NOTEBOOK = "notebooks/overview.ipynb"
 CITED = ("chemnews22-exam-passes", "more than 920,000 people")  # a figure cited in an English cell
 GLUED = "exam_ratio"  # a value a code cell computes and a Markdown cell shows through {eval}
+COMPUTED = "exam-ratio"  # its id in data/derived.yml, which its element carries (data-computed)
 
 
 def markdown_cells(root: Path) -> list[tuple[int, dict]]:
@@ -222,12 +223,12 @@ def test_a_cited_figure_reads_as_in_the_report_with_its_citation(lab_run, lab):
 
 def test_a_computed_value_reads_as_in_the_report(lab_run, lab, browser):  # noqa: F811
     page = lab_run[0]
-    shown = rendered(page, cell_citing(lab.root, GLUED)).locator(f'[data-computed="{GLUED}"]')
+    shown = rendered(page, cell_citing(lab.root, GLUED)).locator(f'[data-computed="{COMPUTED}"]')
     assert shown.count() == 1, rendered(page, cell_citing(lab.root, GLUED)).inner_html()[:2000]
     report = browser.new_page()
     try:
         report.goto((lab.root / "reports" / "overview-en.html").as_uri())
-        expected = report.locator(f'[data-computed="{GLUED}"]').first.text_content()
+        expected = report.locator(f'[data-computed="{COMPUTED}"]').first.text_content()
     finally:
         report.close()
     assert re.search(r"\d", expected)

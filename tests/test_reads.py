@@ -90,7 +90,7 @@ def test_the_kernel_records_each_kind_of_read(project, tmp_path):
 OUT_OF_SCOPE = {
     # issue 13's case: a figure of another programme, read through load.load()
     "whole table": (
-        "t = load.load()\nprint(t.figures.set_index('figure_id').loc['chemnews22-exam-passes', 'label_en'])",
+        "from talentbrief import load\nt = load.load()\nprint(t.figures.set_index('figure_id').loc['chemnews22-exam-passes', 'label_en'])",
         ("figures.csv", "figure_id", "chemnews22-exam-passes", "label_en", "Exam passes (revised)"),
         {"table": "figures"},
     ),
@@ -120,7 +120,7 @@ def test_one_edited_row_rebuilds_exactly_the_reports_that_read_it(built_project,
     root = tmp_path / "project"
     shutil.copytree(built_project, root)
     shutil.copy(root / "notebooks" / "programme.ipynb", root / "notebooks" / "reader.ipynb")
-    add_cell(root, "print(load.load().figures.set_index('figure_id').loc['chemnews22-exam-passes', 'value'])",
+    add_cell(root, "from talentbrief import load\nprint(load.load().figures.set_index('figure_id').loc['chemnews22-exam-passes', 'value'])",
              "reader.ipynb")
     entry = "\n  - id: reader\n    notebook: notebooks/reader.ipynb\n"
     entry += "    parameters: {lang: en, programme: knowledge-update}\n"  # its selection lacks the row

@@ -48,9 +48,10 @@ def stylesheets(root: Path | None) -> list[str]:
 
 # -- metadata ---------------------------------------------------------------------------------------
 def report_meta(nb: Any, job: Job) -> dict[str, str]:
-    """title, lang, as_of from the first output carrying `talentbrief` display metadata."""
+    """title, lang, as_of from the first output carrying the header's `talentbrief` display metadata
+    (a Markdown cell's output carries its {eval} values under the same key, without a title)."""
     metas = (o.get("metadata", {}).get("talentbrief") for cell in nb.cells for o in cell.get("outputs", ()))
-    found = next((meta for meta in metas if isinstance(meta, dict)), {})
+    found = next((meta for meta in metas if isinstance(meta, dict) and "title" in meta), {})
     params = job.parameters
     return {
         "title": str(found.get("title") or job.report_id),
