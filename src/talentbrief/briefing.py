@@ -163,12 +163,11 @@ def figure_text(row, lang: str) -> str:
 
 def restatements(figures: pd.DataFrame) -> dict[str, list[str]]:
     """figure id -> ids of the rows (present here) that restate it (figures.restates)."""
-    present = set(figures["figure_id"].astype(str))
-    found: dict[str, list[str]] = {}
-    for row in figures.to_dict("records"):
-        target = row.get("restates")
+    ids = figures["figure_id"].astype(str)
+    present, found = set(ids), {}
+    for fid, target in zip(ids, figures["restates"] if "restates" in figures else ()):  # columns: no row dicts
         if isinstance(target, str) and target in present:
-            found.setdefault(target, []).append(str(row["figure_id"]))
+            found.setdefault(target, []).append(fid)
     return found
 
 

@@ -23,8 +23,8 @@ from talentbrief.rules import inferred
 def _load_words() -> dict[str, dict[str, str]]:
     import yaml
 
-    words = yaml.safe_load((Path(__file__).resolve().parent / "templates" / "talentbrief" / "words.yml")
-                           .read_text(encoding="utf-8"))
+    words = yaml.load((Path(__file__).resolve().parent / "templates" / "talentbrief" / "words.yml")
+                      .read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     for key, texts in words.items():
         if set(texts) != set(LANGS):
             raise ValueError(f"words.yml: {key!r} must have exactly {', '.join(LANGS)}")
