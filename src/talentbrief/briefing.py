@@ -165,7 +165,7 @@ def restatements(figures: pd.DataFrame) -> dict[str, list[str]]:
     """figure id -> ids of the rows (present here) that restate it (figures.restates)."""
     ids = figures["figure_id"].astype(str)
     present, found = set(ids), {}
-    for fid, target in zip(ids, figures["restates"] if "restates" in figures else ()):  # columns: no row dicts
+    for fid, target in zip(ids, figures.get("restates", ())):  # columns: no row dicts
         if isinstance(target, str) and target in present:
             found.setdefault(target, []).append(fid)
     return found
