@@ -82,7 +82,7 @@ _STATUS_LABELS = {
     "en": {"achieved": "achieved", "planned": "planned", "context": "context"},
     "zh": {"achieved": "已实现", "planned": "计划", "context": "背景信息"},
 }
-_PER_YEAR = {"en": "a year", "zh": "每年"}
+PER_YEAR = {"en": "a year", "zh": "每年"}  # the one definition: figures say it, and periods (talentbrief.text)
 
 # (threshold, word, decimals allowed in the scaled value), largest first
 _EN_SCALES = ((10**9, " billion", 3), (10**6, " million", 3))
@@ -190,13 +190,13 @@ def _join(lang: str, qualifier: str, number: str, *, unit_text: str, per_year: b
     """Put qualifier, number, unit and "a year" together in the word order of ``lang``."""
     if lang == "en":
         phrase = _PHRASES["en"][qualifier]
-        words = [phrase, number + (f" {unit_text}" if unit_text else ""), _PER_YEAR["en"] if per_year else ""]
+        words = [phrase, number + (f" {unit_text}" if unit_text else ""), PER_YEAR["en"] if per_year else ""]
         return " ".join(w for w in words if w)
     if qualifier == "lower_bound" and scaled:
         core = f"{number}余{unit_text}"
     else:
         core = f"{_PHRASES['zh'][qualifier]}{number}{unit_text}"
-    return (_PER_YEAR["zh"] if per_year else "") + core
+    return (PER_YEAR["zh"] if per_year else "") + core
 
 
 # ---------------------------------------------------------------- labels

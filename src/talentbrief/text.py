@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup, escape
 
-from figures import LANGS  # the one list of languages (words.yml has exactly these)
+from figures import LANGS, PER_YEAR  # the one list of languages (words.yml has exactly these); "a year"
 from talentbrief.rules import inferred
 
 
@@ -162,7 +162,7 @@ def period(row, lang: str) -> Markup:
         if has_start and has_end:
             return t("period.per_year_range", lang, start=_start(start, lang), end=time_tag(end, lang))
         return t("period.per_year_from", lang, start=_start(start, lang)) if has_start \
-            else t("period.per_year", lang)
+            else escape(PER_YEAR[lang])
     if basis == "point" and has_end:
         return t("period.point", lang, end=time_tag(end, lang))
     if has_start and has_end:
