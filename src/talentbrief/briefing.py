@@ -126,9 +126,8 @@ def start(*, lang: str, as_of, programme: str | None = None, tables=None) -> Rep
     the report may use, charts in house style. A ValueError for a bad lang, date or programme."""
     text.check_lang(lang)
     stamp = scope.parse_as_of(as_of)
+    # select refuses a programme without figures (scope.check_programme, the one programme check)
     tables = scope.select(load.load() if tables is None else tables, as_of=as_of, programme=programme)
-    if programme is not None and programme not in set(tables.programmes["programme_id"].astype(str)):
-        raise ValueError(f"unknown programme {programme!r}")
     fmt.use_style(lang)
     return Report(tables, lang, stamp, programme, Notes(tables, lang))
 
