@@ -1,8 +1,6 @@
-"""Cross-field rules for the tables that a Table Schema cannot express.
+"""Cross-field rules a Table Schema cannot express, on rows of raw CSV strings.
 
-Each rule looks at one row of raw strings (as in the CSV) and returns `(column, message)` pairs;
-cells that fail their own type are skipped here, because the schema check already reports them.
-`check_restates` is the one rule that needs the other rows (a link between figures).
+Each returns `(column, message)` pairs; a cell of the wrong type is left to the schema check.
 """
 
 from __future__ import annotations
@@ -20,33 +18,13 @@ NEEDS_END = ("point",)
 # Wording that qualifies a number, looked for next to it (BEFORE chars ahead, AFTER chars behind).
 MARKERS = {
     "lower_bound": (
-        r"\bmore than\b",
-        r"\bover\b",
-        r"\bexceed(?:s|ed|ing)?\b",
-        r"\bat least\b",
-        r"\bor more\b",
-        r"\bupwards of\b",
-        r"(?<!不)超过",
-        r"[\d十百千万亿]余",
-        r"以上",
-        r"逾",
-        r"[\d十百千万亿]多",
+        r"\bmore than\b", r"\bover\b", r"\bexceed(?:s|ed|ing)?\b", r"\bat least\b", r"\bor more\b",
+        r"\bupwards of\b", r"(?<!不)超过", r"[\d十百千万亿]余", r"以上", r"逾", r"[\d十百千万亿]多",
     ),
     "approx": (r"\babout\b", r"\baround\b", r"\bapproximately\b", r"\broughly\b", r"约", r"左右"),
     "upper_bound": (
-        r"\bless than\b",
-        r"\bfewer than\b",
-        r"\bunder\b",
-        r"\bup to\b",
-        r"\bat most\b",
-        r"\bnearly\b",
-        r"\balmost\b",
-        r"不到",
-        r"不足",
-        r"不超过",
-        r"以下",
-        r"以内",
-        r"近(?=\d)",
+        r"\bless than\b", r"\bfewer than\b", r"\bunder\b", r"\bup to\b", r"\bat most\b", r"\bnearly\b",
+        r"\balmost\b", r"不到", r"不足", r"不超过", r"以下", r"以内", r"近(?=\d)",
     ),
 }
 WORDING = {
@@ -137,12 +115,8 @@ def check_quote(row: Mapping[str, str]) -> list[tuple[str, str]]:
         return [("quote", f"quote does not contain the value {value} as written (looked for {tried})")]
     near = qualifiers_near(quote, spans)
     if qualifier in WORDING and qualifier not in near:
-        return [
-            (
-                "qualifier",
-                f"qualifier {qualifier} but the quote has no {WORDING[qualifier]} next to the number",
-            )
-        ]
+        why = f"qualifier {qualifier} but the quote has no {WORDING[qualifier]} next to the number"
+        return [("qualifier", why)]
     if qualifier == "exact" and near:
         return [("qualifier", f"qualifier exact but the quote's wording next to the number says {min(near)}")]
     return []
@@ -175,8 +149,8 @@ def check_publisher(row: Mapping[str, str]) -> list[tuple[str, str]]:
 
 def check_restates(row: Mapping[str, str], figures: Mapping[str, Mapping[str, str]],
                    published: Mapping[str, str]) -> list[tuple[str, str]]:
-    """A restatement links to an earlier-or-same-day row of the same indicator from another source,
-    which is itself the original (no chains). An unknown id is the schema's foreign key to report."""
+    """A restatement links to an original (no chains): same indicator, another source, not later.
+    An unknown id is the schema's foreign key to report."""
     target_id = row.get("restates", "")
     target = figures.get(target_id)
     if not target_id or target is None:
@@ -198,9 +172,8 @@ def check_restates(row: Mapping[str, str], figures: Mapping[str, Mapping[str, st
 
 
 def check_part_of(row: Mapping[str, str], figures: Mapping[str, Mapping[str, str]]) -> list[tuple[str, str]]:
-    """A part links to its total: another row of the same source (the breakdown a source gives), with the
-    same unit, period basis and status, a value no smaller, and not itself a part (link to the total).
-    An unknown id is the schema's foreign key to report."""
+    """A part links to its total: a row of the same source (its breakdown) and unit, basis and status,
+    no smaller, not itself a part. An unknown id is the schema's foreign key to report."""
     total_id = row.get("part_of", "")
     total = figures.get(total_id)
     if not total_id or total is None:
@@ -222,8 +195,7 @@ def check_part_of(row: Mapping[str, str], figures: Mapping[str, Mapping[str, str
 
 
 def check_translations(row: Mapping[str, str], language: str | None) -> list[tuple[str, str]]:
-    """A quote has its translation into every report language other than its source's, and none into
-    its source's own language (the quote itself is that)."""
+    """A quote is translated into every report language but its source's own (the quote itself)."""
     problems = []
     for lang in LANGS:
         column = f"quote_{lang}"
@@ -251,13 +223,9 @@ def check_programme(row: Mapping[str, str]) -> list[tuple[str, str]]:
     return check_inferred(row)
 
 
-def normalise_space(text: str) -> str:
-    return " ".join(text.split())
-
-
 def quote_in_text(quote: str, text: str) -> bool:
     """The quote is a verbatim span of the source; only runs of whitespace may differ."""
-    return normalise_space(quote) in normalise_space(text)
+    return " ".join(quote.split()) in " ".join(text.split())
 
 
 def inferred(row) -> frozenset[str]:

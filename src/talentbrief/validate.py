@@ -1,8 +1,7 @@
-"""Validate the curated tables: Frictionless against data/datapackage.json, then talentbrief.rules,
-then the checks and derived figures declared beside them (talentbrief.definitions).
+"""Validate the tables (Frictionless, then talentbrief.rules, then talentbrief.definitions).
 
-Every problem is reported (not just the first) as `file:row:column: message`, where row is the line
-an editor shows (header = line 1), so an analyst can jump straight to the cell.
+Every problem is reported as `file:row:column: message`, row being the editor's line, so an analyst
+can jump straight to the cell.
 """
 
 from __future__ import annotations
@@ -94,9 +93,8 @@ def _read_table(paths: tb_paths.Paths, resource: dict) -> tuple[_Table, list[Pro
     except FileNotFoundError:
         return table, [Problem(table.file, None, "", "file not found")]
     if data.startswith(b"\xef\xbb\xbf"):
-        return table, [
-            Problem(table.file, 1, "", "file starts with a byte-order mark: save it as UTF-8 without BOM")
-        ]
+        why = "file starts with a byte-order mark: save it as UTF-8 without BOM"
+        return table, [Problem(table.file, 1, "", why)]
     text = data.decode("utf-8", errors="surrogateescape")
     problems = []
     for position, (line, cells) in enumerate(_records(text), start=1):
@@ -106,26 +104,12 @@ def _read_table(paths: tb_paths.Paths, resource: dict) -> tuple[_Table, list[Pro
             bad = [c for c in cell if "\udc80" <= c <= "\udcff"]
             if bad:
                 column = table.header[i] if i < len(table.header) and position > 1 else ""
-                byte = ord(bad[0]) - 0xDC00
-                problems.append(
-                    Problem(
-                        table.file,
-                        line,
-                        column,
-                        f"not valid UTF-8 (byte 0x{byte:02X}): save the file as UTF-8",
-                    )
-                )
+                why = f"not valid UTF-8 (byte 0x{ord(bad[0]) - 0xDC00:02X}): save the file as UTF-8"
+                problems.append(Problem(table.file, line, column, why))
         table.lines[position] = line
         if position > 1:
             table.rows.append((line, dict(zip(table.header, cells))))
     return table, problems
-
-
-def _empty_problems(table: _Table) -> list[Problem]:
-    """A table with a header and no rows: every report built from it would be published empty."""
-    if table.header and not table.rows:
-        return [Problem(table.file, 2, "", "no rows (only a header): refusing to build empty reports")]
-    return []
 
 
 def _header_problems(table: _Table, schema: dict) -> list[Problem]:
@@ -138,13 +122,15 @@ def _header_problems(table: _Table, schema: dict) -> list[Problem]:
         elif label not in names:
             problems.append(Problem(table.file, 1, label, "unknown column"))
         seen.add(label)
+    if table.header and not table.rows:  # every report built from it would be published empty
+        why = "no rows (only a header): refusing to build empty reports"
+        problems.append(Problem(table.file, 2, "", why))
     return problems
 
 
 def _schema_for_header(schema: dict, header: list[str], headers: dict[str, list[str]]) -> dict:
-    """The schema re-ordered to the file's header, so one missing or extra column (already reported)
-    does not shift every cell into the wrong field; keys on missing columns (here or in the
-    referenced table) are dropped rather than failing every row."""
+    """The schema in the file's column order, so a missing or extra column (already reported) does not
+    shift every cell; keys on missing columns are dropped rather than failing every row."""
     by_name = {f["name"]: f for f in schema["fields"]}
     fields = [by_name.get(label, {"name": label, "type": "any"}) for label in dict.fromkeys(header)]
     synced = {**schema, "fields": fields}
@@ -198,8 +184,8 @@ def _frictionless_problems(
     import frictionless
 
     descriptor = copy.deepcopy(descriptor)
+    headers = {name: t.header for name, t in tables.items()}
     for resource in descriptor["resources"]:
-        headers = {name: t.header for name, t in tables.items()}
         resource["schema"] = _schema_for_header(resource["schema"], tables[resource["name"]].header, headers)
     schemas = {r["name"]: r["schema"] for r in descriptor["resources"]}
     report = frictionless.Package(descriptor, basepath=str(paths.data)).validate()
@@ -257,22 +243,18 @@ def _source_problems(tables: dict[str, _Table], sources_dir: Path) -> list[Probl
             path = by_hash[sha]
             text_of[row.get("source_id")] = (path.name, path.read_bytes().decode("utf-8", errors="replace"))
         elif sha:
-            problems.append(
-                Problem(sources.file, line, "sha256", f"no file in {sources_dir} has sha256 {sha}")
-            )
+            why = f"no file in {sources_dir} has sha256 {sha}"
+            problems.append(Problem(sources.file, line, "sha256", why))
     for line, row in figures.rows:
         name, text = text_of.get(row.get("source_id"), (None, None))
         if text is not None and row.get("quote") and not rules.quote_in_text(row["quote"], text):
-            problems.append(
-                Problem(figures.file, line, "quote", f"quote is not a verbatim span of source {name}")
-            )
+            why = f"quote is not a verbatim span of source {name}"
+            problems.append(Problem(figures.file, line, "quote", why))
     return problems
 
 
-def validate(paths: tb_paths.Paths | Path | str, sources_dir: Path | str | None = None) -> list[Problem]:
+def validate(paths: tb_paths.Paths, sources_dir: Path | str | None = None) -> list[Problem]:
     """Every problem in the data (empty list: valid). With sources_dir, also check provenance."""
-    if not isinstance(paths, tb_paths.Paths):  # a project root folder
-        paths = tb_paths.Paths(Path(paths))
     descriptor, problems = _read_descriptor(paths)
     if descriptor is None:
         return problems
@@ -284,7 +266,6 @@ def validate(paths: tb_paths.Paths | Path | str, sources_dir: Path | str | None 
         return _ordered(problems)
     for resource in descriptor["resources"]:
         problems += _header_problems(tables[resource["name"]], resource["schema"])
-        problems += _empty_problems(tables[resource["name"]])
     problems += _frictionless_problems(paths, descriptor, tables)
     problems += _rule_problems(tables)
     if not problems:  # the checks and derived figures beside the data, against valid figures
@@ -303,11 +284,8 @@ def _ordered(problems: list[Problem]) -> list[Problem]:
 
 
 def ensure_valid(paths: tb_paths.Paths, sources_dir: Path | str | None = None) -> None:
-    """Raise DataError listing every problem; the build calls this before it starts.
-
-    Data found valid is remembered (talentbrief.memo) by the bytes of the data files, of this module
-    and of the rules, and by the installed packages: the same bytes are not checked twice.
-    """
+    """Raise DataError listing every problem; data found valid is remembered (talentbrief.memo) by the
+    bytes of the data and of the checking code, so the same bytes are not checked twice."""
     stored = _memo_key(paths) if sources_dir is None else None
     if stored is not None and memo.get("valid", stored) is not None:
         return
@@ -333,9 +311,6 @@ def _memo_key(paths: tb_paths.Paths) -> str | None:
 
 
 def row_counts(paths: tb_paths.Paths) -> dict[str, int]:
-    descriptor = json.loads(paths.datapackage.read_text(encoding="utf-8"))
-    counts = {}
-    for resource in descriptor["resources"]:
-        text = (paths.data / resource["path"]).read_text(encoding="utf-8")
-        counts[resource["name"]] = sum(1 for _ in _records(text)) - 1
-    return counts
+    resources = json.loads(paths.datapackage.read_text(encoding="utf-8"))["resources"]
+    texts = {r["name"]: (paths.data / r["path"]).read_text(encoding="utf-8") for r in resources}
+    return {name: sum(1 for _ in _records(text)) - 1 for name, text in texts.items()}
