@@ -1,14 +1,7 @@
 """`talentbrief diff [REV]`: what a change to the data or the notebooks does to the briefings.
 
-Compares the working tree with a git revision (default HEAD): first the data, row by row and field
-by field (talentbrief.tablediff), then each report's visible text (talentbrief.textview) and charts.
-Both sides are built by the normal build (its validation, cache and limits), HTML only, each into a
-folder of its own under the user cache folder: REV's files are exported once into `diff/<sha>/` and
-built there, the working tree is built into `diff/tree-<digest of its path>/reports`, so reports/ is
-never touched and a second diff against the same revision builds nothing new.
-
-Exit codes (so cron or CI can gate on it): 0 no difference, 1 differences, 2 bad input (not a git
-checkout, an unknown revision, a side that does not build, naming the report), in one line.
+Both sides are built by the normal build into the user cache folder, never reports/, so a second diff
+against the same revision builds nothing new. Exit codes, for cron or CI: 0 same, 1 differences, 2 bad input.
 """
 
 from __future__ import annotations
@@ -77,9 +70,6 @@ class Result:
         return bool(self.tables) or any(r.kind != "unchanged" for r in self.reports)
 
 
-# --- the revision -------------------------------------------------------------------------------------
-
-
 def _git(root: Path, *args: str, **kw) -> subprocess.CompletedProcess:
     return subprocess.run(["git", "-C", str(root), *args], capture_output=True, check=False, **kw)
 
@@ -137,9 +127,6 @@ def sides(paths: paths_mod.Paths, rev: str) -> tuple[Side, Side]:
     )
 
 
-# --- building -----------------------------------------------------------------------------------------
-
-
 def _one_line(text: str) -> str:
     lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
     if not lines:
@@ -161,9 +148,6 @@ def build_side(side: Side, *, jobs: int | None, limits: Limits) -> int:
     return sum(1 for rid, e in after.items() if before.get(rid, {}).get("built_at") != e.get("built_at"))
 
 
-# --- comparing ----------------------------------------------------------------------------------------
-
-
 def _reports(side: Side) -> dict[str, dict]:
     """The side's catalogue, in order, with each report's manifest entry."""
     entries = store.read_manifest(side.paths)["reports"]
@@ -177,13 +161,8 @@ def _page(side: Side, entry: dict) -> tuple[list[str], list[textview.Chart]]:
 
 def compare_charts(old: list[textview.Chart], new: list[textview.Chart]) -> list[ChartChange]:
     """Charts matched by title (in order when titles repeat): added, removed, or redrawn/replotted."""
-    def keyed(charts):
-        seen: dict[str, int] = {}
-        out = {}
-        for c in charts:
-            seen[c.title] = seen.get(c.title, 0) + 1
-            out[(c.title, seen[c.title])] = c
-        return out
+    def keyed(charts):  # (title, n) for the n-th chart of that title
+        return {(c.title, [d.title for d in charts[: i + 1]].count(c.title)): c for i, c in enumerate(charts)}
 
     before, after = keyed(old), keyed(new)
     changes = []
@@ -202,21 +181,15 @@ def compare_reports(old: Side, new: Side) -> list[ReportChange]:
     changes = []
     for rid in dict.fromkeys([*after, *before]):
         entry = after.get(rid) or before[rid]
-        change = ReportChange(rid, "unchanged", entry.get("lang") or "", entry.get("title") or rid)
-        old_charts: list[textview.Chart] = []
-        new_charts: list[textview.Chart] = []
-        if rid in before:
-            change.old, old_charts = _page(old, before[rid])
-        if rid in after:
-            change.new, new_charts = _page(new, after[rid])
-        change.charts = compare_charts(old_charts, new_charts)
-        if rid not in before:
-            change.kind = "added"
-        elif rid not in after:
-            change.kind = "removed"
-        elif change.old != change.new or change.charts:
-            change.kind = "changed"
-        changes.append(change)
+        old_lines, old_charts = _page(old, before[rid]) if rid in before else ([], [])
+        new_lines, new_charts = _page(new, after[rid]) if rid in after else ([], [])
+        charts = compare_charts(old_charts, new_charts)
+        if rid in before and rid in after:
+            kind = "changed" if old_lines != new_lines or charts else "unchanged"
+        else:
+            kind = "added" if rid in after else "removed"
+        changes.append(ReportChange(rid, kind, entry.get("lang") or "", entry.get("title") or rid,
+                                    old_lines, new_lines, charts))
     return changes
 
 
@@ -231,9 +204,6 @@ def run_diff(paths: paths_mod.Paths, rev: str = "HEAD", *, jobs: int | None = No
     print(f"talentbrief: diff: built {built[0]} reports of {old.label} and {built[1]} of the working tree "
           f"in {time.monotonic() - started:.1f} s", file=err)
     return result
-
-
-# --- the text report ----------------------------------------------------------------------------------
 
 
 def _q(value: str) -> str:
@@ -268,9 +238,6 @@ def write_text(result: Result, out: TextIO) -> None:
             print(line, file=out)  # the report's visible text, REV first
         for c in r.charts:
             print(f"chart {c.kind}: {c.title} (figures: {', '.join(c.figure_ids) or 'none'})", file=out)
-
-
-# --- CLI ----------------------------------------------------------------------------------------------
 
 
 def _diff_cmd(args: argparse.Namespace) -> int:

@@ -1,9 +1,5 @@
-"""`talentbrief diff --html FILE`: the review page, one self-contained file a reviewer opens offline.
-
-The figure changes as a table, then each changed report's visible text side by side (REV left, working
-tree right), changed lines and the words changed within them highlighted. Rendered by
-templates/talentbrief/review.html.j2 (autoescaped: every piece of data text is escaped); inline CSS,
-no scripts, nothing loaded from elsewhere.
+"""`talentbrief diff --html FILE`: one self-contained review page (review.html.j2, autoescaped, no
+scripts) a reviewer opens offline: the data changes, then each changed report's text side by side.
 """
 
 from __future__ import annotations

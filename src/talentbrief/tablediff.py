@@ -1,10 +1,7 @@
 """Row-by-row, field-by-field differences between two versions of the tables in data/.
 
-Read as plain text (csv), each side with its own datapackage.json: a revision whose data the current
-schema or rules would refuse can still be compared. Rows are matched on the table's primary key (its
-first column when it declares none); every table of either datapackage is compared, and so is any
-other CSV file in data/. A row is shown with the rows it references in other tables (a figure with
-its source and programme), so a reader knows whose number changed.
+Plain csv reads with each side's own datapackage.json, so data the current schema would refuse can still
+be compared. A row carries its references to other tables, so a reader knows whose number changed.
 """
 
 from __future__ import annotations

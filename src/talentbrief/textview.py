@@ -1,10 +1,7 @@
-"""The text a reader sees in a report's HTML, line by line: what `talentbrief diff` compares.
+"""The text a reader sees in a report's HTML, one line per block: what `talentbrief diff` compares.
 
-One line per heading, paragraph, list item, caption or table row (cells joined by " | "); headings
-keep their level as "#"s, list items start with "- ", a chart is "[chart] <title>" (the first sentence
-of its alt text, which `figures.bar_figure` starts with the title). Script, style, the <head> and
-`hidden` elements are skipped; whitespace is collapsed. The same HTML always gives the same lines, so
-the output can be diffed and kept as a text snapshot.
+Headings keep their level as "#"s, list items start with "- ", table cells are joined by " | ", a chart
+is "[chart] <title>". Deterministic, so the lines can be diffed and kept as text snapshots.
 """
 
 from __future__ import annotations
@@ -60,11 +57,7 @@ class _Reader(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
-        if self.skipping:
-            if tag not in VOID:
-                self.skipping.append(tag)
-            return
-        if tag in SKIP or "hidden" in a:
+        if self.skipping or tag in SKIP or "hidden" in a:
             if tag not in VOID:
                 self.skipping.append(tag)
             return
@@ -124,5 +117,5 @@ def read(html: str) -> tuple[list[str], list[Chart]]:
 
 
 def visible_text(html: str) -> list[str]:
-    """The lines a reader sees (see the module docstring for the rules)."""
+    """The lines a reader sees, for snapshots and diffs."""
     return read(html)[0]
