@@ -1,8 +1,6 @@
-"""reports.yml -> the list of reports to build.
+"""reports.yml -> the list of reports to build, one per combination of an entry's grid.
 
-The catalogue is declarative and strict: every mistake (unknown key, bad or duplicate id, a notebook that
-is missing or outside notebooks/) is collected and reported together, naming the entry, before any
-kernel starts. Grids expand into one report per combination, with ids from the entry's id template.
+Strict: every mistake is reported at once, naming its entry, before any kernel starts.
 """
 
 from __future__ import annotations
@@ -87,14 +85,9 @@ def _plain(value: Any) -> Any:
 
 
 def _errors(exc: ValidationError) -> list[str]:
-    out = []
-    for err in exc.errors():
-        where = ".".join(str(p) for p in err["loc"]) or "entry"
-        if err["type"] == "extra_forbidden":
-            out.append(f"unknown key {where!r}")
-        else:
-            out.append(f"{where}: {err['msg']}")
-    return out
+    found = [(".".join(str(p) for p in e["loc"]) or "entry", e) for e in exc.errors()]
+    return [f"unknown key {where!r}" if e["type"] == "extra_forbidden" else f"{where}: {e['msg']}"
+            for where, e in found]
 
 
 def check_id(report_id: str) -> str | None:
@@ -177,9 +170,8 @@ def parse(paths: Paths, data: Any) -> list[ReportSpec]:
     seen: dict[str, str] = {}
     for spec in specs:
         if spec.id in seen:
-            problems.append(
-                f"reports.yml: duplicate id {spec.id!r} (entries {seen[spec.id]!r} and {spec.entry!r})"
-            )
+            first = seen[spec.id]
+            problems.append(f"reports.yml: duplicate id {spec.id!r} (entries {first!r} and {spec.entry!r})")
         seen.setdefault(spec.id, spec.entry)
     if problems:
         raise CatalogueError(problems)
@@ -228,31 +220,26 @@ def _check_expansion(root: yaml.Node) -> None:
     sizes = _sizes(root)
     if sizes[id(root)] <= MAX_VALUES:
         return
-
-    def refuse(node: yaml.Node, label: str) -> CatalogueError:
-        return CatalogueError(
-            [f"{_where(node)}: {label}: YAML aliases expand to more than {MAX_VALUES} values; refused"]
-        )
-
-    entries, total = root, 0
+    parts: list[tuple[int, yaml.Node, str]] = []  # (values, node, label): shared parameters, then entries
+    entries = root
     if isinstance(root, yaml.MappingNode):
-        entries = None
-        for key, value in root.value:
-            if getattr(key, "value", None) == "reports":
-                entries = value
-                continue
-            total += sizes[id(key)] + sizes[id(value)]
-            if total > MAX_VALUES:
-                raise refuse(value, f"{getattr(key, 'value', key)!r}")
-    if isinstance(entries, yaml.SequenceNode):
-        for n, entry in enumerate(entries.value, start=1):
-            total += sizes[id(entry)]
-            if total > MAX_VALUES:
-                ident = None
-                if isinstance(entry, yaml.MappingNode):
-                    ident = next((v.value for k, v in entry.value if getattr(k, "value", None) == "id"), None)
-                raise refuse(entry, f"entry {n}" + (f" ({ident!r})" if isinstance(ident, str) else ""))
-    raise refuse(root, "the catalogue")
+        entries = {getattr(k, "value", None): v for k, v in root.value}.get("reports")
+        parts = [(sizes[id(k)] + sizes[id(v)], v, repr(getattr(k, "value", k)))
+                 for k, v in root.value if getattr(k, "value", None) != "reports"]
+    for n, entry in enumerate(entries.value if isinstance(entries, yaml.SequenceNode) else [], start=1):
+        fields = entry.value if isinstance(entry, yaml.MappingNode) else []
+        ident = next((v.value for k, v in fields if getattr(k, "value", None) == "id"), None)
+        label = f"entry {n}" + (f" ({ident!r})" if isinstance(ident, str) else "")
+        parts.append((sizes[id(entry)], entry, label))
+    total = 0
+    for size, node, label in parts:
+        total += size
+        if total > MAX_VALUES:
+            break
+    else:
+        node, label = root, "the catalogue"
+    refused = f"YAML aliases expand to more than {MAX_VALUES} values; refused"
+    raise CatalogueError([f"{_where(node)}: {label}: {refused}"])
 
 
 def _read_yaml(text: str) -> Any:
