@@ -45,12 +45,8 @@ def _scaled(value: int, base: int) -> str:
 def spellings(value: int) -> list[str]:
     """Ways a source may write `value`: 2520000 -> '2520000', '2,520,000', '2.52 million', '252万', ..."""
     out = [str(value), f"{value:,}"]
-    for word, base in (("thousand", 10**3), ("million", 10**6), ("billion", 10**9)):
-        if value >= base:
-            out.append(f"{_scaled(value, base)} {word}")
-    for word, base in (("万", 10**4), ("亿", 10**8)):
-        if value >= base:
-            out.append(f"{_scaled(value, base)}{word}")
+    units = ((" thousand", 10**3), (" million", 10**6), (" billion", 10**9), ("万", 10**4), ("亿", 10**8))
+    out += [f"{_scaled(value, base)}{word}" for word, base in units if value >= base]
     if value in _CHINESE_ROUND:
         out.append(_CHINESE_ROUND[value])
     return list(dict.fromkeys(out))
@@ -64,21 +60,15 @@ def _pattern(spelling: str) -> str:
 
 def number_spans(value: int, quote: str) -> list[tuple[int, int]]:
     """Where in `quote` the value appears as written (any spelling)."""
-    spans = []
-    for spelling in spellings(value):
-        spans += [m.span() for m in re.finditer(_pattern(spelling), quote, flags=re.IGNORECASE)]
-    return sorted(set(spans))
+    found = (re.finditer(_pattern(s), quote, flags=re.IGNORECASE) for s in spellings(value))
+    return sorted({m.span() for matches in found for m in matches})
 
 
 def qualifiers_near(quote: str, spans: list[tuple[int, int]]) -> set[str]:
     """Qualifiers whose wording appears next to one of the number's occurrences."""
-    found = set()
-    for start, end in spans:
-        window = quote[max(0, start - BEFORE) : end + AFTER]
-        for qualifier, patterns in MARKERS.items():
-            if any(re.search(p, window, flags=re.IGNORECASE) for p in patterns):
-                found.add(qualifier)
-    return found
+    windows = [quote[max(0, start - BEFORE) : end + AFTER] for start, end in spans]
+    return {qualifier for qualifier, patterns in MARKERS.items()
+            if any(re.search(p, w, flags=re.IGNORECASE) for p in patterns for w in windows)}
 
 
 def _date(text: str) -> date | None:
@@ -211,16 +201,6 @@ def check_translations(row: Mapping[str, str], language: str | None) -> list[tup
 def check_figure(row: Mapping[str, str]) -> list[tuple[str, str]]:
     """Every single-row rule for one figures.csv row."""
     return check_periods(row) + check_quote(row) + check_inferred(row)
-
-
-def check_source(row: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Every single-row rule for one sources.csv row."""
-    return check_inferred(row) + check_publisher(row)
-
-
-def check_programme(row: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Every single-row rule for one programmes.csv row."""
-    return check_inferred(row)
 
 
 def quote_in_text(quote: str, text: str) -> bool:

@@ -208,24 +208,21 @@ def _frictionless_problems(
 
 
 def _rule_problems(tables: dict[str, _Table]) -> list[Problem]:
-    figures, sources, programmes = tables.get("figures"), tables.get("sources"), tables.get("programmes")
-    problems = []
-    if sources is not None:
-        problems += [Problem(sources.file, line, column, message)
-                     for line, row in sources.rows for column, message in rules.check_source(row)]
-    if programmes is not None:
-        problems += [Problem(programmes.file, line, column, message)
-                     for line, row in programmes.rows for column, message in rules.check_programme(row)]
-    if figures is None:
-        return problems
-    by_id = {row.get("figure_id"): row for _, row in figures.rows}
-    published = {row.get("source_id"): row.get("date_published", "") for _, row in sources.rows} if sources else {}
-    language = {row.get("source_id"): row.get("language") for _, row in sources.rows} if sources else {}
-    for line, row in figures.rows:
-        found = (rules.check_figure(row) + rules.check_restates(row, by_id, published)
-                 + rules.check_part_of(row, by_id) + rules.check_translations(row, language.get(row.get("source_id"))))
-        problems += [Problem(figures.file, line, column, message) for column, message in found]
-    return problems
+    sources = tables["sources"].rows if "sources" in tables else []
+    published = {row.get("source_id"): row.get("date_published", "") for _, row in sources}
+    language = {row.get("source_id"): row.get("language") for _, row in sources}
+    by_id = {row.get("figure_id"): row for _, row in tables["figures"].rows} if "figures" in tables else {}
+
+    def figure(row: dict[str, str]) -> list[tuple[str, str]]:
+        quoted_in = language.get(row.get("source_id"))
+        return (rules.check_figure(row) + rules.check_restates(row, by_id, published)
+                + rules.check_part_of(row, by_id) + rules.check_translations(row, quoted_in))
+
+    checks = {"sources": lambda row: rules.check_inferred(row) + rules.check_publisher(row),
+              "programmes": rules.check_inferred, "figures": figure}
+    return [Problem(table.file, line, column, message)
+            for name, check in checks.items() if (table := tables.get(name)) is not None
+            for line, row in table.rows for column, message in check(row)]
 
 
 def _source_problems(tables: dict[str, _Table], sources_dir: Path) -> list[Problem]:
