@@ -117,28 +117,24 @@ def _check_notebook(paths: Paths, notebook: str) -> str | None:
 def _expand(entry: Any, shared: dict[str, Any]) -> tuple[list[ReportSpec], list[str]]:
     names = [f for _, f, _, _ in string.Formatter().parse(entry.id) if f is not None]
     known = set(entry.grid) | set(entry.parameters) | set(shared)
-    unknown = [n for n in names if n not in known]
-    if unknown:
+    if unknown := [n for n in names if n not in known]:
         return [], [f"id template uses {', '.join(map(repr, unknown))}, not a parameter or grid key"]
-    empty = [k for k, v in entry.grid.items() if not v]
-    if empty:
+    if empty := [k for k, v in entry.grid.items() if not v]:
         return [], [f"grid {', '.join(map(repr, empty))} is empty"]
-    overlap = set(entry.grid) & set(entry.parameters)
-    if overlap:
+    if overlap := set(entry.grid) & set(entry.parameters):
         return [], [f"{', '.join(sorted(overlap))} both in parameters and grid"]
-    missing_grid = [k for k in entry.grid if k not in names]
-    if missing_grid:
+    if missing_grid := [k for k in entry.grid if k not in names]:
         return [], [f"id template {entry.id!r} must contain {{{missing_grid[0]}}} so grid ids differ"]
     specs, problems = [], []
     keys = list(entry.grid)
+    formats = tuple(f for f in FORMATS if f in entry.formats)
+    limits = {k: getattr(entry, k) for k in LIMITS if getattr(entry, k) is not None}
     for combo in itertools.product(*(entry.grid[k] for k in keys)):
         params = {**shared, **entry.parameters, **dict(zip(keys, combo))}
         report_id = entry.id.format(**params)
         if (why := check_id(report_id)) is not None:
             problems.append(why)
             continue
-        formats = tuple(f for f in FORMATS if f in entry.formats)
-        limits = {k: getattr(entry, k) for k in LIMITS if getattr(entry, k) is not None}
         specs.append(ReportSpec(report_id, entry.notebook, params, formats, entry.id, limits))
     return specs, problems
 

@@ -1,12 +1,8 @@
-"""A notebook's typed parameters, read from its `parameters` cell, and the check the build runs on them.
+"""A notebook's typed parameters, read from its `parameters` cell, and the build's check of them.
 
-papermill injects any name it is given, silently; the build instead rejects unknown names and values of
-the wrong type before any kernel starts. A parameter's type is its annotation (`lang: str = "en"`) or,
-without one, the type of its default literal; a parameter whose default is None accepts anything.
-
-A parameter can also declare its domain, the values it accepts, at the end of its help comment:
-`lang = "en"  # report language; one of: en, zh`. Each value is a Python literal or a bare word (a
-string). A value outside the domain is refused with the others, before any kernel starts.
+papermill injects any name silently; the build refuses unknown names, wrong types (the annotation, else
+the default's type; a None default takes anything) and values outside a domain declared at the end of the
+help comment (`lang = "en"  # report language; one of: en, zh`), before any kernel starts.
 """
 
 from __future__ import annotations
@@ -23,12 +19,7 @@ from talentbrief import memo
 from talentbrief import paths as paths_mod
 
 TYPES: dict[str, type | tuple[type, ...]] = {
-    "str": str,
-    "int": int,
-    "float": (int, float),
-    "bool": bool,
-    "list": list,
-    "dict": dict,
+    "str": str, "int": int, "float": (int, float), "bool": bool, "list": list, "dict": dict,
 }
 
 
@@ -85,8 +76,7 @@ def _parse_annotation(annotation: str) -> tuple[str, bool]:
 
 
 def inspect(notebook: Path | str) -> dict[str, ParamInfo]:
-    """Parameters of a notebook, remembered in talentbrief.memo by the notebook's content, this module
-    and the installed packages."""
+    """Parameters of a notebook, remembered (talentbrief.memo) by its bytes, this module and the packages."""
     path = Path(notebook)
     source = path.read_bytes()
     stored = memo.key(source, Path(__file__))
@@ -159,9 +149,8 @@ def check(spec, root: Path | None = None) -> list[str]:
     for name, value in spec.parameters.items():
         if name not in infos:
             known = ", ".join(infos) or "none"
-            problems.append(
-                f"report {spec.id!r}: unknown parameter {name!r} for {spec.notebook} (it accepts: {known})"
-            )
+            why = f"unknown parameter {name!r} for {spec.notebook} (it accepts: {known})"
+            problems.append(f"report {spec.id!r}: {why}")
         elif (why := type_error(infos[name], value)) is not None:
             problems.append(f"report {spec.id!r}: parameter {name!r} {why}")
     return problems
