@@ -48,8 +48,7 @@ class ReportSpec:
 
 @functools.cache
 def _schema():
-    """The catalogue's strict schema. Built on first use: pydantic costs half a second to import,
-    which a no-op build (see talentbrief.snapshot) must not pay."""
+    """Built on first use: a no-op build (talentbrief.snapshot) must not pay pydantic's 0.5 s import."""
     from typing import Annotated
 
     from pydantic import BaseModel, ConfigDict, Field
@@ -187,9 +186,8 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
 
 
 def _sizes(root: yaml.Node) -> dict[int, int]:
-    """How many values each node of the composed document expands to (aliases counted every time
-    they are used), computed on the node graph, which stays as small as the text. A node that
-    contains itself (a recursive alias) raises CatalogueError."""
+    """How many values each node expands to (an alias counted each time it is used), computed on the
+    node graph, which stays as small as the text; a recursive alias raises CatalogueError."""
     sizes: dict[int, int] = {}
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     open_: set[int] = set()

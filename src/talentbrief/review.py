@@ -63,10 +63,7 @@ def _table_rows(result: Result) -> list[dict]:
         for r in table.rows:
             refs = ", ".join(f"{k} {v}" for k, v in r.refs.items())
             base = {"table": table.name, "key": r.key, "kind": r.kind, "refs": refs}
-            if not r.fields:
-                rows.append({**base, "field": "", "before": "", "after": ""})
-            for name, before, after in r.fields:
-                rows.append({**base, "field": name, "before": before, "after": after})
+            rows += [{**base, "field": n, "before": b, "after": a} for n, b, a in r.fields or [("", "", "")]]
     return rows
 
 

@@ -46,7 +46,6 @@ class DataError(TalentbriefError):
 class _Table:
     """One CSV as the editor shows it: its header and each record with the line it starts on."""
 
-    name: str
     file: str  # relative to the project root, e.g. data/figures.csv
     header: list[str] = field(default_factory=list)
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)
@@ -87,7 +86,7 @@ def _records(text: str):
 
 def _read_table(paths: tb_paths.Paths, resource: dict) -> tuple[_Table, list[Problem]]:
     path = paths.data / resource["path"]
-    table = _Table(resource["name"], _rel(paths, path))
+    table = _Table(_rel(paths, path))
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -286,8 +285,7 @@ def ensure_valid(paths: tb_paths.Paths, sources_dir: Path | str | None = None) -
     stored = _memo_key(paths) if sources_dir is None else None
     if stored is not None and memo.get("valid", stored) is not None:
         return
-    problems = validate(paths, sources_dir)
-    if problems:
+    if problems := validate(paths, sources_dir):
         raise DataError(problems)
     if stored is not None:
         memo.put("valid", stored, b"valid\n")
@@ -298,11 +296,10 @@ def _memo_key(paths: tb_paths.Paths) -> str | None:
         descriptor = paths.datapackage.read_bytes()
         files = sorted(r["path"] for r in json.loads(descriptor)["resources"])
         declared = [p.read_bytes() if p.is_file() else b"absent" for p in (paths.checks, paths.derived)]
-        return memo.key(
-            descriptor, *(f.encode() for f in files), *(paths.data / f for f in files), *declared,
-            Path(__file__), Path(rules.__file__),  # and the code that checks the definitions and their kinds
-            *(Path(__file__).with_name(f"{m}.py") for m in ("definitions", "checks", "metrics")),
-        )
+        checking = ("validate", "rules", "definitions", "checks", "metrics")  # the definitions' kinds too
+        code = [Path(__file__).with_name(f"{m}.py") for m in checking]
+        return memo.key(descriptor, *(f.encode() for f in files), *(paths.data / f for f in files),
+                        *declared, *code)
     except (OSError, ValueError, KeyError, TypeError):  # unreadable: let validate() say what is wrong
         return None
 
