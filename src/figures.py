@@ -51,12 +51,8 @@ _PHRASES = {
 }
 # Names of the qualifiers themselves, for table columns and legends.
 _QUALIFIER_LABELS = {
-    "en": {
-        "exact": "exact",
-        "approx": "approximate",
-        "lower_bound": "lower bound",
-        "upper_bound": "upper bound",
-    },
+    "en": {"exact": "exact", "approx": "approximate",
+           "lower_bound": "lower bound", "upper_bound": "upper bound"},
     "zh": {"exact": "确数", "approx": "约数", "lower_bound": "下限", "upper_bound": "上限"},
 }
 # Compact marks for chart labels, where there is no room for words.
@@ -98,12 +94,10 @@ def _decimal(value) -> Decimal:
 # ---------------------------------------------------------------- numbers
 
 
-def _plain(d: Decimal) -> str:
-    """Fixed-point digits without exponent or trailing zeros."""
-    text = format(d.normalize(), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+def _plain(d: Decimal, spec: str = "f") -> str:
+    """Fixed-point digits without exponent or trailing zeros (``spec`` ",f": thousands between commas)."""
+    text = format(d.normalize(), spec)
+    return "0" if text == "-0" else text
 
 
 def _decimals(d: Decimal) -> int:
@@ -112,17 +106,11 @@ def _decimals(d: Decimal) -> int:
 
 def _digits(d: Decimal, lang: str) -> str:
     """Write a non-negative decimal in the house style of ``lang``."""
-    group = _grouped if lang == "en" else _plain
+    spec = ",f" if lang == "en" else "f"
     for threshold, word, allowed in _EN_SCALES if lang == "en" else _ZH_SCALES:
         if d >= threshold and _decimals(d / threshold) <= allowed:
-            return group(d / threshold) + word
-    return group(d)
-
-
-def _grouped(d: Decimal) -> str:
-    """English digits: thousands separated by commas."""
-    whole, _, frac = _plain(d).partition(".")
-    return f"{int(whole):,}" + (f".{frac}" if frac else "")
+            return _plain(d / threshold, spec) + word
+    return _plain(d, spec)
 
 
 def _rounded(d: Decimal, exponent: int, qualifier: str) -> tuple[Decimal, str]:
