@@ -219,15 +219,8 @@ def format_percent(ratio, lang: str, digits: int = 0, *, qualifier: str = "exact
 DPI = 200  # fixed: PNG size and bytes must not depend on the machine
 CSS_DPI = 96  # <img width/height> are CSS pixels
 FIG_WIDTH = 7.0  # inches; fits an A4 text column
-_CJK_CANDIDATES = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK TC",
-    "WenQuanYi Zen Hei",
-)
+_CJK_CANDIDATES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                   "Noto Sans CJK JP", "Noto Sans CJK TC", "WenQuanYi Zen Hei")
 # The page's faces (base.css --tb-font-en / --tb-font-zh): English charts in the Latin face, Chinese
 # charts in the CJK face, each falling back to the other for the odd glyph, as the page does.
 _LATIN_FONT = "Noto Sans"  # Debian: fonts-noto-core; `talentbrief doctor` checks matplotlib finds it
@@ -629,15 +622,11 @@ def _legend_handles(panels: list[list[_Bar]], logs: list[bool], lang: str, colou
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    bars = [b for panel in panels for b in panel]
+    statuses = {b.status for panel in panels for b in panel}
     dotted = {b.qualifier for panel, log in zip(panels, logs) if log for b in panel}
     barred = {b.qualifier for panel, log in zip(panels, logs) if not log for b in panel}
-    handles = []
-    for status in STATUSES:
-        if any(b.status == status for b in bars):
-            colour = colours[status]
-            face = colour if status == "achieved" else to_rgba(colour, 0.18)
-            handles.append((Patch(facecolor=face, edgecolor=colour), status_label(status, lang)))
+    handles = [(Patch(facecolor=colours[s] if s == "achieved" else to_rgba(colours[s], 0.18),
+                      edgecolor=colours[s]), status_label(s, lang)) for s in STATUSES if s in statuses]
     for qualifier in QUALIFIERS:
         label = f"{qualifier_mark(qualifier)} {qualifier_label(qualifier, lang)}".strip()
         parts = []
@@ -754,11 +743,8 @@ def _place(fig, axes, rows, heading, footer, legend, source) -> None:
     while extent(legend)[0] > width - 2 * _EDGE and ncols > 1:  # too wide for one row: more rows
         ncols -= 1
         legend.set_ncols(ncols)
-    legend_w, legend_h = extent(legend)
-    legend_top = top
-    top += legend_h + _GAP
-    note_h = extent(source)[1]
-    height = top + note_h + _EDGE
+    legend_w, legend_h = extent(legend)  # at `top`, the note under it
+    height = top + legend_h + _GAP + extent(source)[1] + _EDGE
     fig.set_size_inches(fig.get_figwidth(), height / 72)
 
     def frac_y(points_down):
@@ -780,6 +766,7 @@ def _place(fig, axes, rows, heading, footer, legend, source) -> None:
             break
         right += reach - (width - _EDGE)
     span = (left, width - right) if legend_w <= width - left - right else (_EDGE, width - _EDGE)  # under the panels if it fits
-    footer.set_position((span[0] / width, frac_y(legend_top + legend_h), (span[1] - span[0]) / width, legend_h / height))
+    footer.set_position((span[0] / width, frac_y(top + legend_h), (span[1] - span[0]) / width,
+                         legend_h / height))
     heading.set_position((_EDGE / width, frac_y(_EDGE)))
     source.set_position((_EDGE / width, _EDGE / height))
