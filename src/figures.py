@@ -469,8 +469,7 @@ def _basis(rec: dict) -> tuple[bool, str]:
 
 
 def _panels(bars: list[_Bar]) -> list[list[_Bar]]:
-    """Group bars by unit and period basis, in order of first appearance: different units, and totals
-    against yearly rates, are never compared on one axis."""
+    """Bars by unit and period basis, in order of first appearance: never compared on one axis."""
     groups: dict[tuple[str, str], list[_Bar]] = {}
     for bar in bars:
         groups.setdefault((bar.unit, bar.basis), []).append(bar)
@@ -484,17 +483,14 @@ def panel_title(bar: _Bar, lang: str) -> str:
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
-# Where a line may break in Chinese: after these marks, or before these opening ones. Chinese has no
-# spaces between words, and a break between any two characters splits words (继续教育活|动, 光明日|报):
-# without a dictionary, a line breaks only at punctuation (or a space), and an unbreakable run that is
-# too long stays on one line.
+# Chinese has no spaces, and a break between any two characters splits words (继续教育活|动, 光明日|报):
+# without a dictionary a line breaks only after these marks, before these opening ones, or at a space.
 BREAK_AFTER = "、，；：。！？）》」』,;:)"
 BREAK_BEFORE = "（《「『("
 
 
 def _tokens(text: str) -> list[str]:
-    """Unbreakable pieces and runs of spaces: a piece ends after a closing mark and starts before an
-    opening one."""
+    """Unbreakable pieces (ending after a closing mark, starting before an opening one) and spaces."""
     pattern = (f"[{re.escape(BREAK_BEFORE)}]?[^\\s{re.escape(BREAK_AFTER + BREAK_BEFORE)}]*"
                f"[{re.escape(BREAK_AFTER)}]*|\\s+")
     return [piece for piece in re.findall(pattern, text) if piece]
@@ -529,8 +525,7 @@ def _value_label(bar: _Bar, lang: str) -> str:
 
 
 def _alt_text(title: str, panels: list[list[_Bar]], lang: str, log: bool) -> str:
-    """Alt text from the plotted data: the title, then every bar with its phrase and status (headed by
-    its panel when the chart has several)."""
+    """The title, then every bar with its phrase and status (headed by its panel when there are several)."""
     parts = []
     for panel in panels:
         items = [(b.label, format_figure(b.value, b.unit, b.qualifier, lang, per_year=b.per_year),
@@ -616,8 +611,7 @@ def _tick(v: float) -> float | int:
 
 
 def _legend_handles(panels: list[list[_Bar]], logs: list[bool], lang: str, colours: dict[str, str]) -> list:
-    """(handle, label) legend entries for the statuses and qualifiers that occur, in a fixed order: a qualifier shows
-    its hatch (bar panels) and its marker (dot panels), whichever occur."""
+    """(handle, label) for the statuses and qualifiers that occur; a qualifier's hatch and/or marker."""
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -704,8 +698,7 @@ _EDGE, _GAP, _ROW = 8.0, 14.0, 24.0  # points: figure margin, space between stac
 
 
 def _panel_height(rows: float, label_heights: list[float]) -> float:
-    """Points for a panel of `rows` rows (bars plus margin): neighbouring labels, one row apart, never
-    touch, and a lone label fits."""
+    """Points for `rows` rows (bars plus margin) whose labels, one row apart, never touch."""
     tallest = max(label_heights) + 4
     row = max(_ROW, tallest) if len(label_heights) > 1 else _ROW
     return max(rows * row, tallest)

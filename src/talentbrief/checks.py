@@ -65,8 +65,7 @@ def _parts_sum(rows, sources):
 
 
 def _restatement(rows, sources):
-    """A later source reports the same plan again (figures.restates): the same value is a restatement,
-    never counted as corroboration; another value fails."""
+    """A later source restates the plan (figures.restates): never corroboration; another value fails."""
     original, restated = rows["original"], rows["restated"]
     same = int(original["value"]) == int(restated["value"]) \
         and str(original["qualifier"]) == str(restated["qualifier"])
@@ -94,8 +93,7 @@ def _at_most(rows, sources):
 
 
 def _average_meets_task(rows, sources):
-    """A yearly task said to be met: the total's yearly average over its period must reach it. That is
-    necessary, not sufficient: at most consistent."""
+    """A yearly task said to be met: the total's yearly average must reach it (necessary, not sufficient)."""
     total, task = rows["total"], rows["task"]
     years = period_years(total["period_start"], total["period_end"])
     if not years:

@@ -167,8 +167,7 @@ def problems(paths, figures: dict[str, dict[str, str]]) -> list[tuple[str, int |
 
 
 def entry_problems(what: str, entries, figures) -> list[tuple[int, str]]:
-    """(line, "check 'id': what is wrong") for every entry that cannot be evaluated; `figures` None
-    checks the shapes only."""
+    """(line, "check 'id': what is wrong") per entry that cannot be evaluated (`figures` None: shapes)."""
     out, seen = [], set()
     for line, raw in entries:
         label = f"{what} {raw.get('id')!r}" if isinstance(raw, dict) and isinstance(raw.get("id"), str) \
