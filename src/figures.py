@@ -1,27 +1,11 @@
-"""House style for talentbrief: how numbers are written and how charts look, in English and Chinese.
+"""House style: numbers in English and Chinese that keep their qualifiers, and charts.
 
-Numbers (pure functions, no pandas):
-
-* ``format_number`` writes a value with every digit it has. English uses "million"/"billion" when
-  the value is a whole number of thousands (12643000 -> "12.643 million") and commas otherwise
-  (10,149; 12,643,001). Chinese uses 亿 / 万 when the scaled value needs at most two decimals
-  (12643000 -> "1264.3万", 15000 -> "1.5万") and plain digits otherwise (10149): precise counts
-  are written out in full, as Chinese statistical bulletins do.
-* Rounding never hides a qualifier: whenever a number is rounded for display and the rounding
-  changed it, an exact figure becomes "about"/"约". Bounds are rounded in the direction that keeps
-  them true (a lower bound down, an upper bound up), so they keep their own wording.
-* ``format_figure`` adds the qualifier and the unit. Chinese lower bounds put 余 after a 万/亿
-  number ("252万余人", the usual bulletin style) and use the prefix 超过 before plain digits
-  ("超过14人"), because "14余人" is not idiomatic.
-
-Charts: ``use_style`` / ``style_rc`` hold the palette and type scale; ``bar_figure`` returns a
-matplotlib Figure in house style (colour, order and a title per language as arguments), laid out once
-from its measured text (``_place``) rather than by a layout engine that measures again on every draw.
-Any Figure a notebook displays becomes a PNG with alt text (``setup_inline``), which is what reports
-embed; a house chart's PNG uses a 256-colour palette (flat colours: a quarter of the bytes).
-One panel per unit and period basis: a cumulative total and a yearly rate never share an axis. A
-panel whose values span two orders of magnitude uses a log axis and draws dots, not bars: a bar's
-length from an arbitrary log baseline would misstate the value.
+Every digit is written: "12.643 million" (whole thousands), else commas; 万/亿 only when the scaled value
+needs at most two decimals, else plain digits, as Chinese bulletins write precise counts. An exact value
+that rounding changed becomes "about"/"约"; bounds round the way that keeps them true. Chinese lower
+bounds write "252万余人" but "超过14人" ("14余人" is not idiomatic). Charts: one panel per unit and
+period basis; a panel spanning 100× is a log axis of dots (a bar's length from a log baseline would
+misstate the value); any Figure a notebook displays becomes a PNG with alt text, as reports embed it.
 """
 
 from __future__ import annotations
@@ -67,12 +51,8 @@ _PHRASES = {
 }
 # Names of the qualifiers themselves, for table columns and legends.
 _QUALIFIER_LABELS = {
-    "en": {
-        "exact": "exact",
-        "approx": "approximate",
-        "lower_bound": "lower bound",
-        "upper_bound": "upper bound",
-    },
+    "en": {"exact": "exact", "approx": "approximate",
+           "lower_bound": "lower bound", "upper_bound": "upper bound"},
     "zh": {"exact": "确数", "approx": "约数", "lower_bound": "下限", "upper_bound": "上限"},
 }
 # Compact marks for chart labels, where there is no room for words.
@@ -89,25 +69,14 @@ _EN_SCALES = ((10**9, " billion", 3), (10**6, " million", 3))
 _ZH_SCALES = ((10**8, "亿", 2), (10**4, "万", 2))
 
 
-# ---------------------------------------------------------------- validation
+_ALLOWED = {"language": LANGS, "qualifier": QUALIFIERS, "unit": UNITS, "status": STATUSES}
 
 
-def _check_lang(lang: str) -> str:
-    if lang not in LANGS:
-        raise ValueError(f"unknown language {lang!r}: expected one of {', '.join(LANGS)}")
-    return lang
-
-
-def _check_qualifier(qualifier: str) -> str:
-    if qualifier not in QUALIFIERS:
-        raise ValueError(f"unknown qualifier {qualifier!r}: expected one of {', '.join(QUALIFIERS)}")
-    return qualifier
-
-
-def _check_unit(unit: str) -> str:
-    if unit not in UNITS:
-        raise ValueError(f"unknown unit {unit!r}: expected one of {', '.join(UNITS)}")
-    return unit
+def _check(what: str, value: str) -> str:
+    """The value, or a ValueError naming the values allowed."""
+    if value not in _ALLOWED[what]:
+        raise ValueError(f"unknown {what} {value!r}: expected one of {', '.join(_ALLOWED[what])}")
+    return value
 
 
 def _decimal(value) -> Decimal:
@@ -125,74 +94,55 @@ def _decimal(value) -> Decimal:
 # ---------------------------------------------------------------- numbers
 
 
-def _plain(d: Decimal) -> str:
-    """Fixed-point digits without exponent or trailing zeros."""
-    text = format(d.normalize(), "f")
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
+def _plain(d: Decimal, spec: str = "f") -> str:
+    """Fixed-point digits without exponent or trailing zeros (``spec`` ",f": thousands between commas)."""
+    text = format(d.normalize(), spec)
+    return "0" if text == "-0" else text
 
 
 def _decimals(d: Decimal) -> int:
-    exponent = d.normalize().as_tuple().exponent
-    return max(0, -exponent)
+    return max(0, -d.normalize().as_tuple().exponent)
 
 
 def _digits(d: Decimal, lang: str) -> str:
     """Write a non-negative decimal in the house style of ``lang``."""
-    scales = _EN_SCALES if lang == "en" else _ZH_SCALES
-    group = _grouped if lang == "en" else _plain
-    for threshold, word, allowed in scales:
+    spec = ",f" if lang == "en" else "f"
+    for threshold, word, allowed in _EN_SCALES if lang == "en" else _ZH_SCALES:
         if d >= threshold and _decimals(d / threshold) <= allowed:
-            return group(d / threshold) + word
-    return group(d)
+            return _plain(d / threshold, spec) + word
+    return _plain(d, spec)
 
 
-def _grouped(d: Decimal) -> str:
-    """English digits: thousands separated by commas."""
-    whole, _, frac = _plain(d).partition(".")
-    return f"{int(whole):,}" + (f".{frac}" if frac else "")
-
-
-def _round_significant(d: Decimal, digits: int, qualifier: str) -> Decimal:
-    """Round to ``digits`` significant digits, in the direction that keeps a bound true."""
-    if digits < 1:
-        raise ValueError("digits must be at least 1")
-    if d == 0:
-        return d
+def _rounded(d: Decimal, exponent: int, qualifier: str) -> tuple[Decimal, str]:
+    """(d rounded to 10**exponent, a bound the way that keeps it true; approx if that changed an exact d)."""
     rounding = {"lower_bound": ROUND_FLOOR, "upper_bound": ROUND_CEILING}.get(qualifier, ROUND_HALF_UP)
-    quantum = Decimal(1).scaleb(d.adjusted() - digits + 1)
-    return d.quantize(quantum, rounding=rounding)
+    shown = d.quantize(Decimal(1).scaleb(exponent), rounding=rounding)
+    return shown, "approx" if shown != d and qualifier == "exact" else qualifier
 
 
 def _number(value, lang: str, digits: int | None, qualifier: str) -> tuple[str, str, Decimal]:
-    """(text, qualifier after rounding, value shown): an exact value that rounding changed becomes approx."""
+    """(text, qualifier after rounding to ``digits`` significant digits, value shown)."""
     d = _decimal(value)
-    shown = d if digits is None else _round_significant(d, digits, qualifier)
-    if shown != d and qualifier == "exact":
-        qualifier = "approx"
-    sign = "-" if shown < 0 else ""
-    return sign + _digits(abs(shown), lang), qualifier, shown
+    if digits is not None and digits < 1:
+        raise ValueError("digits must be at least 1")
+    if digits is not None and d != 0:
+        d, qualifier = _rounded(d, d.adjusted() - digits + 1, qualifier)
+    return ("-" if d < 0 else "") + _digits(abs(d), lang), qualifier, d
 
 
 def format_number(value, lang: str, *, digits: int | None = None) -> str:
     """A number in house style; with ``digits`` (significant) it is rounded and marked "about" if changed."""
-    _check_lang(lang)
-    text, qualifier, _ = _number(value, lang, digits, "exact")
-    return _join(lang, qualifier, text, unit_text="", per_year=False, scaled=_is_scaled(text))
+    text, qualifier, _ = _number(value, _check("language", lang), digits, "exact")
+    return _join(lang, qualifier, text)
 
 
-def _is_scaled(text: str) -> bool:
-    return text.endswith(("万", "亿"))
-
-
-def _join(lang: str, qualifier: str, number: str, *, unit_text: str, per_year: bool, scaled: bool) -> str:
+def _join(lang: str, qualifier: str, number: str, unit_text: str = "", per_year: bool = False) -> str:
     """Put qualifier, number, unit and "a year" together in the word order of ``lang``."""
     if lang == "en":
-        phrase = _PHRASES["en"][qualifier]
-        words = [phrase, number + (f" {unit_text}" if unit_text else ""), PER_YEAR["en"] if per_year else ""]
+        words = [_PHRASES["en"][qualifier], number + (f" {unit_text}" if unit_text else ""),
+                 PER_YEAR["en"] if per_year else ""]
         return " ".join(w for w in words if w)
-    if qualifier == "lower_bound" and scaled:
+    if qualifier == "lower_bound" and number.endswith(("万", "亿")):
         core = f"{number}余{unit_text}"
     else:
         core = f"{_PHRASES['zh'][qualifier]}{number}{unit_text}"
@@ -204,34 +154,29 @@ def _join(lang: str, qualifier: str, number: str, *, unit_text: str, per_year: b
 
 def unit_label(unit: str, lang: str, n=2) -> str:
     """The unit's word for a count of ``n`` (English singular only for exactly one)."""
-    _check_lang(lang)
-    singular, plural, zh = UNITS[_check_unit(unit)]
-    if lang == "zh":
-        return zh
-    return singular if n == 1 else plural
+    _check("language", lang)
+    singular, plural, zh = UNITS[_check("unit", unit)]
+    return zh if lang == "zh" else singular if n == 1 else plural
 
 
 def qualifier_phrase(qualifier: str, lang: str) -> str:
     """Words placed before a number: "more than", "about", "up to", "" / 超过, 约, 不超过, ""."""
-    return _PHRASES[_check_lang(lang)][_check_qualifier(qualifier)]
+    return _PHRASES[_check("language", lang)][_check("qualifier", qualifier)]
 
 
 def qualifier_label(qualifier: str, lang: str) -> str:
     """Name of the qualifier (for tables and legends): "lower bound" / 下限."""
-    return _QUALIFIER_LABELS[_check_lang(lang)][_check_qualifier(qualifier)]
+    return _QUALIFIER_LABELS[_check("language", lang)][_check("qualifier", qualifier)]
 
 
 def qualifier_mark(qualifier: str) -> str:
     """Compact sign for chart labels: ≥, ≈, ≤ or nothing."""
-    return _MARKS[_check_qualifier(qualifier)]
+    return _MARKS[_check("qualifier", qualifier)]
 
 
 def status_label(status: str, lang: str) -> str:
     """achieved / planned in the reader's language."""
-    labels = _STATUS_LABELS[_check_lang(lang)]
-    if status not in labels:
-        raise ValueError(f"unknown status {status!r}: expected one of {', '.join(STATUSES)}")
-    return labels[status]
+    return _STATUS_LABELS[_check("language", lang)][_check("status", status)]
 
 
 # ---------------------------------------------------------------- figures
@@ -241,48 +186,29 @@ def format_figure(
     value, unit: str, qualifier: str, lang: str, *, per_year: bool = False, digits: int | None = None
 ) -> str:
     """A sourced figure as a phrase: "more than 2.52 million people", "252万余人", "每年约8万人"."""
-    _check_lang(lang)
-    _check_unit(unit)
-    _check_qualifier(qualifier)
-    text, qualifier, shown = _number(value, lang, digits, qualifier)
-    return _join(
-        lang,
-        qualifier,
-        text,
-        unit_text=unit_label(unit, lang, shown),
-        per_year=per_year,
-        scaled=_is_scaled(text),
-    )
+    _check("language", lang)
+    _check("unit", unit)
+    text, qualifier, shown = _number(value, lang, digits, _check("qualifier", qualifier))
+    return _join(lang, qualifier, text, unit_label(unit, lang, shown), per_year)
 
 
-def format_derived(
-    value,
-    lang: str,
-    *,
-    unit: str | None = None,
-    qualifier: str = "approx",
-    digits: int = 3,
-    per_year: bool = False,
-) -> str:
+def format_derived(value, lang: str, *, unit: str | None = None, qualifier: str = "approx", digits: int = 3,
+                   per_year: bool = False) -> str:
     """A computed number, rounded to ``digits`` significant digits; exact results that round become approx."""
-    _check_lang(lang)
-    _check_qualifier(qualifier)
+    _check("language", lang)
+    _check("qualifier", qualifier)
     if unit is not None:
         return format_figure(value, unit, qualifier, lang, per_year=per_year, digits=digits)
     text, qualifier, _ = _number(value, lang, digits, qualifier)
-    return _join(lang, qualifier, text, unit_text="", per_year=per_year, scaled=_is_scaled(text))
+    return _join(lang, qualifier, text, per_year=per_year)
 
 
 def format_percent(ratio, lang: str, digits: int = 0, *, qualifier: str = "exact") -> str:
     """A ratio as a percentage with ``digits`` decimals; marked about/约 when rounding changed it."""
-    _check_lang(lang)
-    _check_qualifier(qualifier)
-    pct = _decimal(ratio) * 100
-    rounding = {"lower_bound": ROUND_FLOOR, "upper_bound": ROUND_CEILING}.get(qualifier, ROUND_HALF_UP)
-    shown = pct.quantize(Decimal(1).scaleb(-digits), rounding=rounding)
-    if shown != pct and qualifier == "exact":
-        qualifier = "approx"
-    return _join(lang, qualifier, _plain(shown) + "%", unit_text="", per_year=False, scaled=False)
+    _check("language", lang)
+    _check("qualifier", qualifier)
+    shown, qualifier = _rounded(_decimal(ratio) * 100, -digits, qualifier)
+    return _join(lang, qualifier, _plain(shown) + "%")
 
 
 # ================================================================ charts
@@ -293,15 +219,8 @@ def format_percent(ratio, lang: str, digits: int = 0, *, qualifier: str = "exact
 DPI = 200  # fixed: PNG size and bytes must not depend on the machine
 CSS_DPI = 96  # <img width/height> are CSS pixels
 FIG_WIDTH = 7.0  # inches; fits an A4 text column
-_CJK_CANDIDATES = (
-    "Noto Sans CJK SC",
-    "Noto Sans SC",
-    "Source Han Sans SC",
-    "Source Han Sans CN",
-    "Noto Sans CJK JP",
-    "Noto Sans CJK TC",
-    "WenQuanYi Zen Hei",
-)
+_CJK_CANDIDATES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Source Han Sans CN",
+                   "Noto Sans CJK JP", "Noto Sans CJK TC", "WenQuanYi Zen Hei")
 # The page's faces (base.css --tb-font-en / --tb-font-zh): English charts in the Latin face, Chinese
 # charts in the CJK face, each falling back to the other for the odd glyph, as the page does.
 _LATIN_FONT = "Noto Sans"  # Debian: fonts-noto-core; `talentbrief doctor` checks matplotlib finds it
@@ -349,9 +268,7 @@ def cjk_font() -> FontInfo:
     from matplotlib import font_manager
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
-    for name in _CJK_CANDIDATES:
-        if name not in installed:
-            continue
+    for name in (n for n in _CJK_CANDIDATES if n in installed):
         path = str(font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False))
         if _has_glyphs(path, "中国人才"):
             return FontInfo(name, path)
@@ -376,46 +293,39 @@ def style_rc(lang: str) -> dict:
     """rcParams of the house style for ``lang``: seaborn's white style, one type scale, fixed output."""
     import seaborn as sns
 
-    _check_lang(lang)
-    if lang == "zh":
-        families = [cjk_font().name, _LATIN_FONT]
-    else:
-        families = [_LATIN_FONT, _SYMBOL_FONT, _CJK_CANDIDATES[0]]
-    rc = dict(sns.axes_style("white"))
-    rc.update(
-        {
-            "font.family": families,  # a list: matplotlib falls back glyph by glyph, as the page does
-            "font.sans-serif": families,
-            "font.size": TYPE_SCALE["label"],
-            "axes.titlesize": TYPE_SCALE["label"],
-            "axes.labelsize": TYPE_SCALE["label"],
-            "axes.edgecolor": MUTED,
-            "axes.labelcolor": INK,
-            "axes.unicode_minus": lang != "zh",
-            "xtick.labelsize": TYPE_SCALE["tick"],
-            "ytick.labelsize": TYPE_SCALE["label"],
-            "xtick.color": MUTED,
-            "ytick.color": INK,
-            "text.color": INK,
-            "legend.fontsize": TYPE_SCALE["legend"],
-            "legend.frameon": False,
-            "hatch.linewidth": 0.8,
-            "figure.dpi": 100,
-            "savefig.dpi": DPI,
-            "svg.hashsalt": "talentbrief",
-            "text.parse_math": False,  # labels come from data: "$5 and $6" is money, not mathtext
-            "text.hinting": "no_hinting",  # at 200 dpi hinting shows little and costs a third of text layout
-            "svg.fonttype": "path",
-            "pdf.fonttype": 42,
-        }
-    )
-    return rc
+    _check("language", lang)
+    latin = [_LATIN_FONT, _SYMBOL_FONT, _CJK_CANDIDATES[0]]
+    families = latin if lang == "en" else [cjk_font().name, _LATIN_FONT]
+    return {
+        **sns.axes_style("white"),
+        "font.family": families,  # a list: matplotlib falls back glyph by glyph, as the page does
+        "font.sans-serif": families,
+        "font.size": TYPE_SCALE["label"],
+        "axes.titlesize": TYPE_SCALE["label"],
+        "axes.labelsize": TYPE_SCALE["label"],
+        "axes.edgecolor": MUTED,
+        "axes.labelcolor": INK,
+        "axes.unicode_minus": lang != "zh",
+        "xtick.labelsize": TYPE_SCALE["tick"],
+        "ytick.labelsize": TYPE_SCALE["label"],
+        "xtick.color": MUTED,
+        "ytick.color": INK,
+        "text.color": INK,
+        "legend.fontsize": TYPE_SCALE["legend"],
+        "legend.frameon": False,
+        "hatch.linewidth": 0.8,
+        "figure.dpi": 100,
+        "savefig.dpi": DPI,
+        "svg.hashsalt": "talentbrief",
+        "text.parse_math": False,  # labels come from data: "$5 and $6" is money, not mathtext
+        "text.hinting": "no_hinting",  # at 200 dpi hinting shows little and costs a third of text layout
+        "svg.fonttype": "path",
+        "pdf.fonttype": 42,
+    }
 
 
 def use_style(lang: str) -> None:
-    """Apply the house style globally, for charts an analyst draws in a notebook cell, and make the
-    notebook show Figures the way reports embed them (``setup_inline``).
-    """
+    """The house style globally, for an analyst's own charts, shown as reports embed them (setup_inline)."""
     import matplotlib
 
     matplotlib.rcParams.update(style_rc(lang))
@@ -423,10 +333,8 @@ def use_style(lang: str) -> None:
     setup_inline()
 
 
-# -- charts in notebooks: what a cell shows is what the report embeds ----------------------------------
-# A Figure displayed in a notebook (plt.show(), the last expression of a cell, display(fig)) becomes one
-# PNG output at DPI with alt text, figure ids and a caption in its display metadata; the report's page
-# template turns that into <figure><img alt=...><figcaption>. JupyterLab and the build share this.
+# -- charts in notebooks: a displayed Figure is one PNG with alt text, figure ids and a caption in its
+# display metadata, which the page template turns into <figure><img alt><figcaption> (lab and build alike).
 
 _ALT, _IDS, _CAPTION, _STYLE = ("_talentbrief_alt", "_talentbrief_figure_ids", "_talentbrief_caption",
                                 "_talentbrief_style")
@@ -452,19 +360,13 @@ def alt_text(fig) -> str:
     if given:
         return given
     lang = _lang_in_use[0]
-    parts = []
-    suptitle = getattr(fig, "_suptitle", None)
-    if suptitle is not None and suptitle.get_text().strip():
-        parts.append(suptitle.get_text().strip())
+    words = [fig._suptitle.get_text()] if getattr(fig, "_suptitle", None) is not None else []
     for ax in fig.axes:
-        words = [ax.get_title(), ax.get_title(loc="left"), ax.get_xlabel(), ax.get_ylabel()]
-        legend = ax.get_legend()
-        if legend is not None:
-            words += [t.get_text() for t in legend.get_texts()]
-        parts += [w.strip() for w in words if w and w.strip()]
-    sep = "；" if lang == "zh" else "; "
-    colon = "：" if lang == "zh" else ": "
-    return _CHART_WORD[lang] + (colon + sep.join(dict.fromkeys(parts)) if parts else "")
+        words += [ax.get_title(), ax.get_title(loc="left"), ax.get_xlabel(), ax.get_ylabel()]
+        words += [t.get_text() for t in ax.get_legend().get_texts()] if ax.get_legend() is not None else []
+    parts = dict.fromkeys(w.strip() for w in words if w and w.strip())
+    colon, sep = ("：", "；") if lang == "zh" else (": ", "; ")
+    return _CHART_WORD[lang] + (colon + sep.join(parts) if parts else "")
 
 
 def figure_png(fig) -> tuple[bytes, dict]:
@@ -506,10 +408,7 @@ def _palette_png(rgba) -> bytes:
 
 
 def setup_inline(shell=None) -> None:
-    """Make notebook Figures display as ``figure_png`` (PNG + alt text), in JupyterLab and in builds.
-
-    Safe to call again (every `use_style` does); a no-op outside IPython.
-    """
+    """Notebook Figures display as ``figure_png`` (lab, builds); safe to repeat, a no-op outside IPython."""
     if shell is None:
         from IPython import get_ipython
 
@@ -543,52 +442,34 @@ class _Bar:
     basis: str  # cumulative | per_year | point, or "" when the rows do not say
 
 
-def _bars(rows, lang: str, value_key: str, label_key: str | None) -> list[_Bar]:
+def _bars(rows, lang: str, label_key: str | None) -> list[_Bar]:
     """Rows of a figures DataFrame as checked bars, in the given order."""
     label_key = label_key or f"label_{lang}"
-    missing = {"figure_id", label_key, value_key, "unit", "qualifier", "status"} - set(rows.columns)
+    missing = {"figure_id", label_key, "value", "unit", "qualifier", "status"} - set(rows.columns)
     if missing:
         raise ValueError(f"bar_figure: rows lack column(s) {', '.join(sorted(missing))}")
     if len(rows) == 0:
         raise ValueError("bar_figure: no rows to plot")
     bars = []
     for rec in rows.to_dict("records"):
-        value = rec[value_key]
+        value = rec["value"]
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise ValueError(f"bar_figure: figure {rec['figure_id']} has no {value_key}")
-        bar = _Bar(
-            str(rec["figure_id"]),
-            str(rec[label_key]),
-            value,
-            _check_unit(str(rec["unit"])),
-            _check_qualifier(str(rec["qualifier"])),
-            str(rec["status"]),
-            _per_year(rec),
-            _basis(rec),
-        )
-        status_label(bar.status, lang)
-        bars.append(bar)
+            raise ValueError(f"bar_figure: figure {rec['figure_id']} has no value")
+        bars.append(_Bar(str(rec["figure_id"]), str(rec[label_key]), value, _check("unit", str(rec["unit"])),
+                         _check("qualifier", str(rec["qualifier"])), _check("status", str(rec["status"])),
+                         *_basis(rec)))
     return bars
 
 
-def _per_year(rec: dict) -> bool:
-    """A yearly rate: an explicit ``per_year`` column, else the data's ``period_basis == "per_year"``."""
-    if "per_year" in rec:
-        return bool(rec["per_year"])
-    return str(rec.get("period_basis", "")) == "per_year"
-
-
-def _basis(rec: dict) -> str:
-    """The period basis: the data's ``period_basis``, else per_year from an explicit column, else unknown."""
+def _basis(rec: dict) -> tuple[bool, str]:
+    """(a yearly rate, the period basis): the data's ``period_basis``, or an explicit ``per_year`` column."""
+    per_year = bool(rec["per_year"]) if "per_year" in rec else str(rec.get("period_basis", "")) == "per_year"
     basis = rec.get("period_basis")
-    if isinstance(basis, str) and basis:
-        return basis
-    return "per_year" if _per_year(rec) else ""
+    return per_year, basis if isinstance(basis, str) and basis else "per_year" if per_year else ""
 
 
 def _panels(bars: list[_Bar]) -> list[list[_Bar]]:
-    """Group bars by unit and period basis, in order of first appearance: different units, and totals
-    against yearly rates, are never compared on one axis."""
+    """Bars by unit and period basis, in order of first appearance: never compared on one axis."""
     groups: dict[tuple[str, str], list[_Bar]] = {}
     for bar in bars:
         groups.setdefault((bar.unit, bar.basis), []).append(bar)
@@ -602,32 +483,26 @@ def panel_title(bar: _Bar, lang: str) -> str:
 
 
 _CJK = "\u2e80-\u9fff\u3000-\u303f\uff00-\uffef"
-# Where a line may break in Chinese: after these marks, or before these opening ones. Chinese has no
-# spaces between words, and a break between any two characters splits words (继续教育活|动, 光明日|报):
-# without a dictionary, a line breaks only at punctuation (or a space), and an unbreakable run that is
-# too long stays on one line.
+# Chinese has no spaces, and a break between any two characters splits words (继续教育活|动, 光明日|报):
+# without a dictionary a line breaks only after these marks, before these opening ones, or at a space.
 BREAK_AFTER = "、，；：。！？）》」』,;:)"
 BREAK_BEFORE = "（《「『("
 
 
 def _tokens(text: str) -> list[str]:
-    """Unbreakable pieces and runs of spaces: a piece ends after a closing mark and starts before an
-    opening one."""
-    pieces = []
-    for match in re.finditer(f"[{re.escape(BREAK_BEFORE)}]?[^\\s{re.escape(BREAK_AFTER + BREAK_BEFORE)}]*"
-                             f"[{re.escape(BREAK_AFTER)}]*|\\s+", text):
-        if match.group():
-            pieces.append(match.group())
-    return pieces
+    """Unbreakable pieces (ending after a closing mark, starting before an opening one) and spaces."""
+    pattern = (f"[{re.escape(BREAK_BEFORE)}]?[^\\s{re.escape(BREAK_AFTER + BREAK_BEFORE)}]*"
+               f"[{re.escape(BREAK_AFTER)}]*|\\s+")
+    return [piece for piece in re.findall(pattern, text) if piece]
 
 
 def _width(token: str) -> int:
     return sum(2 if re.match(f"[{_CJK}]", ch) else 1 for ch in token)
 
 
-def _wrap(text: str, columns: int) -> str:
-    """Greedy wrap by display width (a Chinese character is two columns): breaks at spaces and at
-    Chinese punctuation (BREAK_AFTER, BREAK_BEFORE), never inside an English or a Chinese word."""
+def wrap(text: str, columns: int) -> str:
+    """Greedy wrap by display width (a Chinese character is two columns) at spaces and Chinese punctuation,
+    never inside a word, as the house charts wrap their labels (and notebooks their own charts')."""
     lines, line, used = [], "", 0
     for token in _tokens(text):
         if token.isspace():
@@ -643,12 +518,6 @@ def _wrap(text: str, columns: int) -> str:
     return "\n".join(lines)
 
 
-def wrap(text: str, columns: int) -> str:
-    """A label wrapped to ``columns`` (a Chinese character is two), at spaces and Chinese punctuation
-    only, as the house charts wrap theirs: for the axis labels of charts drawn in a notebook."""
-    return _wrap(text, columns)
-
-
 def _value_label(bar: _Bar, lang: str) -> str:
     mark = qualifier_mark(bar.qualifier)
     sep = " " if mark and lang == "en" else ""
@@ -656,18 +525,11 @@ def _value_label(bar: _Bar, lang: str) -> str:
 
 
 def _alt_text(title: str, panels: list[list[_Bar]], lang: str, log: bool) -> str:
-    """Alt text from the plotted data: the title, then every bar with its phrase and status (headed by
-    its panel when the chart has several)."""
+    """The title, then every bar with its phrase and status (headed by its panel when there are several)."""
     parts = []
     for panel in panels:
-        items = [
-            (
-                bar.label,
-                format_figure(bar.value, bar.unit, bar.qualifier, lang, per_year=bar.per_year),
-                status_label(bar.status, lang),
-            )
-            for bar in panel
-        ]
+        items = [(b.label, format_figure(b.value, b.unit, b.qualifier, lang, per_year=b.per_year),
+                  status_label(b.status, lang)) for b in panel]
         if lang == "zh":
             body = "；".join(f"{label}：{value}（{status}）" for label, value, status in items)
         else:
@@ -704,28 +566,13 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
                     markerfacecolor=colour if solid else "white", markeredgecolor=colour,
                     markeredgewidth=1.5, zorder=3)
         else:
-            ax.barh(
-                y,
-                float(bar.value),
-                height=0.62,
-                color=colour if solid else to_rgba(colour, 0.18),
-                edgecolor=colour,
-                linewidth=1.2,
-                hatch=_HATCHES[bar.qualifier],
-                hatchcolor="white" if solid else colour,
-                zorder=2,
-            )
-        ax.annotate(
-            _value_label(bar, lang),
-            (float(bar.value), y),
-            xytext=(8 if log else 4, 0),
-            textcoords="offset points",
-            va="center",
-            ha="left",
-            fontsize=TYPE_SCALE["value"],
-            color=INK,
-        )
-    ax.set_yticks(ys, [_wrap(b.label, 32) for b in bars])
+            ax.barh(y, float(bar.value), height=0.62, color=colour if solid else to_rgba(colour, 0.18),
+                    edgecolor=colour, linewidth=1.2, hatch=_HATCHES[bar.qualifier],
+                    hatchcolor="white" if solid else colour, zorder=2)
+        ax.annotate(_value_label(bar, lang), (float(bar.value), y), xytext=(8 if log else 4, 0),
+                    textcoords="offset points", va="center", ha="left", fontsize=TYPE_SCALE["value"],
+                    color=INK)
+    ax.set_yticks(ys, [wrap(b.label, 32) for b in bars])
     extra = _extra(bars)
     ax.set_ylim(len(bars) - 0.5 + extra, -0.5 - extra)
     top = max(float(b.value) for b in bars)
@@ -749,8 +596,7 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
     if log:  # a dot plot: light guide lines across the row, no bar length
         ax.grid(axis="y", color=GRID, linewidth=0.8, linestyle=":", zorder=0)
     ax.tick_params(axis="y", length=0)
-    for side in ("top", "right", "left"):
-        ax.spines[side].set_visible(False)
+    ax.spines[["top", "right", "left"]].set_visible(False)
 
 
 def _extra(bars: list[_Bar]) -> float:
@@ -765,21 +611,16 @@ def _tick(v: float) -> float | int:
 
 
 def _legend_handles(panels: list[list[_Bar]], logs: list[bool], lang: str, colours: dict[str, str]) -> list:
-    """(handle, label) legend entries for the statuses and qualifiers that occur, in a fixed order: a qualifier shows
-    its hatch (bar panels) and its marker (dot panels), whichever occur."""
+    """(handle, label) for the statuses and qualifiers that occur; a qualifier's hatch and/or marker."""
     from matplotlib.colors import to_rgba
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    bars = [b for panel in panels for b in panel]
+    statuses = {b.status for panel in panels for b in panel}
     dotted = {b.qualifier for panel, log in zip(panels, logs) if log for b in panel}
     barred = {b.qualifier for panel, log in zip(panels, logs) if not log for b in panel}
-    handles = []
-    for status in STATUSES:
-        if any(b.status == status for b in bars):
-            colour = colours[status]
-            face = colour if status == "achieved" else to_rgba(colour, 0.18)
-            handles.append((Patch(facecolor=face, edgecolor=colour), status_label(status, lang)))
+    handles = [(Patch(facecolor=colours[s] if s == "achieved" else to_rgba(colours[s], 0.18),
+                      edgecolor=colours[s]), status_label(s, lang)) for s in STATUSES if s in statuses]
     for qualifier in QUALIFIERS:
         label = f"{qualifier_mark(qualifier)} {qualifier_label(qualifier, lang)}".strip()
         parts = []
@@ -793,30 +634,21 @@ def _legend_handles(panels: list[list[_Bar]], logs: list[bool], lang: str, colou
     return handles
 
 
-def bar_figure(
-    rows,
-    *,
-    lang: str,
-    title,
-    source_note: str = "",
-    value_key: str = "value",
-    label_key: str | None = None,
-    log: bool | None = None,
-    colours: dict[str, str] | None = None,
-    order=None,
-):
+def bar_figure(rows, *, lang: str, title, source_note: str = "", label_key: str | None = None,
+               log: bool | None = None, colours: dict[str, str] | None = None, order=None):
     """Figures as a Figure: one panel per unit and period basis (never compared on one axis), bars, or
-    dots on a log axis.
+    dots on a log axis (``log=None``: where a panel's values span 100×, said in its heading).
 
-    ``title`` is a string or ``{"en": ..., "zh": ...}``; ``colours`` overrides the status colours
-    (``{"achieved": "#009e73"}``); ``order`` lists figure ids in the order the bars should appear
-    (default: the rows' order). Colour and fill show the status (achieved solid, planned light with
-    outline; context grey), hatching and ≥ ≈ ≤ marks show the qualifier; ``source_note`` becomes the
-    caption under the image, not part of it; ``log=None`` picks a log axis per panel when
-    values span 100×, and says so in the panel's heading. The Figure carries its alt text (every bar
-    with its phrase), the ids it plots and the source note as caption (see ``describe``).
+    ``title``: a string or ``{"en": ..., "zh": ...}``; ``colours`` overrides status colours; ``order``
+    lists figure ids in bar order (default: the rows'). Colour and fill show the status, hatching and
+    ≥ ≈ ≤ the qualifier. The Figure carries alt text (every bar's phrase), the ids it plots and
+    ``source_note`` as its caption, under the image (``describe``); it is laid out once from its
+    measured text (``_place``), not by a layout engine that measures again on every draw.
     """
     from matplotlib import rc_context
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.legend_handler import HandlerTuple
 
     title = title[lang] if isinstance(title, dict) else str(title)
     if order is not None:
@@ -826,43 +658,33 @@ def bar_figure(
             raise ValueError(f"bar_figure: order lacks figure id(s) {', '.join(unknown)}")
         rows = rows.iloc[sorted(range(len(rows)), key=lambda i: rank[str(rows["figure_id"].iloc[i])])]
     with rc_context(style_rc(lang)):
-        fig, bars, logs = _build(rows, lang, title, source_note, value_key, label_key, log, colours or {})
+        bars = _bars(rows, lang, label_key)
+        panels = _panels(bars)
+        colours = {**palette(), **(colours or {})}
+        logs = [_wants_log(panel, log) for panel in panels]
+        # The source goes in the caption under the image (describe), once: the image holds only what
+        # the panels need to be read, the note that each panel has its own unit and scale.
+        note = "" if len(panels) == 1 else _MIXED_UNITS_NOTE[lang]
+        fig = Figure(figsize=(FIG_WIDTH, 4), dpi=DPI, facecolor="white")  # the PNG's dpi (figure_png)
+        FigureCanvasAgg(fig)
+        axes = []
+        for panel, panel_log in zip(panels, logs):
+            axes.append(fig.add_axes((0, 0, 1, 1)))
+            _draw_panel(axes[-1], panel, lang, panel_log, colours)
+        footer = fig.add_axes((0, 0, 1, 1))
+        footer.axis("off")
+        entries = _legend_handles(panels, logs, lang, colours)
+        legend = footer.legend(handles=[h for h, _ in entries], labels=[label for _, label in entries],
+                               loc="center", ncols=len(entries), handlelength=1.6, borderaxespad=0,
+                               handler_map={tuple: HandlerTuple(ndivide=None)})
+        heading = fig.suptitle(wrap(title, 72), ha="left", va="top", fontsize=TYPE_SCALE["title"],
+                               fontweight="bold")
+        source = fig.supxlabel(wrap(note, 112), ha="left", va="bottom", fontsize=TYPE_SCALE["note"],
+                               color=MUTED)
+        _place(fig, axes, [len(p) + 2 * _extra(p) for p in panels], heading, footer, legend, source)
     setattr(fig, _STYLE, lang)
-    return describe(fig, alt=_alt_text(title, _panels(bars), lang, any(logs)),
+    return describe(fig, alt=_alt_text(title, panels, lang, any(logs)),
                     figure_ids=[b.figure_id for b in bars], caption=source_note or None)
-
-
-def _build(rows, lang, title, source_note, value_key, label_key, log, colours):
-    """Title, one panel per unit and period basis, legend and source note on a bare Agg figure, laid
-    out by `_place` (measured once, not by a layout engine that re-measures on every draw)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-    from matplotlib.legend_handler import HandlerTuple
-
-    _check_lang(lang)
-    bars = _bars(rows, lang, value_key, label_key)
-    panels = _panels(bars)
-    colours = {**palette(), **colours}
-    logs = [_wants_log(panel, log) for panel in panels]
-    # The source goes in the caption under the image (describe), once: the image holds only what
-    # the panels need to be read, the note that each panel has its own unit and scale.
-    note = "" if len(panels) == 1 else _MIXED_UNITS_NOTE[lang]
-    fig = Figure(figsize=(FIG_WIDTH, 4), dpi=DPI, facecolor="white")  # at the PNG's dpi, as figure_png draws it
-    FigureCanvasAgg(fig)
-    axes = []
-    for panel, panel_log in zip(panels, logs):
-        axes.append(fig.add_axes((0, 0, 1, 1)))
-        _draw_panel(axes[-1], panel, lang, panel_log, colours)
-    footer = fig.add_axes((0, 0, 1, 1))
-    footer.axis("off")
-    entries = _legend_handles(panels, logs, lang, colours)
-    legend = footer.legend(handles=[h for h, _ in entries], labels=[label for _, label in entries], loc="center",
-                           ncols=len(entries), handlelength=1.6, borderaxespad=0,
-                           handler_map={tuple: HandlerTuple(ndivide=None)})
-    heading = fig.suptitle(_wrap(title, 72), ha="left", va="top", fontsize=TYPE_SCALE["title"], fontweight="bold")
-    source = fig.supxlabel(_wrap(note, 112), ha="left", va="bottom", fontsize=TYPE_SCALE["note"], color=MUTED)
-    _place(fig, axes, [len(p) + 2 * _extra(p) for p in panels], heading, footer, legend, source)
-    return fig, bars, logs
 
 
 def _xticklabels(ax) -> list:
@@ -876,19 +698,15 @@ _EDGE, _GAP, _ROW = 8.0, 14.0, 24.0  # points: figure margin, space between stac
 
 
 def _panel_height(rows: float, label_heights: list[float]) -> float:
-    """Points for a panel of `rows` rows (bars plus margin): neighbouring labels, one row apart, never
-    touch, and a lone label fits."""
+    """Points for `rows` rows (bars plus margin) whose labels, one row apart, never touch."""
     tallest = max(label_heights) + 4
     row = max(_ROW, tallest) if len(label_heights) > 1 else _ROW
     return max(rows * row, tallest)
 
 
 def _place(fig, axes, rows, heading, footer, legend, source) -> None:
-    """Stack heading, panels, legend and note top to bottom; size the figure to fit them.
-
-    Each panel's height gives every bar row room for its (wrapped) label; the panels share one left
-    edge, right of the widest label; the right margin takes any tick or value label that overhangs.
-    """
+    """Stack heading, panels, legend and note; size the figure to fit: a row per (wrapped) label, one
+    left edge right of the widest label, a right margin for any tick or value label that overhangs."""
     import matplotlib
 
     renderer = fig.canvas.get_renderer()
@@ -918,11 +736,8 @@ def _place(fig, axes, rows, heading, footer, legend, source) -> None:
     while extent(legend)[0] > width - 2 * _EDGE and ncols > 1:  # too wide for one row: more rows
         ncols -= 1
         legend.set_ncols(ncols)
-    legend_w, legend_h = extent(legend)
-    legend_top = top
-    top += legend_h + _GAP
-    note_h = extent(source)[1]
-    height = top + note_h + _EDGE
+    legend_w, legend_h = extent(legend)  # at `top`, the note under it
+    height = top + legend_h + _GAP + extent(source)[1] + _EDGE
     fig.set_size_inches(fig.get_figwidth(), height / 72)
 
     def frac_y(points_down):
@@ -944,6 +759,7 @@ def _place(fig, axes, rows, heading, footer, legend, source) -> None:
             break
         right += reach - (width - _EDGE)
     span = (left, width - right) if legend_w <= width - left - right else (_EDGE, width - _EDGE)  # under the panels if it fits
-    footer.set_position((span[0] / width, frac_y(legend_top + legend_h), (span[1] - span[0]) / width, legend_h / height))
+    footer.set_position((span[0] / width, frac_y(top + legend_h), (span[1] - span[0]) / width,
+                         legend_h / height))
     heading.set_position((_EDGE / width, frac_y(_EDGE)))
     source.set_position((_EDGE / width, _EDGE / height))

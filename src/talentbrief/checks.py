@@ -1,13 +1,8 @@
-"""Consistency checks between figures: a verdict, a finding in both languages, the rows used.
-
-Verdicts say no more than a check can show (VERDICTS): `consistent` (the figures fit together, which
-does not prove them), `plausible` (a plausibility check found nothing implausible), `restatement` (a
-later source reports the same plan again: neither a pass nor corroboration, shown without a tick),
-`not_comparable` (different units) and `fail` (the figures contradict each other, or the check cannot
-run). Each check is an entry of data/checks.yml (talentbrief.definitions): one of the KINDS below, its
-figures by id and its finding for each verdict the kind gives. A check whose rows are missing (published
-after the report's as-of date) fails with "cannot run", naming them; it never raises on data and is
-never dropped from a report. Findings name sources by their outlet or issuing body, never by slug.
+"""Consistency checks between figures (entries of data/checks.yml): a verdict, a finding in both
+languages, the rows used. A verdict says no more than the check can show: `consistent` fits but does not
+prove, a `restatement` is no corroboration. A check whose rows are missing (published after the as-of
+date) fails as "cannot run", naming them: it never raises on data and is never dropped from a report.
+Findings name a source by its outlet or issuing body, never by slug.
 """
 
 from __future__ import annotations
@@ -22,8 +17,7 @@ from talentbrief import text
 from talentbrief.metrics import Kind, inputs, needs_period, period_years
 from talentbrief.trace import reporter
 
-# A value marked "about" is taken to be within this share of the true value.
-APPROX_TOLERANCE = 0.05
+APPROX_TOLERANCE = 0.05  # a value marked "about" is taken to be within this share of the true value
 VERDICTS = ("consistent", "plausible", "restatement", "not_comparable", "fail")
 
 
@@ -45,8 +39,7 @@ def _figure(row, lang: str) -> str:
 
 
 def agreement_status(diff: float, reference: float, approximate: bool) -> str:
-    """consistent within the approximation (exact values: equal), plausible within one tolerance more,
-    else fail."""
+    """consistent within the approximation (exact values: equal), plausible within one tolerance more."""
     tolerance = APPROX_TOLERANCE if approximate else 0.0
     if abs(diff) <= tolerance * abs(reference):
         return "consistent"
@@ -72,8 +65,7 @@ def _parts_sum(rows, sources):
 
 
 def _restatement(rows, sources):
-    """A later source reports the same plan again (figures.restates): the same value is a restatement,
-    never counted as corroboration; another value fails."""
+    """A later source restates the plan (figures.restates): never corroboration; another value fails."""
     original, restated = rows["original"], rows["restated"]
     same = int(original["value"]) == int(restated["value"]) \
         and str(original["qualifier"]) == str(restated["qualifier"])
@@ -101,8 +93,7 @@ def _at_most(rows, sources):
 
 
 def _average_meets_task(rows, sources):
-    """A yearly task said to be met: the total's yearly average over its period must reach it. That is
-    necessary, not sufficient: at most consistent."""
+    """A yearly task said to be met: the total's yearly average must reach it (necessary, not sufficient)."""
     total, task = rows["total"], rows["task"]
     years = period_years(total["period_start"], total["period_end"])
     if not years:
@@ -121,27 +112,23 @@ def _restates(rows) -> list[str]:
     return [f"figure {restated['figure_id']!r} does not restate {original!r} (its `restates` column in figures.csv)"]
 
 
-def _verdicts(*verdicts: str, placeholders: tuple[str, ...]) -> dict:
-    return dict.fromkeys(verdicts, placeholders)
-
-
 KINDS = {
     # figures.total is the sum of figures.parts: {parts} (each "label (value)"), {sum}, {total}
     "parts-sum": Kind(_parts_sum, {"total": False, "parts": True},
-                      _verdicts("consistent", "plausible", "fail", placeholders=("parts", "sum", "total")),
+                      dict.fromkeys(("consistent", "plausible", "fail"), ("parts", "sum", "total")),
                       same_unit=True),
     # figures.restated reports again the plan of figures.original: {original}, {restated} (values),
     # {restated_by} (the outlet), {original_date}, {restated_date}
     "restatement": Kind(_restatement, {"original": False, "restated": False},
-                        _verdicts("restatement", "fail", placeholders=(
+                        dict.fromkeys(("restatement", "fail"), (
                             "original", "restated", "restated_by", "original_date", "restated_date")),
                         valid=_restates, same_unit=True),
     # figures.figure does not exceed figures.limit: {figure}, {limit}, {ratio} (figure ÷ limit, computed)
     "at-most": Kind(_at_most, {"figure": False, "limit": False},
-                    _verdicts("plausible", "fail", placeholders=("figure", "limit", "ratio"))),
+                    dict.fromkeys(("plausible", "fail"), ("figure", "limit", "ratio"))),
     # the yearly average of figures.total over its period reaches figures.task: {average}, {task}, {total}
     "average-meets-task": Kind(_average_meets_task, {"total": False, "task": False},
-                               _verdicts("consistent", "fail", placeholders=("average", "task", "total")),
+                               dict.fromkeys(("consistent", "fail"), ("average", "task", "total")),
                                valid=needs_period("total"), same_unit=True),
 }
 

@@ -1,12 +1,8 @@
 """Consistency checks and derived figures, declared beside the data: data/checks.yml, data/derived.yml.
 
-Each file is a YAML list of entries: `id`, `kind` (one of `checks.KINDS` / `metrics.KINDS`), `figures`
-(the kind's inputs by figure id), `name` and the wording in en and zh, templates whose {placeholders}
-the kind fills (checks: `finding`, one per verdict the kind gives; derived figures: `text`, `caveat`).
-`read` is the one reader of both files. `problems` checks them against figures.csv, so `validate` (and
-with it `build`) refuses an entry that cannot be evaluated before any kernel starts. `load.load()`
-hands out a `Definitions` with the tables: which entries a report shows (`concerning`), and the rows
-they read (`scope.select` keeps exactly those). Taking entries from it records a read of their file.
+`read` is the one reader of both files; `problems` checks them against figures.csv, so `validate` (and
+`build`) refuses an entry that cannot be evaluated before any kernel starts. `load.load()` hands out
+their `Definitions`, whose entries record a read of their file when taken.
 """
 
 from __future__ import annotations
@@ -24,7 +20,9 @@ from figures import LANGS
 from talentbrief import reads
 
 FILES = {"check": "checks", "derived": "derived"}  # what -> the Paths attribute of its file
-WORDING = {"check": "finding", "derived": "text"}  # the field holding the kind's templates
+# The fields of an entry; checks word a finding per verdict, derived figures a text and a caveat.
+FIELDS = {"check": ("id", "kind", "figures", "name", "finding"),
+          "derived": ("id", "kind", "figures", "name", "text", "caveat")}
 _ID = re.compile(r"[a-z0-9][a-z0-9-]*")
 
 
@@ -89,9 +87,8 @@ def _close(name: str, known) -> str:
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 def read(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int | None, str]], str | None]:
-    """(entries with the line each starts on, problems as (line, message), sha256 of the bytes).
-
-    A missing file has no entries. YAML aliases are refused: an entry says what it means in full."""
+    """(entries with the line each starts on, problems as (line, message), sha256 of the bytes); a missing
+    file has no entries. YAML aliases are refused: an entry says what it means in full."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -129,28 +126,29 @@ def _aliased(root: yaml.Node) -> bool:
     return False
 
 
-def _kinds(what: str) -> dict:
-    from talentbrief import checks, metrics
-
-    return checks.KINDS if what == "check" else metrics.KINDS
-
-
 def _entry(what: str, raw: dict) -> Entry:
     """An entry whose fields have the right shapes (problems() said so)."""
-    wording = dict(raw[WORDING[what]]) if what == "check" else {"text": raw["text"], "caveat": raw["caveat"]}
+    wording = dict(raw["finding"]) if what == "check" else {"text": raw["text"], "caveat": raw["caveat"]}
     figures = {k: v if isinstance(v, str) else tuple(v) for k, v in raw["figures"].items()}
     return Entry(what, raw["id"], raw["kind"], figures, dict(raw["name"]), wording)
+
+
+def _read_all(paths, figures):
+    """(what, its file relative to the root, entries, sha256, problems as (file, line, message)) per file."""
+    for what, name in FILES.items():
+        path = getattr(paths, name)
+        found, broken, sha = read(path)
+        rel = path.relative_to(paths.root).as_posix()
+        broken += entry_problems(what, found, figures)
+        yield what, rel, found, sha, [(rel, line, message) for line, message in broken]
 
 
 def load(paths, figures) -> tuple[Definitions, list[tuple[str, int | None, str]]]:
     """Both files, read once, with what `figures` (the whole table) says about their inputs, and the
     problems of their shapes as (file, line, message) (validate has checked them against the data)."""
     entries, files, problems = {}, {}, []
-    for what, name in FILES.items():
-        path = getattr(paths, name)
-        found, broken, sha = read(path)
-        rel = path.relative_to(paths.root).as_posix()
-        problems += [(rel, line, message) for line, message in broken + entry_problems(what, found, None)]
+    for what, rel, found, sha, broken in _read_all(paths, None):
+        problems += broken
         entries[what] = () if problems else tuple(_entry(what, raw) for _, raw in found)
         if sha is not None:
             files[what] = (rel, sha)
@@ -165,18 +163,11 @@ def load(paths, figures) -> tuple[Definitions, list[tuple[str, int | None, str]]
 
 def problems(paths, figures: dict[str, dict[str, str]]) -> list[tuple[str, int | None, str]]:
     """Every problem of both files as (file, line, message) (`figures`: figure id -> its CSV row)."""
-    found = []
-    for what, name in FILES.items():
-        path = getattr(paths, name)
-        entries, broken, _ = read(path)
-        rel = path.relative_to(paths.root).as_posix()
-        found += [(rel, line, message) for line, message in broken + entry_problems(what, entries, figures)]
-    return found
+    return [problem for *_, broken in _read_all(paths, figures) for problem in broken]
 
 
 def entry_problems(what: str, entries, figures) -> list[tuple[int, str]]:
-    """(line, "check 'id': what is wrong") for every entry that cannot be evaluated; `figures` None
-    checks the shapes only."""
+    """(line, "check 'id': what is wrong") per entry that cannot be evaluated (`figures` None: shapes)."""
     out, seen = [], set()
     for line, raw in entries:
         label = f"{what} {raw.get('id')!r}" if isinstance(raw, dict) and isinstance(raw.get("id"), str) \
@@ -186,9 +177,11 @@ def entry_problems(what: str, entries, figures) -> list[tuple[int, str]]:
 
 
 def _entry_problems(what, raw, figures, seen) -> list[str]:
+    from talentbrief import checks, metrics  # lazy: only validation needs the kinds (and their imports)
+
     if not isinstance(raw, dict):
         return ["an entry must be a mapping (id: ..., kind: ..., ...)"]
-    required = ("id", "kind", "figures", "name", *((WORDING[what],) if what == "check" else ("text", "caveat")))
+    required = FIELDS[what]
     missing = [f for f in required if f not in raw]
     unknown = sorted(set(map(str, raw)) - set(required))
     problems = [f"missing required field {f!r}" for f in missing]
@@ -199,7 +192,7 @@ def _entry_problems(what, raw, figures, seen) -> list[str]:
     elif ident in seen:
         problems.append("duplicate id (each check or derived figure has its own)")
     seen.add(ident)
-    kinds = _kinds(what)
+    kinds = checks.KINDS if what == "check" else metrics.KINDS
     kind = kinds.get(raw.get("kind")) if isinstance(raw.get("kind"), str) else None
     if "kind" in raw and kind is None:
         problems.append(f"unknown kind {raw.get('kind')!r}{_close(str(raw.get('kind')), kinds)} "
@@ -209,21 +202,19 @@ def _entry_problems(what, raw, figures, seen) -> list[str]:
     if kind is None or missing:
         return problems
     problems += _figure_problems(raw["figures"], kind, figures)
-    roles = tuple(raw["figures"]) if isinstance(raw["figures"], dict) else ()
-    if what == "check":
-        wording = raw[WORDING[what]]
-        if not isinstance(wording, dict):
-            return problems + [f"{WORDING[what]} must map each verdict ({', '.join(kind.wording)}) to its en and zh wording"]
-        problems += [f"{WORDING[what]}: missing the wording for {v!r}" for v in kind.wording if v not in wording]
-        problems += [f"{WORDING[what]}: {str(v)!r} is not a verdict this kind gives ({', '.join(kind.wording)})"
-                     for v in wording if v not in kind.wording]
-        problems += [p for v, text in wording.items() if v in kind.wording
-                     for p in _texts(f"{WORDING[what]}.{v}", text, kind.wording[v])]
-    else:
+    if what == "derived":
+        roles = tuple(raw["figures"]) if isinstance(raw["figures"], dict) else ()
         extra = tuple(r for r in roles if r not in kind.inputs)  # further figures the text cites by role
         problems += _texts("text", raw["text"], (*kind.wording["text"], *extra))
-        problems += _texts("caveat", raw["caveat"], ())
-    return problems
+        return problems + _texts("caveat", raw["caveat"], ())
+    wording, verdicts = raw["finding"], ", ".join(kind.wording)
+    if not isinstance(wording, dict):
+        return problems + [f"finding must map each verdict ({verdicts}) to its en and zh wording"]
+    problems += [f"finding: missing the wording for {v!r}" for v in kind.wording if v not in wording]
+    problems += [f"finding: {str(v)!r} is not a verdict this kind gives ({verdicts})"
+                 for v in wording if v not in kind.wording]
+    return problems + [p for v, text in wording.items() if v in kind.wording
+                       for p in _texts(f"finding.{v}", text, kind.wording[v])]
 
 
 def _texts(where: str, value, placeholders) -> list[str]:

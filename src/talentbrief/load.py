@@ -1,14 +1,6 @@
-"""The one loader: validated, typed DataFrames of the curated tables (with the checks and derived
-figures declared beside them: talentbrief.definitions), and what a report read of them.
-
-Types come from data/datapackage.json (enum -> categorical in vocabulary order, integer -> Int64,
-date -> datetime64, everything else str; empty cells are NaN), so the schema stays the single source
-of truth. `inferred(row)` reads a row's `inferred` list; `restated_ids` follows `restates` links.
-
-`load()` returns `Loaded` tables: taking a table from them is recorded as a read of the whole table
-(talentbrief.reads), while a `query` (scope.select and friends) called on them is recorded as that
-query, whose digest covers only the rows it returns. That is how one edited row rebuilds only the
-reports that read it, and a notebook that looks at the whole table is rebuilt on any change to it.
+"""The one loader: validated DataFrames typed by data/datapackage.json (the schema stays the one source
+of truth), and what a report read of them. A table taken from `load()` is a read of the whole table; a
+`query` called on it records only its answer, so an edited row rebuilds only the reports that read it.
 """
 
 from __future__ import annotations
@@ -36,8 +28,7 @@ TABLES = ("sources", "programmes", "figures")
 
 @dataclass(frozen=True)
 class Tables:
-    """The three tables, and the checks and derived figures declared beside them (definitions); build
-    a filtered copy with dataclasses.replace(tables, figures=...)."""
+    """The three tables and their definitions; filter with dataclasses.replace(tables, figures=...)."""
 
     sources: pd.DataFrame
     programmes: pd.DataFrame
@@ -69,11 +60,8 @@ QUERIES: dict[str, Callable[..., Any]] = {}
 
 
 def query(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark `func(tables, **args)` as a pure query of the tables, recorded by its answer.
-
-    Called on load()'s tables it reads them unrecorded and records itself: its name, its arguments and
-    the digest of its answer. A build later replays it on the current tables (read_digest).
-    """
+    """Mark `func(tables, **args)` as a pure query: called on load()'s tables it records its name, its
+    arguments and its answer's digest, which a build replays on the current tables (read_digest)."""
     signature = inspect.signature(func)
     QUERIES[func.__name__] = func
 
@@ -91,11 +79,8 @@ def query(func: Callable[..., Any]) -> Callable[..., Any]:
     return recorded
 
 
-def _resources(paths: tb_paths.Paths) -> list[dict]:
-    return json.loads(paths.datapackage.read_text(encoding="utf-8"))["resources"]
-
-
 def _read(path: Path, schema: dict) -> pd.DataFrame:
+    """Enum -> categorical in vocabulary order, integer -> Int64, date -> datetime64, else str; empty: NaN."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8")
     for field in schema["fields"]:
         name, kind = field["name"], field["type"]
@@ -114,7 +99,8 @@ def load(root: Path | str | None = None) -> Loaded:
     paths = tb_paths.get(root)
     with reads.quiet():  # the loader's own reads: what the report takes from the tables is recorded
         ensure_valid(paths)
-        frames = {r["name"]: _read(paths.data / r["path"], r["schema"]) for r in _resources(paths)}
+        resources = json.loads(paths.datapackage.read_text(encoding="utf-8"))["resources"]
+        frames = {r["name"]: _read(paths.data / r["path"], r["schema"]) for r in resources}
         found, problems = definitions.load(paths, frames["figures"])
     if problems:
         raise DataError([Problem(file, line, "", message) for file, line, message in problems])
@@ -134,10 +120,8 @@ def _cell(value) -> object:
 def _canonical(frame: pd.DataFrame) -> dict:
     """Rows and column types (a categorical's vocabulary order included), in a stable order."""
     columns = sorted(frame.columns)
-    rows = sorted(
-        json.dumps([_cell(v) for v in row], ensure_ascii=False)
-        for row in frame[columns].itertuples(index=False, name=None)
-    )
+    rows = sorted(json.dumps([_cell(v) for v in row], ensure_ascii=False)
+                  for row in frame[columns].itertuples(index=False, name=None))
     return {"columns": columns, "types": [repr(frame[c].dtype) for c in columns], "rows": rows}
 
 

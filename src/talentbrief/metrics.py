@@ -1,9 +1,5 @@
-"""Derived figures: computed from figure rows named by id in data/derived.yml, never typed in.
-
-A kind (KINDS) says which inputs it takes, how it computes, which placeholders its wording may use
-and how its number is shown (`shown`: "computed: a ÷ b", with the note's "how"). The entries, their
-figures and their wording are data (talentbrief.definitions). A derived figure whose rows are
-missing (published after the report's as-of date) has `value=None` and names them.
+"""Derived figures: computed from figure rows named by id in data/derived.yml, never typed in. One
+whose rows are missing (published after the report's as-of date) has `value=None` and names them.
 """
 
 from __future__ import annotations
@@ -53,8 +49,7 @@ def period_years(start, end) -> float | None:
         return None
     start, after = pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(days=1)
     if start.day == 1 and after.day == 1:
-        months = (after.year - start.year) * 12 + after.month - start.month
-        return months / 12
+        return ((after.year - start.year) * 12 + after.month - start.month) / 12
     return (after - start).days / 365.25
 
 

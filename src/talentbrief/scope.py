@@ -1,11 +1,6 @@
-"""The rows a report reads: how notebooks narrow the loader's tables.
-
-`select` returns exactly what a report uses: sources published on or before `as_of`, and for a
-programme brief that programme, its figures, the rows read by the checks and derived figures that
-involve it (talentbrief.definitions), the rows those restate (`restates`: a restated plan is shown
-once, citing both) and the sources and programme rows of those figures. Its functions are
-`load.query`s: called on `load.load()`'s tables they are recorded as a read of their answer only
-(talentbrief.reads), so touching a row outside a report's selection leaves that report untouched.
+"""The rows a report reads: how notebooks narrow the loader's tables. Its functions are `load.query`s,
+recorded as a read of their answer only, so touching a row outside a report's selection leaves that
+report untouched.
 """
 
 from __future__ import annotations
@@ -21,8 +16,8 @@ def parse_as_of(as_of) -> pd.Timestamp:
     """An ISO date (or date/Timestamp); a ValueError naming the expected form otherwise."""
     try:
         stamp = pd.Timestamp(as_of)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"as_of must be an ISO date such as 2026-11-01, got {as_of!r}") from error
+    except (TypeError, ValueError):
+        stamp = pd.NaT
     if pd.isna(stamp):
         raise ValueError(f"as_of must be an ISO date such as 2026-11-01, got {as_of!r}")
     return stamp.normalize()
@@ -44,13 +39,6 @@ def check_programme(tables, programme: str) -> str:
     return programme
 
 
-def _dated(tables, as_of: pd.Timestamp):
-    sources = tables.sources[tables.sources["date_published"] <= as_of]
-    kept = set(sources["source_id"].astype(str))
-    figures = tables.figures[tables.figures["source_id"].astype(str).isin(kept)]
-    return dataclasses.replace(tables, sources=sources, figures=figures)
-
-
 def used_figure_ids(tables, programme: str) -> set[str]:
     """The programme's own rows plus every row the checks and derived figures involving it read."""
     figures = tables.figures
@@ -64,8 +52,12 @@ def used_figure_ids(tables, programme: str) -> set[str]:
 
 @load.query
 def select(tables, *, as_of, programme: str | None = None):
-    """Tables restricted to what one report reads (see module docstring)."""
-    dated = _dated(tables, parse_as_of(as_of))
+    """Sources published by `as_of` and their figures; for a programme brief only that programme, its
+    figures, the rows its checks and derived figures read, the rows those restate (a restated plan is
+    shown once, citing both), and the sources and programmes of those figures."""
+    sources = tables.sources[tables.sources["date_published"] <= parse_as_of(as_of)]
+    figures = tables.figures[tables.figures["source_id"].astype(str).isin(sources["source_id"].astype(str))]
+    dated = dataclasses.replace(tables, sources=sources, figures=figures)
     if programme is None:
         return dated
     check_programme(tables, programme)
