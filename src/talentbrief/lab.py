@@ -1,9 +1,7 @@
 """JupyterLab as the analyst's workspace (`make lab`): notebooks are saved as they are committed.
 
-A save after Run All would otherwise write every output (charts as PNG: hundreds of KB) and per-run
-metadata into tracked files. `jupyter_lab_config.py` makes `strip_on_save` the contents manager's
-pre-save hook, so the file on disk keeps what the analyst wrote while the open lab keeps showing the
-outputs. nbstripout (the tool made for this, also the pre-commit hook) does the stripping.
+Otherwise a save after Run All writes every output (PNGs: hundreds of KB) and per-run metadata into
+tracked files; `jupyter_lab_config.py` makes `strip_on_save` (nbstripout) the pre-save hook.
 """
 
 from __future__ import annotations
