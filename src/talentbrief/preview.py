@@ -43,10 +43,6 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 MAX_STREAMS = 8  # open event streams (a page each); more gets 503
 
 
-class Stop(Exception):
-    """SIGTERM or SIGHUP: stop as on Ctrl-C."""
-
-
 def _mtime(path: Path) -> int:
     try:
         return path.stat().st_mtime_ns
@@ -106,10 +102,10 @@ def failure_banner(state: State, report_id: str) -> Markup | None:
     except OSError:
         pass
     else:
-        where = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("failed in:")), "")
+        where = re.search(r"^failed in:(.*)$", text, re.MULTILINE)
         message = text.split("\n\n", 1)[-1].strip().splitlines()
         page = state.paths.failed / f"{report_id}.html"
-        failure = {"where": where, "last": message[-1] if message else "failed",
+        failure = {"where": where[1].strip() if where else "", "last": message[-1] if message else "failed",
                    "link": f"/_failed/{report_id}.html" if page.is_file() else None}
     if not state.problems and failure is None:
         return None
@@ -132,8 +128,6 @@ def decorate(page_html: str, page: str, token: str, banner: Markup | None) -> by
 
 class Handler(SimpleHTTPRequestHandler):
     """reports/ as static files, its HTML pages decorated; the preview's two endpoints."""
-
-    state: State
 
     def __init__(self, *args, state: State, **kw):
         self.state = state
@@ -277,7 +271,8 @@ def _ignored(path: str, root: Path) -> bool:
     return any(paths_mod.skipped(part) for part in parts)
 
 
-def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading.Event) -> list[threading.Thread]:
+def start_watching(paths: paths_mod.Paths, changes: queue.Queue,
+                   stop: threading.Event) -> list[threading.Thread]:
     """Threads putting each changed input (paths.INPUTS) into `changes`; files are watched through the
     root, as editors replace files by renaming, which a file watch loses."""
     import watchfiles
@@ -372,8 +367,8 @@ def running_code(paths: paths_mod.Paths, changed: set[Path]) -> list[Path]:
 
 def new_code_imports() -> str | None:
     """None if the (edited) package still imports; else the error, so a typo does not end the preview."""
-    probe = subprocess.run([sys.executable, "-c", "import talentbrief.cli, talentbrief.preview, talentbrief.render"],
-                           capture_output=True, text=True, check=False)
+    imports = "import talentbrief.cli, talentbrief.preview, talentbrief.render"
+    probe = subprocess.run([sys.executable, "-c", imports], capture_output=True, text=True, check=False)
     return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["failed"])[-1]
 
 
@@ -381,7 +376,6 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     """Build, serve and rebuild until Ctrl-C (or SIGTERM); 0 on a clean stop, 2 on bad input at start."""
     out, err = sys.stdout, sys.stderr
     if os.environ.pop(RESTARTED, None) is None:  # refuse bad ids, data or catalogue first, as build does
-
         try:
             build.prepare(paths, ids)
         except TalentbriefError as exc:
@@ -396,11 +390,8 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     port = server.server_address[1]
     first = ids[0] + ".html" if len(ids) == 1 and _REPORT_PAGE.fullmatch(ids[0] + ".html") else ""
     print(f"talentbrief preview: http://127.0.0.1:{port}/{first}  (Ctrl-C stops)", file=out, flush=True)
-
-    def on_signal(signum, frame):
-        raise Stop(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGTERM and SIGHUP stop it as Ctrl-C does: a KeyboardInterrupt, which no `except Exception` swallows
+    previous = {s: signal.signal(s, signal.default_int_handler) for s in (signal.SIGTERM, signal.SIGHUP)}
     src = paths.src.resolve()
     changes: queue.Queue = queue.Queue()
     watchers = start_watching(paths, changes, state.stopping)
@@ -433,7 +424,7 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
                     return 0
                 print(f"talentbrief preview: src/ changed but does not import ({why}); "
                       "still running the old code", file=err, flush=True)
-    except (KeyboardInterrupt, Stop):
+    except KeyboardInterrupt:
         print("talentbrief preview: stopping", file=out, flush=True)
         return 0
     finally:
