@@ -43,8 +43,6 @@ CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
 WORKER_MODULES = fingerprint.closure(fingerprint.PACKAGE, ("dask_executor.py",))
 MAX_RESUBMITS = 2  # of one report after the bundle was lost (the scheduler retries worker deaths)
 
-Progress = Callable[[str], None]
-
 
 @dataclass(frozen=True)
 class Bundle:
@@ -102,8 +100,7 @@ def _extract(tar: tarfile.TarFile, dest: Path) -> None:
 def materialise(bundle: Bundle) -> Path:
     """Unpack `bundle` once per process (and per worker directory); return the project root inside it."""
     with _unpack_lock:
-        known = _unpacked.get(bundle.sha256)
-        if known is not None and (known / ".complete").is_file():
+        if (known := _unpacked.get(bundle.sha256)) is not None and (known / ".complete").is_file():
             return known
         if hashlib.sha256(bundle.data).hexdigest() != bundle.sha256:
             raise RuntimeError(f"bundle {bundle.sha256[:12]} arrived corrupted")
@@ -189,8 +186,7 @@ def scheduler_address(scheduler: str | None) -> str | None:
 
 def check_scheduler(scheduler: str | None) -> None:
     """Raise SchedulerUnreachable before a build takes its lock if the scheduler cannot be reached."""
-    address = scheduler_address(scheduler)
-    if address is not None:
+    if (address := scheduler_address(scheduler)) is not None:
         _connect(address).close()
 
 
@@ -238,7 +234,7 @@ def ship(client: Client, bundle: Bundle):
 
 
 def run_dask(jobs: Iterable[Job], root: Path | str, *, scheduler: str | None, workers: int | None = None,
-             progress: Progress | None = None) -> Iterator[tuple[Job, Outputs | JobFailure]]:
+             progress: Callable[[str], None] | None = None) -> Iterator[tuple[Job, Outputs | JobFailure]]:
     """Yield (job, Outputs | JobFailure) in completion order, from the cluster at `scheduler` (or
     $TALENTBRIEF_DASK_SCHEDULER, or a new LocalCluster of `workers`, default 2). `jobs` is pulled about
     two tasks per worker thread ahead, so a caller that stops feeding jobs stops the build.

@@ -111,10 +111,9 @@ def chart_checks() -> list[Check]:
             face = font_manager.FontProperties(family=family)
             checks.append(Check(label, Path(font_manager.findfont(face, fallback_to_default=False)).name))
         except ValueError:
-            fix = None
-            if fonts.resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
-                fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}"
-            package = None if fix else FONT_PACKAGES.get(family)
+            stale = fonts.resolves(family)[0]  # fontconfig has it: matplotlib's font list predates it
+            fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}" if stale else None
+            package = None if stale else FONT_PACKAGES.get(family)
             checks.append(Check(label, "not found by matplotlib", ok=False, package=package, fix=fix))
     return checks
 
