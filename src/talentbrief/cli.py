@@ -12,24 +12,16 @@ import sys
 
 from talentbrief import errors
 
-# subcommand -> module exposing register(subparsers); the module sets `func` on its parser.
-COMMANDS = {
-    "validate": "talentbrief.validate_command",
-    "build": "talentbrief.build",
-    "list": "talentbrief.build",
-    "params": "talentbrief.params",
-    "doctor": "talentbrief.doctor",
-    "preview": "talentbrief.preview",
-    "diff": "talentbrief.diff",
-}
+# The modules whose register(subparsers) adds their commands (build: build and list), each setting `func`.
+COMMANDS = ("validate_command", "build", "params", "doctor", "preview", "diff")
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talentbrief", description=__doc__.splitlines()[0])
     parser.add_argument("--root", help="project folder (default: found from the working directory)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in dict.fromkeys(COMMANDS.values()):
-        importlib.import_module(module_name).register(sub)
+    for module_name in COMMANDS:
+        importlib.import_module(f"talentbrief.{module_name}").register(sub)
     return parser
 
 

@@ -1,23 +1,8 @@
-"""Run the build's jobs on a Dask distributed cluster (`talentbrief build --executor dask`).
+"""Run the build's jobs on a Dask cluster (`--executor dask`), with `executor.run_local`'s contract.
 
-Same contract as `talentbrief.executor.run_local`: `run_dask(jobs, root, ...)` yields
-`(job, Outputs | JobFailure)` as each report completes; it never writes into reports/ (the build's
-store does, in this process, with the usual atomic writes, cache, lock and failure handling).
-
-Workers may not share a filesystem with the client. The client packs what a report reads
-(notebooks/, data/, src/, reports.yml, requirements.lock) into one deterministic tar.gz in memory,
-named by its sha256, and ships it once, as a task of its own that every report depends on (see
-`ship`): workers fetch it from each other. Each task unpacks it into the worker's local directory
-once per bundle hash, then calls `talentbrief.render.run_job(job, that_root)`.
-
-Failures: a notebook that raises comes back as a JobFailure *value*, so Dask never retries it; it is
-reported once, like a local failure. A worker that dies mid-task is handled by the scheduler, which
-moves the task to another worker (up to `distributed.scheduler.allowed-failures` deaths, then the
-report fails with KilledWorker: a report that kills every worker it touches is a bug, not bad luck).
-The bundle survives worker deaths too: the scheduler recomputes it from the bytes it keeps.
-
-Dask is an optional extra (`make dask`: requirements-dask.lock): this module imports it at the top, so
-importing the module is the check that it is installed.
+Workers need no shared filesystem: the inputs travel as one tar.gz task (`ship`); only the client
+writes reports/. docs/distributed.md explains the design. Dask is imported at the top, so importing
+this module is the check that the optional extra is installed.
 """
 
 from __future__ import annotations
@@ -54,17 +39,9 @@ ENV_SCHEDULER = "TALENTBRIEF_DASK_SCHEDULER"
 _FIXED_MTIME = 946684800  # 2000-01-01: identical inputs give identical bytes (and hash)
 
 CONNECT_TIMEOUT = "30s"  # to reach an existing scheduler
-# What a worker process runs from its own installation (the rest comes in the bundle): this module and
-# every module it imports, derived from the sources (fingerprint.closure), never listed by hand.
+# What a worker runs from its own installation (the rest comes in the bundle), derived, never listed.
 WORKER_MODULES = fingerprint.closure(fingerprint.PACKAGE, ("dask_executor.py",))
-
-# Submissions of one report after the bundle was lost (not worker deaths: the scheduler retries those).
-MAX_RESUBMITS = 2
-
-Progress = Callable[[str], None]
-
-
-# ---------------------------------------------------------------- the bundle (client side)
+MAX_RESUBMITS = 2  # of one report after the bundle was lost (the scheduler retries worker deaths)
 
 
 @dataclass(frozen=True)
@@ -85,18 +62,14 @@ def make_bundle(root: Path | str) -> Bundle:
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, path in input_files(root):  # what a report reads; reports.yml makes it a project root
             data = path.read_bytes()
-            info = tarfile.TarInfo(name)
+            info = tarfile.TarInfo(name)  # uid, gid and names: 0 and "" by default
             info.size = len(data)
             info.mtime = _FIXED_MTIME
             info.mode = 0o755 if os.access(path, os.X_OK) and path.suffix in ("", ".sh") else 0o644
-            info.uid = info.gid = 0
-            info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
     data = gzip.compress(raw.getvalue(), compresslevel=6, mtime=0)
     return Bundle(hashlib.sha256(data).hexdigest(), data)
 
-
-# ---------------------------------------------------------------- the bundle (worker side)
 
 _unpack_lock = threading.Lock()
 _unpacked: dict[str, Path] = {}
@@ -127,8 +100,7 @@ def _extract(tar: tarfile.TarFile, dest: Path) -> None:
 def materialise(bundle: Bundle) -> Path:
     """Unpack `bundle` once per process (and per worker directory); return the project root inside it."""
     with _unpack_lock:
-        known = _unpacked.get(bundle.sha256)
-        if known is not None and (known / ".complete").is_file():
+        if (known := _unpacked.get(bundle.sha256)) is not None and (known / ".complete").is_file():
             return known
         if hashlib.sha256(bundle.data).hexdigest() != bundle.sha256:
             raise RuntimeError(f"bundle {bundle.sha256[:12]} arrived corrupted")
@@ -153,39 +125,28 @@ def materialise(bundle: Bundle) -> Path:
 
 
 def worker_code() -> str:
-    """The talentbrief code a worker runs itself (the notebooks' own imports come from the bundle's src/):
-    it must be the client's, or the reports would differ from a local build."""
+    """The talentbrief code a worker runs itself: it must be the client's, or reports would differ."""
     return fingerprint.code(WORKER_MODULES)
 
 
-# Computed when a worker first loads this module, i.e. from the code it has in memory.
-CODE = worker_code()
+CODE = worker_code()  # when a worker first loads this module: the code it has in memory
 
-
-# Dask's statistical profiler samples every running task's Python stack every 10 ms (the dashboard's
-# "Profile" page) and folds it into per-second histories kept for an hour. A report's stacks are deep
-# (WeasyPrint layout, nbconvert) and the sampling holds the GIL on the worker's event loop: measured
-# with py-spy, ~9 % of a worker's GIL time, and reports ran ~15-20 % slower than in the local pool,
-# with worker memory growing with every report. Reports never need it: the LocalCluster we start gets
-# this configuration (see worker_config); workers started by hand take it from their environment,
-# DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False (docs/distributed.md).
+# Dask's profiler samples each task's stack every 10 ms under the GIL: measured with py-spy, reports ran
+# 15-20 % slower than in the local pool, and worker memory grew with every report. Off in the
+# LocalCluster we start; workers started by hand take it from their environment (docs/distributed.md).
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
 def worker_config() -> dict:
-    """The whole Dask configuration with WORKER_CONFIG applied, for a Nanny's `config`.
-
-    A scoped `dask.config.set` around LocalCluster is not enough: a nanny keeps a shallow copy of the
-    global configuration, so a worker it restarts later (after a crash) would profile again.
-    """
+    """The whole configuration with WORKER_CONFIG, for the nannies: they keep a shallow copy of the
+    global one, so a scoped `dask.config.set` would not reach a worker restarted after a crash."""
     with dask.config.set(WORKER_CONFIG):
         return copy.deepcopy(dask.config.config)
 
 
 def _adopt_orphans() -> None:
-    """As local workers do, a worker process a nanny started becomes a child subreaper (talentbrief.reaper),
-    so nothing a report starts outlives it. Not a process someone runs their own work in (a worker
-    without a nanny, an in-process cluster, a task called directly): it would end their own children."""
+    """A worker a nanny started becomes a subreaper (talentbrief.reaper), so nothing a report starts
+    outlives it; not any other process, whose own children it would end."""
     import multiprocessing
 
     from talentbrief import reaper
@@ -199,15 +160,12 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
     where = socket.gethostname()
     try:
         if CODE != client_code:
-            return JobFailure(
-                job.report_id,
-                f"dask worker on {where} runs talentbrief {CODE}, the client {client_code}: install "
-                f"the client's version on every worker ({DASK_INSTALL}) and restart the workers",
-            )
+            return JobFailure(job.report_id, f"dask worker on {where} runs talentbrief {CODE}, the client "
+                              f"{client_code}: install the client's version on every worker "
+                              f"({DASK_INSTALL}) and restart the workers")
         root = materialise(bundle)
-        from talentbrief.render import run_job
-
         _adopt_orphans()
+        from talentbrief.render import run_job
 
         return run_job(job, root)
     except JobFailure as failure:
@@ -215,9 +173,6 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
     except Exception as exc:  # noqa: BLE001 - anything else is still this report's failure, reported once
         detail = "".join(traceback.format_exception(exc)).rstrip()
         return JobFailure(job.report_id, f"on dask worker {where}: {type(exc).__name__}: {exc}\n{detail}")
-
-
-# ---------------------------------------------------------------- the client
 
 
 def _stderr(message: str) -> None:
@@ -230,10 +185,8 @@ def scheduler_address(scheduler: str | None) -> str | None:
 
 
 def check_scheduler(scheduler: str | None) -> None:
-    """Raise SchedulerUnreachable now, before a build takes its lock, if the scheduler named by
-    `scheduler` or $TALENTBRIEF_DASK_SCHEDULER cannot be reached (no address: nothing to check)."""
-    address = scheduler_address(scheduler)
-    if address is not None:
+    """Raise SchedulerUnreachable before a build takes its lock if the scheduler cannot be reached."""
+    if (address := scheduler_address(scheduler)) is not None:
         _connect(address).close()
 
 
@@ -253,19 +206,15 @@ def _scheduler_has_dashboard() -> bool:
 def _dashboard(client: Client) -> str | None:
     """The dashboard's URL, or None when the scheduler serves none (its pages need bokeh)."""
     try:
-        if not client.run_on_scheduler(_scheduler_has_dashboard):
-            return None
-        return client.dashboard_link
+        return client.dashboard_link if client.run_on_scheduler(_scheduler_has_dashboard) else None
     except Exception:  # noqa: BLE001 - no dashboard, or run_on_scheduler refused: print nothing
         return None
 
 
 def _failure_from(job: Job, exc: BaseException | None, future) -> JobFailure:
     if isinstance(exc, distributed.KilledWorker):
-        message = (
-            "every dask worker that ran it died (distributed.scheduler.allowed-failures reached: out of"
-            f" memory? a crash in a native library?); not retried further ({exc})"
-        )
+        message = ("every dask worker that ran it died (distributed.scheduler.allowed-failures reached: out "
+                   f"of memory? a crash in a native library?); not retried further ({exc})")
     elif exc is None:
         message = f"dask task ended as {future.status!r}"
     else:
@@ -278,53 +227,32 @@ def _the_bundle(bundle: Bundle) -> Bundle:
 
 
 def ship(client: Client, bundle: Bundle):
-    """The bundle as a Dask task of its own, whose result every report depends on.
-
-    Its bytes travel once to the scheduler, which keeps them in the task's spec; a worker that needs
-    the bundle fetches it from a worker that has it. Unlike scattered data it can always be
-    recomputed, so it survives the death of every worker holding it, and it needs no worker to be
-    connected yet (a cluster that is still starting, or scales with demand).
-    """
-    return client.submit(
-        _the_bundle, bundle, key=f"talentbrief-bundle-{bundle.sha256}", priority=100, retries=3
-    )
+    """The bundle as a task every report depends on: unlike scattered data it can be recomputed from
+    the scheduler's copy when every worker holding it dies, and it needs no worker connected yet."""
+    key = f"talentbrief-bundle-{bundle.sha256}"
+    return client.submit(_the_bundle, bundle, key=key, priority=100, retries=3)
 
 
-def run_dask(
-    jobs: Iterable[Job],
-    root: Path | str,
-    *,
-    scheduler: str | None,
-    workers: int | None = None,
-    progress: Progress | None = None,
-) -> Iterator[tuple[Job, Outputs | JobFailure]]:
-    """Run `jobs` on the cluster at `scheduler` (or $TALENTBRIEF_DASK_SCHEDULER, or a new LocalCluster
-    of `workers` processes, default 2); yield (job, Outputs | JobFailure) in completion order.
-
-    `jobs` is pulled lazily, keeping about two tasks per worker thread queued (at least `workers`),
-    so a caller that stops feeding jobs after a failure stops the build, as with run_local.
-    `progress`, if given, receives the executor's one-off status lines (cluster started, dashboard
-    link); by default they go to stderr. Per-report progress is the caller's: each yielded pair is one
-    task completion, as `distributed.as_completed` reports it.
-    """
+def run_dask(jobs: Iterable[Job], root: Path | str, *, scheduler: str | None, workers: int | None = None,
+             progress: Callable[[str], None] | None = None) -> Iterator[tuple[Job, Outputs | JobFailure]]:
+    """Yield (job, Outputs | JobFailure) in completion order, from the cluster at `scheduler` (or
+    $TALENTBRIEF_DASK_SCHEDULER, or a new LocalCluster of `workers`, default 2). `jobs` is pulled about
+    two tasks per worker thread ahead, so a caller that stops feeding jobs stops the build.
+    `progress` gets the one-off status lines (default: stderr)."""
     say = progress or _stderr
     todo = peek(jobs)
     if todo is None:
         return
     address = scheduler_address(scheduler)
-    cluster = None
-    client = None
+    cluster = client = None
     live: dict = {}  # task key -> (future, job, attempt), until yielded
     try:
         if address is None:
             n = workers or 2
-            cluster = LocalCluster(
-                n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0", config=worker_config()
-            )
-            say(
-                f"no --scheduler or ${ENV_SCHEDULER}: started a local Dask cluster "
-                f"({n} worker process{'es' if n != 1 else ''}, 1 thread each) at {cluster.scheduler_address}"
-            )
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   config=worker_config())
+            say(f"no --scheduler or ${ENV_SCHEDULER}: started a local Dask cluster "
+                f"({n} worker process{'es' if n != 1 else ''}, 1 thread each) at {cluster.scheduler_address}")
             client = Client(cluster)
         else:
             client = _connect(address)
@@ -339,15 +267,9 @@ def run_dask(
         code = worker_code()  # the workers must run the same
 
         def submit(job: Job, attempt: int):
-            future = client.submit(
-                run_task,
-                job,
-                shipped,
-                code,
-                key=("talentbrief-report", f"{job.report_id}-{run_token}", attempt),
-                retries=0,  # notebook errors come back as values; worker deaths are the scheduler's
-                pure=False,
-            )
+            # retries=0: notebook errors come back as values; worker deaths are the scheduler's
+            future = client.submit(run_task, job, shipped, code, retries=0, pure=False,
+                                   key=("talentbrief-report", f"{job.report_id}-{run_token}", attempt))
             live[future.key] = (future, job, attempt)
             return future
 

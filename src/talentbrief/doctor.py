@@ -1,9 +1,7 @@
 """`talentbrief doctor`: is this machine set up for fast, correct builds? Modelled on `quarto check`.
 
-Each check asks what the code itself uses: the fonts fontconfig resolves for the page's font stacks
-(read from base.css) and matplotlib for the charts' (from figures.style_rc), WeasyPrint's own test for
-HarfBuzz subsetting. Exit 1, with the exact install line, when something a build needs is missing.
-What fonts resolve and how PDFs are subset is asked of `talentbrief.fonts`, which a build also uses.
+Each check asks what the code itself uses (base.css's font stacks, figures.style_rc, WeasyPrint's own
+subsetting test, through `talentbrief.fonts` as a build does), not package names.
 """
 
 from __future__ import annotations
@@ -22,19 +20,8 @@ from talentbrief import paths as paths_mod
 
 # first family of a stack -> the Debian package that provides it
 FONT_PACKAGES = {"Noto Sans": "fonts-noto-core", "Noto Sans CJK SC": "fonts-noto-cjk"}
-PACKAGES = (
-    "weasyprint",
-    "pydyf",
-    "fonttools",
-    "nbconvert",
-    "papermill",
-    "jupyter_client",
-    "ipykernel",
-    "pandas",
-    "matplotlib",
-    "seaborn",
-    "frictionless",
-)
+PACKAGES = ("weasyprint", "pydyf", "fonttools", "nbconvert", "papermill", "jupyter_client", "ipykernel",
+            "pandas", "matplotlib", "seaborn", "frictionless")
 PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
 # the tools the tests use: (label, the command printing its version, the Debian package)
 TOOLS = (("Chromium (tests)", ["/usr/bin/chromium", "--version"], "chromium"),
@@ -53,7 +40,6 @@ class Check:
     fix: str | None = None  # any other fix (a command)
 
 
-# --- the checks --------------------------------------------------------------------------------
 def _version(dist: str) -> str | None:
     try:
         return importlib.metadata.version(dist)
@@ -67,12 +53,8 @@ def python_checks() -> list[Check]:
     listed = ", ".join(f"{name} {v}" for name, v in versions.items() if v)
     return [
         Check("Python", f"{platform.python_version()} ({sys.executable})", ok=None),
-        Check(
-            "packages",
-            listed + (f"; missing: {', '.join(missing)}" if missing else ""),
-            ok=not missing,
-            fix="make bootstrap",
-        ),
+        Check("packages", listed + (f"; missing: {', '.join(missing)}" if missing else ""), ok=not missing,
+              fix="make bootstrap"),
     ]
 
 
@@ -93,9 +75,9 @@ def font_checks(root: Path | None = None) -> list[Check]:
     """Each family of each page stack, regular and bold: the first must resolve to itself."""
     from talentbrief import render  # the renderer's imports only when the fonts are checked
 
-    checks = []
     if shutil.which("fc-match") is None:
         return [Check("fontconfig", "fc-match not found", ok=False, package="fontconfig")]
+    checks = []
     for lang, families in fonts.page_stacks(render.base_css(root)).items():
         for i, family in enumerate(families):
             if family in ("sans-serif", "serif", "monospace"):
@@ -124,17 +106,14 @@ def chart_checks() -> list[Check]:
         except RuntimeError as exc:  # no CJK font
             checks.append(Check(f"chart {lang}", str(exc).split(";")[0], ok=False, package="fonts-noto-cjk"))
             continue
+        label = f"chart {lang}: {family}"
         try:
-            path = font_manager.findfont(
-                font_manager.FontProperties(family=family), fallback_to_default=False
-            )
-            checks.append(Check(f"chart {lang}: {family}", Path(path).name))
+            face = font_manager.FontProperties(family=family)
+            checks.append(Check(label, Path(font_manager.findfont(face, fallback_to_default=False)).name))
         except ValueError:
-            fix = None
-            if fonts.resolves(family)[0]:  # fontconfig has it: matplotlib's font list predates it
-                fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}"
-            package = None if fix else FONT_PACKAGES.get(family)
-            label = f"chart {lang}: {family}"
+            stale = fonts.resolves(family)[0]  # fontconfig has it: matplotlib's font list predates it
+            fix = f"rm {Path(font_manager.get_cachedir()) / 'fontlist-*.json'}" if stale else None
+            package = None if stale else FONT_PACKAGES.get(family)
             checks.append(Check(label, "not found by matplotlib", ok=False, package=package, fix=fix))
     return checks
 
@@ -147,8 +126,8 @@ def tool_checks() -> list[Check]:
         if shutil.which(argv[0]) is not None:
             run = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=60)
             version = ((run.stdout or run.stderr).strip().splitlines() or ["?"])[0]
-        found = version is not None
-        checks.append(Check(label, version or "not found", ok=found, essential=False, package=package))
+        checks.append(Check(label, version or "not found", ok=version is not None, essential=False,
+                            package=package))
     return checks
 
 
@@ -156,9 +135,9 @@ def dask_check() -> Check:
     dask, distributed = _version("dask"), _version("distributed")
     if dask and distributed:
         return Check("Dask extra", f"dask {dask}, distributed {distributed}", ok=None)
-    return Check(
-        "Dask extra", "not installed (only for --executor dask)", ok=None, fix="pip install -e '.[dask]'"
-    )
+    return Check("Dask extra", "not installed (only for --executor dask)", ok=None,
+                 fix="pip install -e '.[dask]'")
+
 
 
 def _writable(folder: Path) -> bool:
@@ -179,18 +158,10 @@ def folder_checks(root: Path) -> list[Check]:
 
 
 def run_checks(root: Path) -> list[Check]:
-    return [
-        *python_checks(),
-        *pdf_checks(),
-        *font_checks(root),
-        *chart_checks(),
-        *tool_checks(),
-        dask_check(),
-        *folder_checks(root),
-    ]
+    return [*python_checks(), *pdf_checks(), *font_checks(root), *chart_checks(), *tool_checks(),
+            dask_check(), *folder_checks(root)]
 
 
-# --- report ------------------------------------------------------------------------------------
 def report(checks: list[Check], out) -> int:
     """Print like `quarto check`; 1 when an essential check failed."""
     for c in checks:
@@ -202,8 +173,7 @@ def report(checks: list[Check], out) -> int:
         print(f"\ninstall with (or as root: bash scripts/bootstrap-system.sh test):\n  {line}", file=out)
     for fix in dict.fromkeys(c.fix for c in failed if c.fix):
         print(f"then: {fix}", file=out)
-    essential = [c for c in failed if c.essential]
-    if essential:
+    if essential := [c for c in failed if c.essential]:
         print(f"\ntalentbrief doctor: {len(essential)} essential problem(s)", file=out)
         return 1
     print("\ntalentbrief doctor: ready" + (" (tests need the packages above)" if failed else ""), file=out)

@@ -1,7 +1,5 @@
-"""What this machine's fonts give a build: the families fontconfig resolves for the page's font stacks
-(read from base.css) and whether WeasyPrint subsets fonts with HarfBuzz. `talentbrief doctor` reports it
-in full; a build runs `fallbacks()` once to warn about a slow or wrong fallback in one line.
-"""
+"""What this machine's fonts give a build (fontconfig's faces for base.css's stacks, HarfBuzz subsetting):
+in full for `talentbrief doctor`; in one line for a build, from `fallbacks()`."""
 
 from __future__ import annotations
 
@@ -18,11 +16,8 @@ SLOW_SUBSET = f"PDF fonts subset with fontTools, not HarfBuzz (slow: install {SU
 
 def page_stacks(base_css: Path) -> dict[str, list[str]]:
     """{lang: [family, ...]} from base.css's --tb-font-<lang> properties: what WeasyPrint is given."""
-    css = base_css.read_text(encoding="utf-8")
-    return {
-        lang: [f.strip().strip("\"'") for f in value.split(",") if f.strip()]
-        for lang, value in STACK.findall(css)
-    }
+    return {lang: [f.strip().strip("\"'") for f in value.split(",") if f.strip()]
+            for lang, value in STACK.findall(base_css.read_text(encoding="utf-8"))}
 
 
 def fc_match(family: str, bold: bool = False) -> tuple[list[str], int, str] | None:
@@ -30,12 +25,8 @@ def fc_match(family: str, bold: bool = False) -> tuple[list[str], int, str] | No
     if shutil.which("fc-match") is None:
         return None
     pattern = f"{family}:weight={FC_WEIGHT_BOLD if bold else 80}"
-    out = subprocess.run(
-        ["fc-match", "-f", "%{family}\t%{weight}\t%{file}", pattern],
-        capture_output=True,
-        text=True,
-        check=False,
-    ).stdout
+    argv = ["fc-match", "-f", "%{family}\t%{weight}\t%{file}", pattern]
+    out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
     names, weight, file = (out.split("\t") + ["", "", ""])[:3]
     try:
         weight_value = int(float(weight.split()[0].strip("[]")))

@@ -1,9 +1,7 @@
 """JupyterLab as the analyst's workspace (`make lab`): notebooks are saved as they are committed.
 
-A save after Run All would otherwise write every output (charts as PNG: hundreds of KB) and per-run
-metadata into tracked files. `jupyter_lab_config.py` makes `strip_on_save` the contents manager's
-pre-save hook, so the file on disk keeps what the analyst wrote while the open lab keeps showing the
-outputs. nbstripout (the tool made for this, also the pre-commit hook) does the stripping.
+Otherwise a save after Run All writes every output (PNGs: hundreds of KB) and per-run metadata into
+tracked files; `jupyter_lab_config.py` makes `strip_on_save` (nbstripout) the pre-save hook.
 """
 
 from __future__ import annotations
@@ -12,9 +10,8 @@ from pathlib import Path
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-# Per-run metadata JupyterLab and its extensions write, beside outputs and execution counts.
-# jupyterlab-myst keeps a Markdown cell's evaluated {eval} expressions (their MIME bundles: a figure's
-# cited HTML) in `user_expressions`: outputs in all but name.
+# Per-run metadata JupyterLab and its extensions write; jupyterlab-myst's `user_expressions` hold a Markdown
+# cell's evaluated {eval} expressions (a figure's cited HTML): outputs in all but name.
 EXTRA_KEYS = ["metadata.signature", "metadata.widgets", "cell.metadata.collapsed", "cell.metadata.scrolled",
               "cell.metadata.ExecuteTime", "cell.metadata.execution", "cell.metadata.heading_collapsed",
               "cell.metadata.hidden", "cell.metadata.jupyter", "cell.metadata.user_expressions"]
@@ -44,8 +41,7 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
-    """JupyterLab's custom.css is looked up in `static_custom_path` (the user's config dir's `custom/`
-    by default, not configurable): put the project's first, and the report's stylesheet beside it for
-    its @import. The list is the one the /custom/ handler reads at each request."""
+    """Put the project's custom.css (and, for its @import, the report's stylesheet) first in
+    `static_custom_path`, the list the /custom/ handler reads at each request (not configurable)."""
     paths = serverapp.web_app.settings["static_custom_path"]
     paths[:0] = [str(TEMPLATES / "lab"), str(TEMPLATES / "talentbrief")]

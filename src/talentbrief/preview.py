@@ -1,22 +1,9 @@
 """`talentbrief preview`: rebuild on save, serve reports/ on 127.0.0.1, reload the open page.
 
-One process holds warm workers (a `WorkerPool`) for as long as it runs, so an edit costs a report's
-own run, not a build's start-up. Every change under notebooks/, data/, reports.yml or src/ goes
-through `build.run_build` itself (validation, hashing, the lock, the store): a change rebuilds only
-the reports whose inputs it changed, a failing report keeps its last good HTML and gets
-reports/_failed/, and reports/ holds exactly what `talentbrief build` would write. HTML first; the
-PDFs afterwards, while no edit is waiting. A change under src/ restarts the whole process in place
-(same pid and port, new workers), so this process and its workers both run the new code.
-
-The HTTP handler serves reports/ and adds to the HTML it sends (never to the files) a banner when a
-report failed or the data is invalid, and an inline script that listens to /__preview__/events (an
-EventSource on this same server) and reloads the page when the page's files change.
-
-Only local pages reach it (`refusal`): a request whose Host is not this server's own local address is
-refused, so a web page cannot read drafts through DNS rebinding; a request for the preview's own
-endpoints or any method that could start work must come from one of our own pages (its Origin and
-Sec-Fetch-Site say so, or it has no browser headers at all: curl, a script); at most MAX_STREAMS
-event streams are open at once, each holding a thread.
+Warm workers, so an edit costs a report's own run; each pass is `build.run_build` itself, so reports/
+ends as `talentbrief build` leaves it. A src/ change restarts the process in place (same pid and port).
+The banner and reload script go into the HTML served, never the files. Only local pages reach it
+(`refusal`: no DNS rebinding, no cross-site work); docs/architecture.md has the whole design.
 """
 
 from __future__ import annotations
@@ -54,13 +41,6 @@ API = "/__preview__/"
 _REPORT_PAGE = re.compile(r"[a-z0-9][a-z0-9-]*\.html")
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 MAX_STREAMS = 8  # open event streams (a page each); more gets 503
-
-
-class Stop(Exception):
-    """SIGTERM or SIGHUP: stop as on Ctrl-C."""
-
-
-# ------------------------------------------------------------------------------------- the pages
 
 
 def _mtime(path: Path) -> int:
@@ -116,16 +96,16 @@ class State:
 
 def failure_banner(state: State, report_id: str) -> Markup | None:
     """The report's failure (from reports/_failed/<id>.txt), or the build's bad-input problems."""
+    failure = None
     try:
         text = (state.paths.failed / f"{report_id}.txt").read_text(encoding="utf-8")
     except OSError:
-        text = None
-    failure = None
-    if text is not None:
-        where = next((ln.split(":", 1)[1].strip() for ln in text.splitlines() if ln.startswith("failed in:")), "")
+        pass
+    else:
+        where = re.search(r"^failed in:(.*)$", text, re.MULTILINE)
         message = text.split("\n\n", 1)[-1].strip().splitlines()
         page = state.paths.failed / f"{report_id}.html"
-        failure = {"where": where, "last": message[-1] if message else "failed",
+        failure = {"where": where[1].strip() if where else "", "last": message[-1] if message else "failed",
                    "link": f"/_failed/{report_id}.html" if page.is_file() else None}
     if not state.problems and failure is None:
         return None
@@ -133,11 +113,8 @@ def failure_banner(state: State, report_id: str) -> Markup | None:
 
 
 def decorate(page_html: str, page: str, token: str, banner: Markup | None) -> bytes:
-    """The page as served: banner after <body>, reload script before </body>.
-
-    The file is HTML this project built, so it is joined as Markup on purpose: the banner and the
-    script are Markup too, and nothing is escaped twice (a plain str added to Markup is escaped, which
-    once served every page as its own source)."""
+    """The page as served: banner after <body>, reload script before </body>. The file is joined as
+    Markup on purpose: a plain str added to Markup is escaped, which once served every page as source."""
     html = Markup(page_html)
     if banner:
         match = re.search(r"<body[^>]*>", html)
@@ -151,8 +128,6 @@ def decorate(page_html: str, page: str, token: str, banner: Markup | None) -> by
 
 class Handler(SimpleHTTPRequestHandler):
     """reports/ as static files, its HTML pages decorated; the preview's two endpoints."""
-
-    state: State
 
     def __init__(self, *args, state: State, **kw):
         self.state = state
@@ -224,8 +199,7 @@ class Handler(SimpleHTTPRequestHandler):
         self._send(code, "text/html; charset=utf-8", decorate(body, page, token, banner))
 
     def _events(self, page: str) -> None:
-        """Server-sent events: the page's token now and whenever it changes (checked as soon as the
-        build stores a report, and every RECHECK_S); at most MAX_STREAMS at once."""
+        """Server-sent events: the page's token now and on each change; at most MAX_STREAMS at once."""
         if not self.state.streams.acquire(blocking=False):
             self.send_response(503, "too many open event streams")
             self.send_header("Retry-After", "5")
@@ -266,10 +240,8 @@ def _peer_gone(connection: socket.socket) -> bool:
 
 
 def refusal(headers, port: int, starts_work: bool) -> str | None:
-    """Why a request must be refused (None: serve it). Every request: the Host must be this server's
-    own local address. A request that starts work (the preview's endpoints, any method but GET and
-    HEAD) must also be same-origin: a cross-site page may send it (a form, an <img>) though it
-    cannot read the answer."""
+    """Why to refuse a request (None: serve it): a Host not ours (DNS rebinding), or work started
+    cross-origin (a cross-site page may send a form or an <img> though it cannot read the answer)."""
     host = (headers.get("Host") or "").strip().lower()
     if host not in {f"{name}:{port}" for name in LOCAL_HOSTS}:
         return "not a local address of this preview (Host)"
@@ -290,12 +262,8 @@ def start_http(state: State, port: int) -> ThreadingHTTPServer:
     return server
 
 
-# ------------------------------------------------------------------------------------- watching
-
-
 def _ignored(path: str, root: Path) -> bool:
-    """A path no build reads (paths.skipped), judged below the project root only: a folder above it
-    whose name looks like an editor's backup must not hide the whole project."""
+    """A path no build reads (paths.skipped), judged below the root: a parent named like a backup is fine."""
     try:
         parts = Path(path).relative_to(root).parts
     except ValueError:
@@ -303,10 +271,10 @@ def _ignored(path: str, root: Path) -> bool:
     return any(paths_mod.skipped(part) for part in parts)
 
 
-def start_watching(paths: paths_mod.Paths, changes: queue.Queue, stop: threading.Event) -> list[threading.Thread]:
-    """Threads putting each changed input (paths.INPUTS) into `changes`: the folders recursively, the
-    files (reports.yml, the lock) through the root (editors replace files by renaming, which a file
-    watch loses)."""
+def start_watching(paths: paths_mod.Paths, changes: queue.Queue,
+                   stop: threading.Event) -> list[threading.Thread]:
+    """Threads putting each changed input (paths.INPUTS) into `changes`; files are watched through the
+    root, as editors replace files by renaming, which a file watch loses."""
     import watchfiles
 
     def watch(targets: list[Path], recursive: bool, keep) -> None:
@@ -336,9 +304,6 @@ def drain(changes: queue.Queue, timeout: float) -> set[Path]:
     while not changes.empty():  # this thread is the only reader
         found.add(changes.get_nowait())
     return found
-
-
-# ------------------------------------------------------------------------------------- building
 
 
 class Tee(io.TextIOBase):
@@ -372,10 +337,9 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
             state.changed()  # resumed once the build has stored that result: its page may reload now
 
     tee = Tee(err)
-    quiet = formats is None  # the PDF pass speaks only of failures
-    try:
-        code = build.run_build(state.paths, ids, jobs=pool.workers, keep_going=True, quiet=quiet, wait=True,
-                               executor=run, formats=formats, out=out, err=tee)
+    try:  # quiet: the PDF pass speaks only of failures
+        code = build.run_build(state.paths, ids, jobs=pool.workers, keep_going=True, quiet=formats is None,
+                               wait=True, executor=run, formats=formats, out=out, err=tee)
     except Exception as exc:  # noqa: BLE001 - a bug of ours must not end the session: say it, keep serving
         print(f"talentbrief preview: build error: {type(exc).__name__}: {exc}", file=tee)
         code = 2
@@ -393,9 +357,7 @@ def build_pass(state: State, pool: WorkerPool, ids: list[str], out: TextIO, err:
 
 
 def running_code(paths: paths_mod.Paths, changed: set[Path]) -> list[Path]:
-    """The changed files this process or its workers run (preview.py and every module it imports, from
-    the sources: fingerprint.closure). An edit to doctor, the CLI or diff needs no restart, and reports
-    rebuild only if their key says so."""
+    """The changed files this process or its workers run (fingerprint.closure of preview.py)."""
     from talentbrief import fingerprint
 
     package = paths.src / "talentbrief"
@@ -405,17 +367,15 @@ def running_code(paths: paths_mod.Paths, changed: set[Path]) -> list[Path]:
 
 def new_code_imports() -> str | None:
     """None if the (edited) package still imports; else the error, so a typo does not end the preview."""
-    probe = subprocess.run([sys.executable, "-c", "import talentbrief.cli, talentbrief.preview, talentbrief.render"],
-                           capture_output=True, text=True, check=False)
+    imports = "import talentbrief.cli, talentbrief.preview, talentbrief.render"
+    probe = subprocess.run([sys.executable, "-c", imports], capture_output=True, text=True, check=False)
     return None if probe.returncode == 0 else (probe.stderr.strip().splitlines() or ["failed"])[-1]
 
 
-def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, workers: int | None = None,
-                out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, workers: int | None = None) -> int:
     """Build, serve and rebuild until Ctrl-C (or SIGTERM); 0 on a clean stop, 2 on bad input at start."""
-    out, err = out or sys.stdout, err or sys.stderr
-    restarted = os.environ.pop(RESTARTED, None) is not None
-    if not restarted:  # refuse bad ids, data or catalogue before anything starts, as build does
+    out, err = sys.stdout, sys.stderr
+    if os.environ.pop(RESTARTED, None) is None:  # refuse bad ids, data or catalogue first, as build does
         try:
             build.prepare(paths, ids)
         except TalentbriefError as exc:
@@ -430,11 +390,8 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
     port = server.server_address[1]
     first = ids[0] + ".html" if len(ids) == 1 and _REPORT_PAGE.fullmatch(ids[0] + ".html") else ""
     print(f"talentbrief preview: http://127.0.0.1:{port}/{first}  (Ctrl-C stops)", file=out, flush=True)
-
-    def on_signal(signum, frame):
-        raise Stop(signal.Signals(signum).name)
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGTERM and SIGHUP stop it as Ctrl-C does: a KeyboardInterrupt, which no `except Exception` swallows
+    previous = {s: signal.signal(s, signal.default_int_handler) for s in (signal.SIGTERM, signal.SIGHUP)}
     src = paths.src.resolve()
     changes: queue.Queue = queue.Queue()
     watchers = start_watching(paths, changes, state.stopping)
@@ -447,29 +404,27 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
             print(f"talentbrief preview: {exc}", file=err, flush=True)
             return 1
         state.workers = pool.pids()
-        state.phase = "building"
-        build_pass(state, pool, ids, out, err, ("html",))
-        pdf_due = True
-        while True:
-            state.phase = "pdf-due" if pdf_due else "idle"
-            changed = drain(changes, PDF_DELAY_S if pdf_due else 0.5)
-            if not changed:
+        while True:  # an HTML pass (at start, then after each change), then wait for the next change
+            state.phase = "building"
+            build_pass(state, pool, ids, out, err, ("html",))
+            pdf_due = True
+            while True:
+                state.phase = "pdf-due" if pdf_due else "idle"
+                if changed := drain(changes, PDF_DELAY_S if pdf_due else 0.5):
+                    break
                 if pdf_due:  # no edit since the HTML: now the PDFs, stopping at the next edit
                     state.phase = "building-pdf"
                     build_pass(state, pool, ids, out, err, None, interrupted=lambda: not changes.empty())
                     pdf_due = not changes.empty()
-                continue
             if any(src in p.resolve().parents for p in changed) and running_code(paths, changed):
                 if (why := new_code_imports()) is None:
                     restart = True
-                    print("talentbrief preview: src/ changed; restarting with the new code", file=out, flush=True)
+                    print("talentbrief preview: src/ changed; restarting with the new code", file=out,
+                          flush=True)
                     return 0
                 print(f"talentbrief preview: src/ changed but does not import ({why}); "
                       "still running the old code", file=err, flush=True)
-            state.phase = "building"
-            build_pass(state, pool, ids, out, err, ("html",))
-            pdf_due = True
-    except (KeyboardInterrupt, Stop):
+    except KeyboardInterrupt:
         print("talentbrief preview: stopping", file=out, flush=True)
         return 0
     finally:
@@ -497,9 +452,8 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
 
 
 def release_before_exec() -> None:
-    """Do what exit does and exec does not: unlink the pool's semaphores (their finalizers run when the
-    queues are collected) and stop multiprocessing's resource tracker, reaping it. Otherwise the tracker
-    outlives the old image as an unreaped child and reports the semaphores as leaked."""
+    """What exit does and exec does not: unlink the pool's semaphores (gc runs their finalizers) and
+    reap the resource tracker, which would otherwise outlive us and report them as leaked."""
     import gc
     from multiprocessing import resource_tracker
 
@@ -507,9 +461,6 @@ def release_before_exec() -> None:
     tracker = getattr(resource_tracker, "_resource_tracker", None)
     if tracker is not None and hasattr(tracker, "_stop"):
         tracker._stop()
-
-
-# ------------------------------------------------------------------------------------- CLI
 
 
 def _preview_cmd(args: argparse.Namespace) -> int:
@@ -521,12 +472,10 @@ def _preview_cmd(args: argparse.Namespace) -> int:
 
 def register(subparsers) -> None:
     p = subparsers.add_parser(
-        "preview",
-        help="build, serve reports/ on 127.0.0.1 and rebuild + reload on every save",
+        "preview", help="build, serve reports/ on 127.0.0.1 and rebuild + reload on every save",
         description="Build the chosen reports' HTML on warm workers, serve reports/ on 127.0.0.1, and on "
         "every change to notebooks/, data/, reports.yml or src/ rebuild what it affects and reload "
-        "the open page. PDFs follow the HTML. Ctrl-C stops it and its workers.",
-    )
+        "the open page. PDFs follow the HTML. Ctrl-C stops it and its workers.")
     p.add_argument("ids", nargs="*", metavar="ID", help="report ids or patterns (default: all)")
     p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)")
     p.add_argument("-j", "--jobs", type=build.jobs_option, help="warm worker processes (default: CPU count)")

@@ -1,6 +1,5 @@
 """`talentbrief validate`: the data's own checks (talentbrief.validate), with --sources the sha256 and
-quotes against the source files, then the catalogue reports the data cannot fill. Exit 2 on any problem.
-"""
+quotes against the source files, then the catalogue reports the data cannot fill. Exit 2 on any problem."""
 
 from __future__ import annotations
 
@@ -9,7 +8,6 @@ import sys
 
 from talentbrief import catalogue, validate
 from talentbrief import paths as tb_paths
-from talentbrief.validate import Problem
 
 
 def reports_without_figures(tables, specs) -> list[str]:
@@ -24,9 +22,7 @@ def reports_without_figures(tables, specs) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     paths = tb_paths.get(args.root)
-    problems: list[Problem | str] = list(validate.validate(paths, args.sources))
-    if not problems:
-        problems += _catalogue_problems(paths)
+    problems = validate.validate(paths, args.sources) or _catalogue_problems(paths)
     for problem in problems:
         print(problem, file=sys.stderr)
     if problems:
