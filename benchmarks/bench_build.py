@@ -97,10 +97,10 @@ def pdf_fonts(reports: Path, specs: list) -> dict[str, list[str]]:
 
 
 def subsetting_path() -> str:
-    """WeasyPrint's choice here, by its own test (talentbrief.doctor.subsetting)."""
-    from talentbrief import doctor
+    """WeasyPrint's choice here, by its own test (talentbrief.fonts.subsetting)."""
+    from talentbrief import fonts
 
-    return doctor.subsetting()[1]
+    return fonts.subsetting()[1]
 
 
 def sample(specs: list, k: int | None) -> list:
