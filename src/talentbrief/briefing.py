@@ -36,8 +36,6 @@ RESULT_BASES = ("cumulative", "per_year")  # results and targets; a stock at a d
 _DIGIT = re.compile(r"\d")
 
 
-# ---------------------------------------------------------------- small helpers
-
 def _where(table: pd.DataFrame, column: str, value) -> pd.DataFrame:
     return table[table[column].astype(str) == value]
 
@@ -58,7 +56,6 @@ def _sources_by_id(report: Report) -> dict[str, dict]:
 
 
 def _source_ids(report: Report) -> dict[str, str]:
-    """figure id -> its source's id."""
     figs = report.tables.figures
     return dict(zip(figs["figure_id"].astype(str), figs["source_id"].astype(str)))
 
@@ -121,7 +118,6 @@ def cite_row(report: Report, row) -> Markup:
 
 
 def _source(report: Report, figure_id: str) -> dict:
-    """The row of a figure's source."""
     return _sources_by_id(report)[_source_ids(report)[figure_id]]
 
 
@@ -153,13 +149,6 @@ def _maybe_ids(figure_ids, content) -> Markup:
     return wrap_ids(figure_ids, content) if figure_ids and _DIGIT.search(str(content)) else escape(content)
 
 
-# ---------------------------------------------------------------- header
-
-def metadata(report: Report, title: str) -> dict:
-    """The display metadata the renderer reads for <title>, <html lang>, the PDF and the index."""
-    return {"talentbrief": {"title": title, "lang": report.lang, "as_of": report.as_of.strftime("%Y-%m-%d")}}
-
-
 def header(report: Report, *, title) -> None:
     """Kicker, title ("..." or {"en": ..., "zh": ...}) and date: the first output, carrying the metadata."""
     from IPython.display import HTML, display
@@ -168,10 +157,10 @@ def header(report: Report, *, title) -> None:
     date = text.time_tag(report.as_of, report.lang)
     html = block("header", kicker=text.t("kicker", report.lang), title=report.title,
                  as_of=text.t("as_of", report.lang, date=date), lang=report.lang)
-    display(HTML(str(html)), metadata=metadata(report, report.title))
+    # what the renderer reads for <title>, <html lang>, the PDF and the index
+    meta = {"title": report.title, "lang": report.lang, "as_of": report.as_of.strftime("%Y-%m-%d")}
+    display(HTML(str(html)), metadata={"talentbrief": meta})
 
-
-# ---------------------------------------------------------------- headline figures
 
 def headline_rows(figures: pd.DataFrame) -> pd.DataFrame:
     """A programme's results and targets (people counts, else its other results), a restated plan once.
@@ -199,8 +188,6 @@ def headlines(report: Report) -> Block:
             programmes.append({"name": programme_name(report, pid), "figures": items})
     return block("headlines", programmes=programmes)
 
-
-# ---------------------------------------------------------------- chart data
 
 def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
     """Rows for figures.bar_figure: `per_year`, and a `chart_label` that tells apart same-label rows."""
@@ -264,8 +251,6 @@ def bar_chart(report: Report, rows: pd.DataFrame, *, title, **style):
     return fmt.describe(fig, figure_ids=ids)
 
 
-# ---------------------------------------------------------------- recent developments and sources
-
 def _source_figure_ids(report: Report, source_id: str) -> list[str]:
     return list(_where(report.tables.figures, "source_id", source_id)["figure_id"].astype(str))
 
@@ -307,8 +292,6 @@ def sources_list(report: Report) -> Block:
         items.append({"id": sid, "ids": _source_figure_ids(report, sid), "body": body})
     return block("sources", items=items)
 
-
-# ---------------------------------------------------------------- programme brief
 
 def programme_summary(report: Report) -> Block:
     """Owner, description and the period the programme's figures cover."""
@@ -361,8 +344,6 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
     return block("figure_table", head=head, rows=body, empty=text.t("no_figures", lang))
 
 
-# ---------------------------------------------------------------- derived figures (data/derived.yml)
-
 def _declared(report: Report, what: str) -> tuple:
     """The entries of data/checks.yml or derived.yml shown: all, or in a brief those on its programme."""
     declared = report.tables.definitions
@@ -404,8 +385,6 @@ def metrics_section(report: Report) -> Block:
     return block("metrics", items=items, empty=text.t("no_metrics", report.lang))
 
 
-# ---------------------------------------------------------------- checks
-
 def _rows_used(report: Report, figure_ids) -> Markup:
     """The rows a check used, by label (ids stay in data-figure-ids), a shared label with its source."""
     lang = report.lang
@@ -434,8 +413,6 @@ def checks_section(report: Report) -> Block:
     head = [text.t(f"col.{c}", lang) for c in ("check", "result", "message")]
     return block("checks", head=head, rows=rows, empty=text.t("no_checks", lang))
 
-
-# ---------------------------------------------------------------- audit coverage
 
 def _count(report: Report, ids) -> Markup:
     """How many rows, and how many of them restate another row (the same plan reported again)."""
@@ -466,8 +443,6 @@ def coverage(report: Report) -> Block:
                  by_programme=text.t("h.by_programme", lang), nothing=text.t("none", lang))
 
 
-# ---------------------------------------------------------------- the report
-
 @dataclass
 class Report:
     """One report: its tables (already narrowed by scope.select), language, date, programme and notes."""
@@ -479,21 +454,11 @@ class Report:
     notes: Notes
     title: str = field(default="")
 
-    # -- the tables, for pandas cells
-    @property
-    def figures(self) -> pd.DataFrame:
-        """One row per reported figure: value, unit, qualifier, status, period, quote, source."""
-        return self.tables.figures
-
-    @property
-    def sources(self) -> pd.DataFrame:
-        return self.tables.sources
-
-    @property
-    def programmes(self) -> pd.DataFrame:
-        return self.tables.programmes
-
-    name = property(programme_name)  # the report's programme, named in its language
+    # -- the tables, for pandas cells (figures: one row per reported figure), and the programme's name
+    figures = property(lambda self: self.tables.figures)
+    sources = property(lambda self: self.tables.sources)
+    programmes = property(lambda self: self.tables.programmes)
+    name = property(programme_name)
 
     # -- values for {eval} in Markdown cells
     def fig(self, figure_id: str) -> Block:
