@@ -51,6 +51,11 @@ def _figures_of(report: Report, programme_id: str) -> pd.DataFrame:
     return _where(report.tables.figures, "programme_id", programme_id)
 
 
+def _figure_ids(report: Report, column: str, value: str) -> list[str]:
+    """The ids of the figures whose `column` is `value` (a source's, a programme's)."""
+    return list(_where(report.tables.figures, column, value)["figure_id"].astype(str))
+
+
 def _sources_by_id(report: Report) -> dict[str, dict]:
     return {str(r["source_id"]): r for r in report.tables.sources.to_dict("records")}
 
@@ -175,17 +180,17 @@ def headline_rows(figures: pd.DataFrame) -> pd.DataFrame:
 def headlines(report: Report) -> Block:
     """Per programme with results or targets: its headline figures with qualifier, status and period."""
     lang = report.lang
-    programmes = []
-    pids = scope.programmes_with_figures(report.tables)
-    shown = {i for p in pids for i in _shown_ids(report, headline_rows(_figures_of(report, p)))}
-    for pid in pids:
-        items = [{"ids": row_ids(report, r),
-                  "text": text.t("figure.item", lang, label=Markup('<span class="tb-label">{}</span>').format(
-                      label_text(report, r, shown)), value=cite_row(report, r),
-                      status=fmt.status_label(str(r["status"]), lang), period=period_text(report, r))}
-                 for r in headline_rows(_figures_of(report, pid)).to_dict("records")]
-        if items:
-            programmes.append({"name": programme_name(report, pid), "figures": items})
+    rows = {p: headline_rows(_figures_of(report, p)) for p in scope.programmes_with_figures(report.tables)}
+    shown = {i for figs in rows.values() for i in _shown_ids(report, figs)}
+
+    def item(r) -> dict:
+        label = Markup('<span class="tb-label">{}</span>').format(label_text(report, r, shown))
+        return {"ids": row_ids(report, r), "text": text.t(
+            "figure.item", lang, label=label, value=cite_row(report, r),
+            status=fmt.status_label(str(r["status"]), lang), period=period_text(report, r))}
+
+    programmes = [{"name": programme_name(report, pid), "figures": [item(r) for r in figs.to_dict("records")]}
+                  for pid, figs in rows.items() if not figs.empty]
     return block("headlines", programmes=programmes)
 
 
@@ -229,13 +234,12 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
 def source_note(report: Report, figure_ids) -> str:
     """"Source: China Chemical News (4 August 2022); ..." (a chart's caption), oldest first: the outlet,
     or the title when the text names none."""
-    sources, lang = _sources_by_id(report), report.lang
-    figs = report.tables.figures
-    used_ids = figs.loc[figs["figure_id"].astype(str).isin(set(figure_ids)), "source_id"].astype(str)
+    sources, lang, source_of = _sources_by_id(report), report.lang, _source_ids(report)
+    used_ids = {source_of[i] for i in figure_ids}
     listed = text.plain("list.semi", lang).join(
         text.plain("chart.source_item", lang, source=credit(sources[s], lang),
                    date=source_date_text(sources[s], lang))
-        for s in sorted(set(used_ids), key=lambda s: sources[s]["date_published"]))
+        for s in sorted(used_ids, key=lambda s: sources[s]["date_published"]))
     return text.plain("chart.source_note", lang, sources=listed)
 
 
@@ -249,10 +253,6 @@ def bar_chart(report: Report, rows: pd.DataFrame, *, title, **style):
     fig = fmt.bar_figure(data, lang=report.lang, title=title, source_note=source_note(report, ids),
                          label_key="chart_label", **style)
     return fmt.describe(fig, figure_ids=ids)
-
-
-def _source_figure_ids(report: Report, source_id: str) -> list[str]:
-    return list(_where(report.tables.figures, "source_id", source_id)["figure_id"].astype(str))
 
 
 def developments(report: Report) -> Block:
@@ -289,7 +289,7 @@ def sources_list(report: Report) -> Block:
         if title_translated(src, lang):
             body += text.t("sentence.sep", lang) + text.t("source.translated", lang)
         sid = str(src["source_id"])
-        items.append({"id": sid, "ids": _source_figure_ids(report, sid), "body": body})
+        items.append({"id": sid, "ids": _figure_ids(report, "source_id", sid), "body": body})
     return block("sources", items=items)
 
 
@@ -427,12 +427,12 @@ def coverage(report: Report) -> Block:
     lang = report.lang
     source_rows = []
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
-        ids = _source_figure_ids(report, str(src["source_id"]))
+        ids = _figure_ids(report, "source_id", str(src["source_id"]))
         source_rows.append({"title": _maybe_ids(ids, source_title(src, lang)), "outlet": outlet(src, lang),
                             "date": source_date(src, lang), "ids": ids, "n": _count(report, ids)})
     programme_rows = []
     for prog in report.tables.programmes.to_dict("records"):
-        ids = list(_figures_of(report, str(prog["programme_id"]))["figure_id"].astype(str))
+        ids = _figure_ids(report, "programme_id", str(prog["programme_id"]))
         owner = prog["owner"] if lang == "en" else prog[f"owner_{lang}"]
         programme_rows.append({"name": _maybe_ids(ids, prog[f"name_{lang}"]), "owner": _maybe_ids(ids, owner),
                                "ids": ids, "n": _count(report, ids)})

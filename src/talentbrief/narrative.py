@@ -29,8 +29,7 @@ def _tags(cell) -> list[str]:
 
 def cell_lang(cell) -> str | None:
     """The language a cell is tagged with, or None (shown in every language)."""
-    langs = [LANG_TAGS[t] for t in _tags(cell) if t in LANG_TAGS]
-    return langs[0] if langs else None
+    return next((LANG_TAGS[t] for t in _tags(cell) if t in LANG_TAGS), None)
 
 
 def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict[str, str], as_of: str) -> list[str]:

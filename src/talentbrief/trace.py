@@ -97,9 +97,8 @@ def quoted(row, source, lang: str) -> Markup:
 def quoted_text(row, source, lang: str) -> str:
     """quoted() as plain text (tooltips)."""
     shown = translation(row, source, lang)
-    if shown is None:
-        return text.plain("quote.plain", lang, quote=row["quote"])
-    return text.plain("quote.translated", lang, quote=row["quote"], translation=shown)
+    key = "quote.plain" if shown is None else "quote.translated"
+    return text.plain(key, lang, quote=row["quote"], translation=shown)
 
 
 def note_key(figure_ids) -> str:
