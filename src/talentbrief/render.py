@@ -215,8 +215,7 @@ def html_to_pdf(html: str) -> bytes:
         if not any(isinstance(f, _WeasyPrintLog) for f in log.filters):
             log.addFilter(_WeasyPrintLog())
         font_config = _fonts.config = FontConfiguration()
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    document = HTML(string=html, base_url=None, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols={"data"}))
     return document.write_pdf(font_config=font_config)
 
 

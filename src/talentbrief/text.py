@@ -7,9 +7,11 @@ No template holds a digit: numbers come from the data, formatted by `figures` an
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from markupsafe import Markup, escape
 
 from figures import LANGS, PER_YEAR  # the one list of languages (words.yml has exactly these); "a year"
@@ -17,8 +19,6 @@ from talentbrief.rules import inferred
 
 
 def _load_words() -> dict[str, dict[str, str]]:
-    import yaml
-
     words = yaml.load((Path(__file__).resolve().parent / "templates" / "talentbrief" / "words.yml")
                       .read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     for key, texts in words.items():
@@ -48,8 +48,6 @@ def plain(key: str, lang: str, **values) -> str:
 def fill(template: str, values: dict, html: bool = False):
     """A template of data/checks.yml or derived.yml filled (Markup when `html`); a value may be a function,
     called once in the order the template mentions it, so citations number in reading order."""
-    import string
-
     names = dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f is not None)
     got = {n: values[n]() if callable(values[n]) else values[n] for n in names}
     return Markup(escape(template)).format(**got) if html else template.format(**got)
