@@ -1,6 +1,6 @@
-"""Report HTML comes from Jinja2 templates (templates/talentbrief/), never from strings joined in
-Python: `render("headlines", programmes=...)` fills a macro of sections.html.j2, `page(...)` a page. Autoescaped, so data text is escaped and
-Markup values (citations, <time> tags) are kept."""
+"""Report HTML comes from Jinja2 templates (templates/talentbrief/), never from strings joined in Python:
+`render("headlines", programmes=...)` fills a macro of sections.html.j2, `page(...)` a page. Autoescaped,
+so data text is escaped and Markup values (citations, <time> tags) are kept."""
 
 from __future__ import annotations
 

@@ -1,21 +1,9 @@
-"""Narrative written in Markdown cells: language tags and MyST's {eval} role, the same in JupyterLab and the report.
+"""Narrative in Markdown cells: language tags and MyST's {eval} role, the same in JupyterLab and the report.
 
-A Markdown cell tagged ``lang-en`` shows only in English reports, ``lang-zh`` only in Chinese ones;
-untagged cells show in both. Inside a cell, one role: {eval}`expression` writes the value of a Python
-expression of the notebook's kernel, as JupyterLab shows it with jupyterlab-myst (``make lab``):
-
-* {eval}`fig("figure-id")` writes that figure as the house formatter does ("more than 920,000 people" /
-  "92万余人"), cited: tooltip quote, footnote, ``data-figure-ids``;
-* {eval}`name` writes a value a code cell above computed (a derived number, already formatted and
-  cited, so prose never types a number by hand);
-* {eval}`date("2022-08")` writes a date (``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``) in the report's
-  language inside ``<time>`` ("August 2022" / "2022年8月").
-
-A value with ``_repr_html_`` (citations, dates) is written as that HTML; anything else is escaped text.
-`problems` refuses other roles, expressions that are not Python, unknown figure ids, figures published
-after the report's as-of date, ids outside its scope and unknown language tags before any kernel starts.
-`prepare` turns each Markdown cell into a code cell that renders it in the kernel (`show`), whose output
-records every value it wrote; cells in the other language are marked to be left out.
+A cell tagged ``lang-en`` / ``lang-zh`` shows only in that language. {eval}`expression` writes a value of
+the kernel: `fig("figure-id")` cited, a name a code cell computed, `date("2022-08")` in <time> (see
+docs/authoring.md). `problems` refuses what cannot be built before any kernel starts; `prepare` turns each
+Markdown cell into a code cell calling `show`, whose output records every value it wrote.
 """
 
 from __future__ import annotations
@@ -41,16 +29,12 @@ def _tags(cell) -> list[str]:
 
 def cell_lang(cell) -> str | None:
     """The language a cell is tagged with, or None (shown in every language)."""
-    langs = [LANG_TAGS[t] for t in _tags(cell) if t in LANG_TAGS]
-    return langs[0] if langs else None
+    return next((LANG_TAGS[t] for t in _tags(cell) if t in LANG_TAGS), None)
 
 
 def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict[str, str], as_of: str) -> list[str]:
-    """Why the narrative of `nb` cannot be built for this report: one line per problem (empty when fine).
-
-    `known_ids`: every figure id in the data; `scoped_ids`: the ids this report may cite; `dates`: figure id
-    → its source's publication date (to say why an id is out of scope).
-    """
+    """Why the narrative of `nb` cannot be built for this report, a line each. `dates` (figure id → its
+    source's publication date) says why an id of `known_ids` is not among the `scoped_ids` it may cite."""
     found = []
     for n, cell in enumerate(nb["cells"], start=1):
         where = f"{notebook}: cell {n}"
@@ -120,9 +104,8 @@ def has_roles(notebook_text: str) -> bool:
 
 
 def prepare(nb, lang: str):
-    """The notebook as it runs for `lang`: Markdown cells in this language become code cells calling
-    `show`; those in the other language become empty cells tagged `OMIT_TAG`. Cell positions are kept,
-    so cell numbers in messages match the notebook the analyst edits."""
+    """The notebook as it runs for `lang`: its Markdown cells call `show`, the other language's are emptied
+    and tagged `OMIT_TAG`; positions are kept, so cell numbers match the notebook the analyst edits."""
     import nbformat
 
     for i, cell in enumerate(nb.cells):
@@ -157,14 +140,11 @@ def as_written(nb):
 # -- in the kernel ---------------------------------------------------------------------------------
 def _html(value) -> Markup:
     """A value as the lab shows it: its HTML when it has one (citations, dates), else escaped text."""
-    if hasattr(value, "_repr_html_"):
-        return Markup(value._repr_html_())
-    return escape(value)
+    return Markup(value._repr_html_()) if hasattr(value, "_repr_html_") else escape(value)
 
 
 def render(source: str, namespace: dict) -> tuple[Markup, dict[str, str]]:
-    """Markdown to HTML (CommonMark with tables), each {eval} replaced by its value in `namespace` (the
-    kernel's variables); also every expression with the HTML it wrote."""
+    """CommonMark (with tables) to HTML, each {eval} valued in `namespace`; also each expression's HTML."""
     from markdown_it import MarkdownIt
 
     values: dict[str, Markup] = {}
@@ -186,8 +166,7 @@ def render(source: str, namespace: dict) -> tuple[Markup, dict[str, str]]:
 
 
 def show(source: str) -> None:
-    """Display one Markdown cell as the report shows it (what `prepare` puts in its place); the output
-    records each {eval} value it wrote, so the executed notebook keeps what the report showed."""
+    """Display a Markdown cell as the report does, recording its {eval} values in the executed notebook."""
     from IPython import get_ipython
     from IPython.display import HTML, display
 

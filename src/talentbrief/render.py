@@ -1,8 +1,7 @@
 """One report, start to finish, in this process: papermill → nbconvert HTML → WeasyPrint PDF.
 
-`run_job(job, root)` depends on nothing but the job and the project folder `root` (which may be a
-temporary copy materialised by a dask task): the kernel imports `root/src`, the stylesheets come
-from `root/src/talentbrief/templates/talentbrief/`. It writes nothing into reports/.
+`run_job(job, root)` needs only the job and the project folder `root` (maybe a dask task's copy), whose
+src/ the kernel imports and whose stylesheets the page uses. It writes nothing into reports/.
 """
 
 from __future__ import annotations
@@ -48,16 +47,14 @@ def stylesheets(root: Path | None) -> list[str]:
 
 # -- metadata ---------------------------------------------------------------------------------------
 def report_meta(nb: Any, job: Job) -> dict[str, str]:
-    """title, lang, as_of from the first output carrying the header's `talentbrief` display metadata
-    (a Markdown cell's output carries its {eval} values under the same key, without a title)."""
+    """title, lang, as_of from the header's `talentbrief` display metadata (the first with a title: a
+    Markdown cell's output carries its {eval} values under the same key)."""
     metas = (o.get("metadata", {}).get("talentbrief") for cell in nb.cells for o in cell.get("outputs", ()))
     found = next((meta for meta in metas if isinstance(meta, dict) and "title" in meta), {})
     params = job.parameters
-    return {
-        "title": str(found.get("title") or job.report_id),
-        "lang": str(found.get("lang") or params.get("lang") or "en"),
-        "as_of": str(found.get("as_of") or params.get("as_of") or ""),
-    }
+    return {"title": str(found.get("title") or job.report_id),
+            "lang": str(found.get("lang") or params.get("lang") or "en"),
+            "as_of": str(found.get("as_of") or params.get("as_of") or "")}
 
 
 def _as_of_text(as_of: str, code: str) -> str:
@@ -87,14 +84,9 @@ def _exporter(basedir: Path, failed: bool):
     cache = _exporters.__dict__.setdefault("cache", {})
     key = (str(basedir), failed)
     if key not in cache:
-        cache[key] = HTMLExporter(
-            template_name=TEMPLATE,
-            extra_template_basedirs=[str(basedir)],
-            exclude_input=not failed,
-            exclude_input_prompt=not failed,
-            exclude_output_prompt=True,
-            anchor_link_text="",
-        )
+        cache[key] = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(basedir)],
+                                  exclude_input=not failed, exclude_input_prompt=not failed,
+                                  exclude_output_prompt=True, anchor_link_text="")
     return cache[key]
 
 
@@ -147,8 +139,8 @@ RICH_FALLBACK = re.compile(r"^<(?:Figure size|matplotlib\.|IPython\.core\.displa
 
 
 def unshown_outputs(nb: Any, notebook: str) -> list[str]:
-    """One line per output the page cannot show as JupyterLab does: no mimetype we render, an image
-    without alt text, or a rich object that fell back to its text repr (a Figure on a non-inline backend)."""
+    """A line per output the page cannot show as JupyterLab does: no mimetype we render, an image without
+    alt text, a rich object fallen back to its text repr (a Figure on a non-inline backend)."""
     found = []
     for i, cell in enumerate(nb.cells):
         for output in cell.get("outputs", ()):
@@ -167,25 +159,16 @@ def unshown_outputs(nb: Any, notebook: str) -> list[str]:
     return found
 
 
-def export_html(
-    nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None, failed: bool = False
-) -> str:
+def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None,
+                failed: bool = False) -> str:
     """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL, its
     notes numbered and listed last (`trace.assemble_notes`)."""
     from talentbrief import trace
 
     code = html_lang(lang)
-    resources = {
-        "metadata": {"name": title},
-        "talentbrief": {
-            "title": title,
-            "lang": code,
-            "as_of": as_of,
-            "as_of_text": _as_of_text(as_of, code),
-            "stylesheets": stylesheets(root),
-            "failed": failed,
-        },
-    }
+    page = {"title": title, "lang": code, "as_of": as_of, "as_of_text": _as_of_text(as_of, code),
+            "stylesheets": stylesheets(root), "failed": failed}
+    resources = {"metadata": {"name": title}, "talentbrief": page}
     nb = report_view(nb) if not failed else narrative.as_written(copy.deepcopy(nb))
     body, _ = _exporter(templates_dir(root), failed).from_notebook_node(stable_ids(nb), resources)
     body = strip_svg_boilerplate(body)
@@ -232,14 +215,12 @@ def html_to_pdf(html: str) -> bytes:
         if not any(isinstance(f, _WeasyPrintLog) for f in log.filters):
             log.addFilter(_WeasyPrintLog())
         font_config = _fonts.config = FontConfiguration()
-    fetcher = URLFetcher(allowed_protocols={"data"})
-    document = HTML(string=html, base_url=None, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols={"data"}))
     return document.write_pdf(font_config=font_config)
 
 
 def warm_up(root: Path | None = None) -> None:
-    """Load nbconvert's templates (the project's own, as its reports use them), WeasyPrint and the
-    fonts (Latin and CJK) before the first report."""
+    """Load nbconvert's templates (the project's own), WeasyPrint and the fonts (Latin, CJK) beforehand."""
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("warm 预热")])
     html_to_pdf(export_html(nb, title="warm", lang="zh", as_of="", root=root))
 
@@ -247,9 +228,7 @@ def warm_up(root: Path | None = None) -> None:
 # -- one job --------------------------------------------------------------------------------------
 def _cell_number(nb: Any, index: int) -> int:
     """1-based position of executed cell `index` in the source notebook (minus papermill's cell)."""
-    injected = sum(
-        1 for cell in nb.cells[:index] if "injected-parameters" in cell.get("metadata", {}).get("tags", ())
-    )
+    injected = sum("injected-parameters" in c.get("metadata", {}).get("tags", ()) for c in nb.cells[:index])
     return index - injected + 1
 
 
@@ -290,9 +269,8 @@ def _run_notebook(job: Job, root: Path) -> tuple[Any, bytes]:
 
 
 def number_as_written(nb: Any) -> Any:
-    """One cell numbering everywhere: each executed cell's count becomes its 1-based position in the
-    notebook the analyst edits (Markdown cells counted, papermill's injected cell not), so "cell 9" in
-    a message is In [9] on the failure page and in JupyterLab when the failed notebook is opened."""
+    """Counts become positions in the analyst's notebook (Markdown counted, papermill's cell not): "cell 9" in
+    a message is In [9] on the failure page and in JupyterLab."""
     position = 0
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
@@ -310,9 +288,8 @@ def number_as_written(nb: Any) -> Any:
 
 
 def _without_markers(nb: Any) -> Any:
-    nb.cells = [
-        c for c in nb.cells if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", ())
-    ]
+    nb.cells = [c for c in nb.cells
+                if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", ())]
     return nb
 
 
@@ -332,17 +309,9 @@ def run_job(job: Job, root: Path) -> Outputs:
         html = export_html(nb, root=root, **meta)
         pdf = html_to_pdf(html) if "pdf" in job.formats else None
     except Exception as e:
-        raise JobFailure(
-            job.report_id, f"rendering failed: {type(e).__name__}: {e}", executed=executed
-        ) from e
-    return Outputs(
-        report_id=job.report_id,
-        html=html.encode("utf-8") if "html" in job.formats else None,
-        pdf=pdf,
-        executed=executed,
-        duration_s=round(time.perf_counter() - started, 3),
-        fallbacks=tuple(sorted(FALLBACKS)),
-        unshown=tuple(unshown_outputs(nb, job.notebook)),
-        inputs=engine.inputs(nb),
-        **meta,
-    )
+        raise JobFailure(job.report_id, f"rendering failed: {type(e).__name__}: {e}",
+                         executed=executed) from e
+    return Outputs(report_id=job.report_id, html=html.encode("utf-8") if "html" in job.formats else None,
+                   pdf=pdf, executed=executed, duration_s=round(time.perf_counter() - started, 3),
+                   fallbacks=tuple(sorted(FALLBACKS)), unshown=tuple(unshown_outputs(nb, job.notebook)),
+                   inputs=engine.inputs(nb), **meta)

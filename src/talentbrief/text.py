@@ -1,19 +1,17 @@
-"""The words the library's report components print, in English and Chinese, and the dates and periods
-they write. The words themselves are in templates/talentbrief/words.yml (reviewed as text, beside the
-page templates); titles, ledes, headings and narrative are in the notebooks, and the wording of checks
-and derived figures in data/checks.yml and data/derived.yml.
+"""The words of the report components (templates/talentbrief/words.yml), and the dates and periods they write.
 
-No template contains a digit: numbers come from the data, formatted by `figures` and cited by
-`talentbrief.trace`. `t()` gives escaped Markup for HTML (placeholders that are not Markup are
-escaped); `plain()` gives text (check messages, chart titles, alt text).
+No template holds a digit: numbers come from the data, formatted by `figures` and cited by `trace`.
+`t()` gives escaped Markup for HTML; `plain()` gives text (check messages, chart titles, alt text).
 """
 
 from __future__ import annotations
 
 import re
+import string
 from pathlib import Path
 
 import pandas as pd
+import yaml
 from markupsafe import Markup, escape
 
 from figures import LANGS, PER_YEAR  # the one list of languages (words.yml has exactly these); "a year"
@@ -21,8 +19,6 @@ from talentbrief.rules import inferred
 
 
 def _load_words() -> dict[str, dict[str, str]]:
-    import yaml
-
     words = yaml.load((Path(__file__).resolve().parent / "templates" / "talentbrief" / "words.yml")
                       .read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     for key, texts in words.items():
@@ -50,11 +46,8 @@ def plain(key: str, lang: str, **values) -> str:
 
 
 def fill(template: str, values: dict, html: bool = False):
-    """A template of data/checks.yml or data/derived.yml filled with `values` (a value may be a function
-    of no arguments, called once, in the order the template mentions it: citations number in reading
-    order). As Markup when `html` (values that are not Markup escaped), else plain text."""
-    import string
-
+    """A template of data/checks.yml or derived.yml filled (Markup when `html`); a value may be a function,
+    called once in the order the template mentions it, so citations number in reading order."""
     names = dict.fromkeys(f for _, f, _, _ in string.Formatter().parse(template) if f is not None)
     got = {n: values[n]() if callable(values[n]) else values[n] for n in names}
     return Markup(escape(template)).format(**got) if html else template.format(**got)
@@ -100,8 +93,7 @@ def date_parts(value: str) -> tuple[int, ...] | None:
 
 
 def date_tag(value: str, lang: str) -> Markup:
-    """A date written in prose as 2022, 2022-08 or 2022-08-04, in <time> in the report's language:
-    "August 2022" / "2022年8月" ({eval}`date("2022-08")`: a number the digit rule knows is a date)."""
+    """{eval}`date("2022-08")`: "August 2022" / "2022年8月", in <time> so the digit rule knows it is a date."""
     parts = date_parts(value)
     if parts is None:
         raise ValueError(f"{value!r} is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
@@ -132,8 +124,7 @@ def year_tag(year: int, lang: str) -> Markup:
 
 
 def _start(value, lang: str, in_years: bool = False) -> Markup:
-    """A start date (a year when it was stated as one); a date that opens a named era is named with it
-    (党的十八大（2012年11月8日）)."""
+    """A start date (a year when stated as one), with the era it opens: 党的十八大（2012年11月8日）."""
     stamp = pd.Timestamp(value)
     if in_years:
         return year_tag(stamp.year, lang)
@@ -142,10 +133,8 @@ def _start(value, lang: str, in_years: bool = False) -> Markup:
 
 
 def period(row, lang: str) -> Markup:
-    """A figure's period in words, dates in <time>: "since 8 November 2012", "2011 to 2020", "at ...".
-
-    A start listed in the row's `inferred` is never shown as fact: "start not stated; taken as ...".
-    """
+    """A figure's period in words, dates in <time>: "since 8 November 2012", "2011 to 2020", "at ...";
+    an inferred start is never shown as fact: "start not stated; taken as ..."."""
     start, end, basis = row["period_start"], row["period_end"], str(row["period_basis"])
     has_start, has_end = not pd.isna(start), not pd.isna(end)
     in_years = bool(row.get("start_in_years"))  # a span whose earliest start was stated as a year

@@ -1,21 +1,13 @@
 """Traceable numbers: every cited number carries its figure ids, a tooltip quote and a footnote.
 
-One `Notes` registry per report. `cite(ids, text)` wraps text in
-`<span class="tb-fig" data-figure-ids="..." title="quote — title, outlet, date">` and adds a footnote
-marker keyed by the ids (`note_key`), not numbered, with the note's text beside it in a hidden
-`<span class="tb-note">`: the verbatim quote (marked with its source's language) and, when that is not
-the report's language, the data's translation beside it (`quote_en` / `quote_zh`, marked as a
-translation), the source title and outlet in the report's language and the date (marked when
-inferred); figure ids stay in `data-figure-ids`, never in the text. `computed(...)` marks a number the
-report computed: styled apart from quoted numbers, with a note saying how and from which figures
-(their notes travel along). So a cell's output stands alone: what ran before, or how often, does not
-change it. `assemble_notes(page, lang)`, called by the renderer on the built page, numbers the notes
-in page order, fills in the markers and lists the notes last. The HTML comes from the macros in
-templates/talentbrief/sections.html.j2.
+`Notes.cite` wraps a number with its ids and a footnote marker keyed by the ids (never numbered when cited),
+its note hidden beside it, so a cell's output stands alone whatever ran before; `Notes.computed` does the
+same for a number the report computed. `assemble_notes`, on the built page, numbers and lists the notes.
 """
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 
@@ -52,8 +44,7 @@ def producer(source, lang: str) -> str:
 
 
 def reporter(source, lang: str) -> str:
-    """Who a source is, named as what it is: its outlet, or the bodies it reports on as reported by an
-    unnamed outlet (a news report is never credited to the ministry it reports on)."""
+    """Its outlet, or its bodies "as reported by an unnamed outlet": news is never credited to a ministry."""
     return _named(source, "publisher", lang) or text.plain("reporter.unnamed", lang, producer=producer(source, lang))
 
 
@@ -64,11 +55,7 @@ def credit(source, lang: str) -> str:
 
 def source_title(source, lang: str) -> str:
     """The title in the report's language (`title_en` / `title_zh`), else the original title."""
-    for column in (f"title_{lang}", "title"):
-        value = _text(source, column)
-        if value:
-            return value
-    return str(source["source_id"])
+    return _text(source, f"title_{lang}") or _text(source, "title") or str(source["source_id"])
 
 
 def title_translated(source, lang: str) -> bool:
@@ -76,21 +63,16 @@ def title_translated(source, lang: str) -> bool:
     return str(source.get("language", lang)) != lang and bool(_text(source, f"title_{lang}"))
 
 
-def date_inferred(source) -> bool:
-    """Whether the source's publication date is inferred rather than stated (sources.inferred)."""
-    return "date_published" in inferred(source)
-
-
 def source_date(source, lang: str) -> Markup:
     """The publication date in <time>, marked "(date inferred)" when the text does not state it."""
     tag = text.time_tag(source["date_published"], lang)
-    return text.t("date.inferred", lang, date=tag) if date_inferred(source) else tag
+    return text.t("date.inferred", lang, date=tag) if "date_published" in inferred(source) else tag
 
 
 def source_date_text(source, lang: str) -> str:
     """source_date as plain text (tooltips, chart notes, check messages)."""
     date = text.format_date(source["date_published"], lang)
-    return text.plain("date.inferred", lang, date=date) if date_inferred(source) else date
+    return text.plain("date.inferred", lang, date=date) if "date_published" in inferred(source) else date
 
 
 def quote(row, source) -> Markup:
@@ -100,15 +82,11 @@ def quote(row, source) -> Markup:
 
 def translation(row, source, lang: str) -> str | None:
     """The data's translation of a row's quote into `lang`, when the source is in another language."""
-    if str(source.get("language", lang)) == lang:
-        return None
-    value = row.get(f"quote_{lang}")
-    return value.strip() if isinstance(value, str) and value.strip() else None
+    return None if str(source.get("language", lang)) == lang else _text(row, f"quote_{lang}")
 
 
 def quoted(row, source, lang: str) -> Markup:
-    """“quote” in the source's language, and beside it its translation into the report's language,
-    marked as a translation (never as the quote): “计划每年培训100万名” (translation: “plans to …”)."""
+    """“quote”, and its translation marked as one (never as the quote): “计划每年培训100万名” (translation: “…”)."""
     shown = translation(row, source, lang)
     if shown is None:
         return text.t("quote.plain", lang, quote=quote(row, source))
@@ -119,15 +97,13 @@ def quoted(row, source, lang: str) -> Markup:
 def quoted_text(row, source, lang: str) -> str:
     """quoted() as plain text (tooltips)."""
     shown = translation(row, source, lang)
-    if shown is None:
-        return text.plain("quote.plain", lang, quote=row["quote"])
-    return text.plain("quote.translated", lang, quote=row["quote"], translation=shown)
+    key = "quote.plain" if shown is None else "quote.translated"
+    return text.plain(key, lang, quote=row["quote"], translation=shown)
 
 
 def note_key(figure_ids) -> str:
-    """The stable key of the note citing these figure ids: `f.` and the ids joined by `_`, each kept to
-    [A-Za-z0-9-] (anything else, `_` and `.` included, written `.<hex>.`), so it is safe in an HTML id
-    and two different id sets never share a key. It never depends on what was cited before."""
+    """The note's key for these ids, whatever was cited before: `f.` + ids joined by `_`, anything outside
+    [A-Za-z0-9-] written `.<hex>.`, so it is safe in an HTML id and two id sets never share a key."""
     return "f." + "_".join(_safe(i) for i in _ids(figure_ids))
 
 
@@ -142,17 +118,14 @@ def _safe(value: str, keep: str = "") -> str:
 
 @dataclass
 class Notes:
-    """Footnotes of one report. A citation carries its note (marker keyed by `note_key`, body beside
-    it, hidden), so a cell's output stands alone, whatever ran before; `assemble_notes` numbers the
-    notes when the page is built."""
+    """Footnotes of one report: each citation carries its note; `assemble_notes` numbers them later."""
 
     tables: object
     lang: str
 
     def __post_init__(self):
         text.check_lang(self.lang)
-        figures = self.tables.figures
-        self._figures = {str(r["figure_id"]): r for r in figures.to_dict("records")}
+        self._figures = {str(r["figure_id"]): r for r in self.tables.figures.to_dict("records")}
         self._sources = {str(r["source_id"]): r for r in self.tables.sources.to_dict("records")}
 
     def _row(self, figure_id: str) -> dict:
@@ -160,41 +133,34 @@ class Notes:
             raise KeyError(f"figure {figure_id!r} is not in this report's scope (talentbrief.scope.select)")
         return self._figures[figure_id]
 
+    def _cited(self, figure_ids):
+        """(row, source, whether the source has a date) of each figure."""
+        for fid in _ids(figure_ids):
+            row = self._row(fid)
+            source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
+            yield row, source, not pd.isna(source.get("date_published"))
+
     def tooltip(self, figure_ids) -> str:
         """Plain text: “quote” — “title”, outlet, date (“quote”——《title》，outlet，date), for each figure."""
         parts = []
-        for fid in _ids(figure_ids):
-            row = self._row(fid)
-            source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
-            date = source.get("date_published")
-            when = source_date_text(source, self.lang) if date is not None and not pd.isna(date) else ""
+        for row, source, dated in self._cited(figure_ids):
             title = text.plain("title.quoted", self.lang, title=source_title(source, self.lang))
-            parts.append(text.plain("tooltip.item", self.lang, quote=quoted_text(row, source, self.lang), source=text.plain(
-                "list.comma", self.lang).join(p for p in (title, outlet(source, self.lang), when) if p)))
+            when = source_date_text(source, self.lang) if dated else ""
+            where = (title, outlet(source, self.lang), when)
+            parts.append(text.plain("tooltip.item", self.lang, quote=quoted_text(row, source, self.lang),
+                                    source=text.plain("list.comma", self.lang).join(p for p in where if p)))
         return " | ".join(parts)
 
     def body(self, figure_ids) -> Markup:
-        """The note of these ids: per figure the verbatim quote (and its translation), the source title,
-        outlet and date."""
-        entries = []
-        for fid in _ids(figure_ids):
-            row = self._row(fid)
-            source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
-            date = source.get("date_published")
-            entries.append(text.t(
-                "note.item", self.lang, quote=quoted(row, source, self.lang),
-                title=source_title(source, self.lang), outlet=outlet(source, self.lang),
-                date=source_date(source, self.lang) if date is not None and not pd.isna(date) else ""))
-        return Markup(" ").join(entries)
-
-    def _note(self, figure_ids) -> Markup:
-        """The hidden note of these ids, as it travels beside a citation."""
-        ids = _ids(figure_ids)
-        return macros.render("note", key=note_key(ids), ids=ids, body=self.body(ids))
+        """The note of these ids: each figure's quote (and translation), source title, outlet and date."""
+        return Markup(" ").join(
+            text.t("note.item", self.lang, quote=quoted(row, source, self.lang),
+                   title=source_title(source, self.lang), outlet=outlet(source, self.lang),
+                   date=source_date(source, self.lang) if dated else "")
+            for row, source, dated in self._cited(figure_ids))
 
     def cite(self, figure_ids, content) -> Markup:
-        """`content` (escaped unless Markup) marked with its figure ids, tooltip and footnote marker
-        (keyed, numbered when the page is built), its note beside it."""
+        """`content` (escaped unless Markup) with its figure ids, tooltip, marker and note beside it."""
         key = _ids(figure_ids)
         return macros.render("cite", ids=key, title=self.tooltip(key), content=content, key=note_key(key),
                              label=text.plain("note.pending", self.lang), body=self.body(key))
@@ -203,16 +169,15 @@ class Notes:
         return str(self._row(figure_id)[f"label_{self.lang}"])
 
     def computed(self, key: str, figure_ids, content, how) -> Markup:
-        """A number this report computed (`content`, which says so in words) from these figures: set
-        apart from quoted numbers (class tb-computed, no quote as tooltip) and with its own note, which
-        says how (`how`) and names each input figure with a reference to its note (whose body travels
-        along, so it is numbered and listed even when nothing else cites it)."""
+        """A number computed from these figures, set apart from quoted ones; its note says `how` and refers
+        to each input's note, which travels along so it is listed even when nothing else cites it."""
         inputs = _ids(figure_ids)
         listed = text.join([text.t("note.input", self.lang, label=self.label(fid),
                                    n=macros.render("noteref", key=note_key((fid,)))) for fid in inputs], self.lang)
         own = macros.render("note", key=computed_key(key), ids=inputs,
                             body=text.t("note.computed", self.lang, how=how, inputs=listed))
-        carried = Markup("").join([own, *(self._note((fid,)) for fid in inputs)])
+        carried = Markup("").join([own, *(macros.render("note", key=note_key((fid,)), ids=(fid,),
+                                                        body=self.body((fid,))) for fid in inputs)])
         return macros.render("computed", key=key, ids=inputs, title=text.plain("computed.title", self.lang),
                              content=content, note_key=computed_key(key),
                              label=text.plain("note.pending", self.lang), notes=carried)
@@ -233,9 +198,7 @@ _NOTEREF = re.compile(r"<span\b([^>]*)>[^<]*</span>")
 
 
 def _attrs(source: str) -> dict[str, str]:
-    import html as _html
-
-    return {m.group(1).lower(): _html.unescape(next((g for g in m.group(2, 3, 4) if g is not None), ""))
+    return {m.group(1).lower(): html.unescape(next((g for g in m.group(2, 3, 4) if g is not None), ""))
             for m in _ATTR.finditer(source)}
 
 
@@ -252,17 +215,13 @@ class _Carried:
 
 
 def _take_notes(page: str) -> tuple[str, dict[str, _Carried]]:
-    """The page without the notes that travel beside citations, and those notes by key (the first of
-    each key; another carrying a different text for the same key is an error)."""
+    """The page without the notes beside citations, and those notes by key (two texts for a key: an error)."""
     notes: dict[str, _Carried] = {}
     kept, pos = [], 0
     spans = list(_SPAN.finditer(page))
-    i = 0
-    while i < len(spans):
-        m = spans[i]
+    for i, m in enumerate(spans):
         key = None if m.group(1) else _keyed(m.group(2), "tb-note")
-        if key is None or m.start() < pos:
-            i += 1
+        if key is None or m.start() < pos:  # not a note, or inside one taken already
             continue
         depth, j = 1, i + 1
         while j < len(spans) and depth:
@@ -277,7 +236,6 @@ def _take_notes(page: str) -> tuple[str, dict[str, _Carried]]:
             raise ValueError(f"note {key!r} is cited with two different texts")
         kept.append(page[pos:m.start()])
         pos = close.end()
-        i = j
     kept.append(page[pos:])
     return "".join(kept), notes
 
@@ -287,14 +245,9 @@ def _refs(body: str) -> list[str]:
 
 
 def assemble_notes(page: str, lang: str) -> str:
-    """Number a built page's notes (`page`: the HTML nbconvert made of the executed notebook).
-
-    A note's number is the position of its first marker in the page (document order); notes that only
-    another note refers to (the inputs of a computed number) follow, in the order the notes naming them
-    come. The markers get their numbers and labels ("note 3" / "注释3", linking to `#fn-3`), the notes
-    travelling beside the citations are taken out, and the numbered notes section (heading `h.notes`)
-    closes the report's content. A page without citations is returned without a notes section. Same
-    page, same bytes; a marker whose note is nowhere on the page is a ValueError."""
+    """Number the notes of a built page in the order of their first marker, then those only another note
+    refers to (a computed number's inputs); the notes beside citations move to a notes section closing
+    the content (none without citations). Same page, same bytes; a marker without its note: ValueError."""
     lang = lang if lang in text.LANGS else "en"
     page, notes = _take_notes(page)
     order: dict[str, int] = {}
