@@ -37,8 +37,7 @@ def tree_hash(folder: Path) -> str:
 
 
 def conservative_hash(root: Path) -> str:
-    """Everything a report's own code could read in the project, short of src/ (hashed anyway):
-    data/, notebooks/ and the root's own files. The key of reads that name no file (reads.CONSERVATIVE)."""
+    """data/, notebooks/ and the root's own files: the key of reads that name no file (reads.CONSERVATIVE)."""
     root = Path(root)
     h = hashlib.sha256()
     for folder in ("data", "notebooks"):

@@ -1,10 +1,5 @@
-"""Which talentbrief code (and Python environment) a worker runs: the client and its workers must agree.
-
-A worker imports its own copy of the rendering code (engine, render, templates) once, when it starts;
-the notebooks' imports come from the project's src/ on every run. A worker that started before the
-code changed, or in another installation, would build reports that differ from a local build, so
-executors compare these fingerprints and refuse such a worker.
-"""
+"""Which talentbrief code and Python environment a worker runs: a worker that started before the code
+changed, or in another installation, would build reports unlike a local build, so executors refuse it."""
 
 from __future__ import annotations
 
@@ -27,9 +22,8 @@ REPORT_ENTRIES = ("render.py", "briefing.py")
 
 
 def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
-    """`entries` (file names in `package`) and every talentbrief module they import at any depth, imports
-    inside functions included, read from the sources: all the code that running `entries` can execute.
-    src/figures.py, which the notebooks import, is "../figures.py"."""
+    """`entries` and every talentbrief module they import at any depth (in functions too), read from the
+    sources; src/figures.py is "../figures.py"."""
     todo, seen = list(entries), {"__init__.py"}
     while todo:
         name = todo.pop()
@@ -59,10 +53,7 @@ def code(modules: tuple[str, ...]) -> str:
 
 
 def environment() -> str:
-    """The interpreter and the installed distributions (name-version of every *.dist-info folder).
-
-    Cheap (directory listings only), and it changes whenever pip installs or upgrades anything.
-    """
+    """The interpreter and the installed distributions: cheap (listings only), and changed by any install."""
     digest = hashlib.sha256(f"{sys.executable}\0{sys.version}\0".encode())
     for folder in sorted({p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}):
         for name in sorted(os.listdir(folder)):

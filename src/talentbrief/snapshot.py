@@ -1,16 +1,7 @@
-"""The no-op fast path: "nothing changed since the last clean build" without loading anything.
-
-A full up-to-date check validates the data, inspects every notebook and fingerprints each report's
-rows: seconds of imports (pandas, frictionless, papermill) for an answer that is usually "all up to
-date". After a build that leaves every selected report up to date (checked again once it has run,
-between two digests of the inputs, since a run may have seen an edit that is gone since), we record
-the bytes of every input (one digest) and the size and mtime of every output. A later build with the
-same arguments whose inputs hash the same and whose outputs are untouched has nothing to do. Anything else (an
-edited row, a deleted or touched report, other ids, another as-of date) falls through to the full
-check, which stays the authority. So does a report that read something the input digest does not
-cover (a file outside data/, notebooks/ and src/, or a read keyed conservatively: `outside_inputs`).
-The file lives under reports/ and is removed by any build that
-writes, before it writes.
+"""The no-op fast path: after a build that left every selected report up to date, one digest of the
+inputs and the size and mtime of every output; a later build with the same arguments that finds both
+unchanged has nothing to do, without importing pandas, frictionless or papermill. Anything else falls
+through to the full check, the authority. Any build that writes removes the file first.
 """
 
 from __future__ import annotations
@@ -87,10 +78,11 @@ def unchanged(paths: Paths, build_key: str) -> int | None:
         manifest = json.loads(paths.manifest.read_bytes())
     except (FileNotFoundError, ValueError):
         return None
-    if data.get("key") != build_key or data.get("outputs") != _outputs(paths, manifest):
-        return None
-    if outside_inputs(manifest):
-        return None
-    if data.get("inputs") != inputs_digest(paths):
+    if (
+        data.get("key") != build_key
+        or data.get("outputs") != _outputs(paths, manifest)
+        or outside_inputs(manifest)  # then the input digest does not cover what a report read
+        or data.get("inputs") != inputs_digest(paths)
+    ):
         return None
     return len(data.get("reports", []))

@@ -1,17 +1,8 @@
-"""Everything that writes into reports/: only the build's parent process, only through here.
-
-Every file is replaced atomically (temp file in the same folder, fsync, os.replace, fsync the folder),
-so a reader or a kill -9 sees the old file or the new one, never half of one. Files whose bytes would
-not change are not rewritten: a no-op build leaves every mtime alone. One build at a time holds an
-exclusive lock (flock: the kernel drops it when its holder dies, so a killed build never leaves a stale
-lock; the lock file is opened with O_NOFOLLOW, so a symlink there is refused, not followed).
-
-The manifest never vouches for a file that is not on disk as it says, whenever a kill lands. Write
-order, per report whose files change: (1) the manifest moves the report's entry from "reports" to
-"pending"; (2) the files are replaced; (3) the manifest records the entry under "reports" again. A kill
-during (2) leaves the report under "pending" only, vouched for by nobody. The next build, under the lock,
-reconciles (`reconcile`): a pending entry whose files all match it is adopted, any other is dropped (so
-the report is rebuilt), and temp files of killed writes are swept.
+"""Everything that writes into reports/, only from the build's parent process. Files are replaced
+atomically and only when their bytes change (a no-op build keeps every mtime), under one flock, which
+dies with its holder (opened O_NOFOLLOW: a symlink there is refused). So that the manifest never vouches
+for a file a kill left half-replaced, a report whose files change sits under "pending" while they are
+written; the next build adopts a pending entry whose files match, else drops it (`reconcile`).
 """
 
 from __future__ import annotations
@@ -100,9 +91,7 @@ def build_lock(
     timeout: float | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the exclusive build lock. Without `wait`, or after `timeout` seconds, raise LockBusy.
-
-    StoreError when reports/ or the lock file cannot be used at all."""
+    """Hold the exclusive build lock: LockBusy without `wait` or after `timeout` s, StoreError if unusable."""
     fd = _lock_fd(paths)
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
@@ -130,9 +119,7 @@ def build_lock(
 
 
 def read_manifest(paths: Paths, warn: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """The manifest, or an empty one if missing or unreadable (then everything is rebuilt).
-
-    An unreadable one (truncated, not JSON, another shape) is reported through `warn`."""
+    """The manifest, or an empty one if missing or unreadable (then `warn` says so; all is rebuilt)."""
     empty = {"version": MANIFEST_VERSION, "reports": {}}
     try:
         data = json.loads(paths.manifest.read_bytes().decode("utf-8"))
@@ -170,9 +157,8 @@ def outputs_match(paths: Paths, entry: dict[str, Any] | None, formats=None, *, h
 
 
 def reconcile(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
-    """After a kill: adopt pending entries whose files all match, drop the others, sweep temp files.
-
-    Call under the lock, before anything else is written; returns the manifest, rewritten if needed."""
+    """After a kill, under the lock before any write: adopt pending entries whose files match, drop the
+    others, sweep temp files."""
     for folder in (paths.reports, paths.failed, paths.executed):
         sweep_temp(folder)
     pending = manifest.pop("pending", None)
@@ -219,13 +205,8 @@ def store_success(
     components: dict[str, str],
     reads: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Write a built report's files, clear its old failure, then record it in the manifest.
-
-    Files that change are written while the manifest holds the report under "pending" only (see the
-    module docstring), so the manifest never vouches for a file being replaced. `input_sha256` and
-    `reads` come from what the run read (hashing.recorded_key); None for either leaves the report
-    stale, so the next build runs it again.
-    """
+    """Write a built report's files (its entry "pending" meanwhile), then record it. None for
+    `input_sha256` or `reads` (the run recorded nothing: hashing.recorded_key) leaves it stale."""
     files: dict[str, dict[str, str]] = {}
     data: dict[str, bytes] = {}
     for fmt in spec.formats:
@@ -286,15 +267,14 @@ def store_failure(paths: Paths, failure: JobFailure) -> None:
         if page is not None:
             atomic_write(paths.failed / f"{rid}.html", page)
     else:
-        (paths.failed / f"{rid}.ipynb").unlink(missing_ok=True)
-        (paths.failed / f"{rid}.html").unlink(missing_ok=True)
+        for ext in (".ipynb", ".html"):
+            (paths.failed / f"{rid}{ext}").unlink(missing_ok=True)
 
 
 # --- index.html ---------------------------------------------------------------------------------------
 
 def index_bytes(manifest: dict[str, Any], order: list[str] | None = None) -> bytes:
-    """index.html (templates/talentbrief/catalogue.html.j2): every report in the manifest, self-contained
-    and escaped; no clock, so it is stable."""
+    """index.html (catalogue.html.j2) of every report in the manifest; no clock, so it is stable."""
     from talentbrief import macros
 
     reports = manifest["reports"]
