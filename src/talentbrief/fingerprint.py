@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import talentbrief
-from talentbrief.paths import files
+from talentbrief.digests import canonical_json, sha256_bytes, sha256_file, tree_hash
 
 PACKAGE = Path(talentbrief.__file__).resolve().parent
 
@@ -22,8 +22,7 @@ REPORT_ENTRIES = ("render.py", "briefing.py")
 
 
 def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
-    """`entries` and every talentbrief module they import at any depth (in functions too), read from the
-    sources; src/figures.py is "../figures.py"."""
+    """`entries` and every talentbrief module they import, at any depth (src/figures.py: "../figures.py")."""
     todo, seen = list(entries), {"__init__.py"}
     while todo:
         name = todo.pop()
@@ -31,7 +30,7 @@ def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
             continue
         seen.add(name)
         for node in ast.walk(ast.parse((package / name).read_bytes())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "talentbrief":
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "talentbrief":
                 parts = node.module.split(".")
                 todo += [f"{parts[1]}.py"] if len(parts) > 1 else [f"{a.name}.py" for a in node.names]
             elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -43,13 +42,10 @@ def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
 
 def code(modules: tuple[str, ...]) -> str:
     """Version and sha256 of `modules` (file names in the package) plus the report templates."""
-    digest = hashlib.sha256()
-    named = [(name, PACKAGE / name) for name in modules]
-    named += [(f"templates/{name}", path) for name, path in files(PACKAGE / "templates")]
-    for name, path in named:
-        digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
-    return f"{talentbrief.__version__}+{digest.hexdigest()[:12]}"
+    parts = [(name, sha256_file(PACKAGE / name) if (PACKAGE / name).is_file() else "(missing)")
+             for name in modules]
+    parts.append(("templates", tree_hash(PACKAGE / "templates")))
+    return f"{talentbrief.__version__}+{sha256_bytes(canonical_json(parts))[:12]}"
 
 
 def environment() -> str:

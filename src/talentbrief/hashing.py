@@ -23,7 +23,8 @@ def report_code(src: Path) -> str:
     parts = [(f"talentbrief/{name}", sha256_file(package / name))
              for name in closure(package, REPORT_ENTRIES) if not name.startswith("../")]
     parts.append(("talentbrief/templates", tree_hash(package / "templates")))
-    parts += [(name, sha256_file(path)) for name, path in paths_mod.files(src) if not name.startswith("talentbrief/")]
+    parts += [(name, sha256_file(path)) for name, path in paths_mod.files(src)
+              if not name.startswith("talentbrief/")]
     return sha256_bytes(canonical_json(sorted(parts)))
 
 

@@ -45,8 +45,7 @@ def put(kind: str, digest: str, data: bytes) -> None:
 
 
 def templates():
-    """Jinja's bytecode cache beside the memo (None when off or not writable): every notebook run starts
-    with fresh modules, and compiling sections.html.j2 costs about 15 ms of each."""
+    """Jinja's bytecode cache (None when off or unwritable): each run's fresh modules recompile templates."""
     if not _enabled():
         return None
     import jinja2

@@ -1,7 +1,6 @@
 """The one place that knows where things live in a talentbrief project. The root: an explicit argument,
 $TALENTBRIEF_ROOT, the nearest folder at or above the working directory with `reports.yml` and
-`data/datapackage.json`, else the checkout (tests and benchmarks work on copies: assume nothing of it).
-"""
+`data/datapackage.json`, else the checkout (tests and benchmarks work on copies: assume nothing of it)."""
 
 from __future__ import annotations
 
@@ -36,16 +35,14 @@ def find_root(start: Path | str | None = None) -> Path:
     if start is None and os.environ.get(ENV_ROOT):
         return Path(os.environ[ENV_ROOT]).resolve()
     here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
+    checkout = () if start is not None else (Path(__file__).resolve().parents[2],)
+    for folder in (here, *here.parents, *checkout):
         if _is_root(folder):
             return folder
     if start is not None:
         raise ProjectNotFound(
             f"no talentbrief project (reports.yml + data/datapackage.json) at or above {here}"
         )
-    checkout = Path(__file__).resolve().parents[2]
-    if _is_root(checkout):
-        return checkout
     raise ProjectNotFound(
         f"no talentbrief project found at or above {here}; run from the project folder or set {ENV_ROOT}"
     )
@@ -62,8 +59,7 @@ def _under(base: str, name: str) -> property:
 
 @dataclass(frozen=True)
 class Paths:
-    """Where a project's inputs are (`root`) and where its build writes (`out`, default root/reports:
-    `talentbrief diff` builds the working tree into a folder of its own so reports/ is never touched)."""
+    """A project's inputs (`root`) and where its build writes (`out`: `talentbrief diff` spares reports/)."""
 
     root: Path
     out: Path | None = None
@@ -100,8 +96,7 @@ def skipped(name: str) -> bool:
 
 
 def files(folder: Path) -> list[tuple[str, Path]]:
-    """(posix path relative to `folder`, path) of every regular file under it (symlinks followed), sorted:
-    the one walker, so hashing, the snapshot, the fingerprint, the dask bundle and copies see the same."""
+    """(posix path relative to `folder`, path) of every file under it, sorted: the one walker of inputs."""
     folder = Path(folder)
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
@@ -138,17 +133,8 @@ def copy_inputs(source: Path, dest: Path) -> Path:
     return Path(dest)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` all at once (temp file beside it, fsync, os.replace, fsync the folder):
-    a reader or a kill sees the old file or the new one, and an error leaves the old one."""
+    """Replace `path` all at once (temp file, fsync, os.replace): a kill leaves the old file or the new."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -163,7 +149,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)  # the rename itself must reach the disk
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def get(root: Path | str | None = None) -> Paths:

@@ -1,13 +1,11 @@
-"""What a report read, recorded in its kernel with the sha256 of what it saw then (data edited during
-a build is keyed as seen), and hashed again by the build (`current`). The kinds of read and what is not
-recorded: docs/architecture.md, "Recorded reads". `install()` adds the audit hook once per kernel;
-`begin()` starts a run's record in $TALENTBRIEF_READS. The state lives in sys.modules[STATE], which the
-warm kernel's reset keeps while it drops the project's modules (this one included).
-"""
+"""What a report read, recorded in its kernel with the sha256 of what it saw then, hashed again by the
+build (`current`); the kinds of read: docs/architecture.md, "Recorded reads". The state lives in
+sys.modules[STATE], which the warm kernel's reset keeps while it drops the project's modules."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import itertools
 import json
 import os
@@ -114,7 +112,10 @@ def _seen(state: types.ModuleType, event: str, args: tuple) -> None:
         name = _fixed_part(name)
     relative = _relative(state, name)
     if relative and event == "open" and relative.endswith(".pyc") and "__pycache__" in relative:
-        relative = _source_of(relative)
+        try:  # the source it was compiled from is what the key needs
+            relative = Path(importlib.util.source_from_cache(relative)).as_posix()
+        except ValueError:
+            return
     if relative is None:
         return
     if relative == ".":
@@ -142,16 +143,6 @@ def _relative(state: types.ModuleType, name: str) -> str | None:
     return None
 
 
-def _source_of(relative: str) -> str | None:
-    """The source a `__pycache__/*.pyc` was compiled from (what the key needs)."""
-    import importlib.util
-
-    try:
-        return Path(importlib.util.source_from_cache(relative)).as_posix()
-    except ValueError:
-        return None
-
-
 @contextlib.contextmanager
 def _quiet(state: types.ModuleType | None) -> Iterator[None]:
     tid = threading.get_ident()
@@ -171,8 +162,7 @@ def quiet() -> contextlib.AbstractContextManager[None]:
 
 
 def record(read: dict[str, Any], digest: Callable[[], str | None] | None = None) -> None:
-    """Note that this run read `read`, with the sha256 of what it saw (`digest()`, or the bytes now);
-    nothing outside a recorded run."""
+    """Note that this run read `read`, with the sha256 of what it saw (`digest()`, or the bytes now)."""
     state = sys.modules.get(STATE)
     if state is None or not state.target:
         return
@@ -205,8 +195,7 @@ def collect(target: Path) -> list[dict[str, Any]] | None:
 
 
 def current(read: dict[str, Any], root: Path, replay: Callable[[dict], str] | None) -> str | None:
-    """sha256 of what `read` sees at `root` now; None if it cannot be read now. `replay` digests table
-    and query reads (hashing.read_digest); without it they give None."""
+    """sha256 of what `read` sees at `root` now (`replay` digests table and query reads), or None."""
     root = Path(root)
     try:
         if "file" in read or "dir" in read:

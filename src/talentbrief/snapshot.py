@@ -1,16 +1,15 @@
 """The no-op fast path: after a build that left every selected report up to date, one digest of the
 inputs and the size and mtime of every output; a later build with the same arguments that finds both
 unchanged has nothing to do, without importing pandas, frictionless or papermill. Anything else falls
-through to the full check, the authority. Any build that writes removes the file first.
-"""
+through to the full check, the authority. Any build that writes removes the file first."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from talentbrief.digests import canonical_json, sha256_bytes, sha256_file
 from talentbrief.paths import INPUTS, Paths, atomic_write, input_files
 
 NAME = ".uptodate.json"
@@ -22,11 +21,7 @@ def _file(paths: Paths) -> Path:
 
 def inputs_digest(paths: Paths) -> str:
     """One digest of every input file of the project (paths.input_files): names and bytes."""
-    h = hashlib.sha256()
-    for name, path in input_files(paths.root):
-        h.update(name.encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+    return sha256_bytes(canonical_json([(name, sha256_file(path)) for name, path in input_files(paths.root)]))
 
 
 def _stat(path: Path) -> list[int] | None:
@@ -60,7 +55,9 @@ def key(ids: list[str], as_of: str | None) -> str:
     return json.dumps({"ids": sorted(ids), "as_of": as_of}, sort_keys=True)
 
 
-def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str) -> None:
+def record(
+    paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str
+) -> None:
     """Called when every selected report is up to date with the inputs whose digest is `inputs`."""
     data = {"key": build_key, "inputs": inputs, "reports": sorted(report_ids),
             "outputs": _outputs(paths, manifest)}
