@@ -16,11 +16,8 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def canonical_json(value: Any) -> bytes:
@@ -29,21 +26,13 @@ def canonical_json(value: Any) -> bytes:
 
 def tree_hash(folder: Path) -> str:
     """Hash of every file's relative path and bytes, in sorted order (caches excluded: paths.files)."""
-    h = hashlib.sha256()
-    for name, path in paths_mod.files(folder):
-        h.update(name.encode() + b"\0")
-        h.update(sha256_file(path).encode() + b"\0")
-    return h.hexdigest()
+    return sha256_bytes(canonical_json([(name, sha256_file(path)) for name, path in paths_mod.files(folder)]))
 
 
 def conservative_hash(root: Path) -> str:
-    """Everything a report's own code could read in the project, short of src/ (hashed anyway):
-    data/, notebooks/ and the root's own files. The key of reads that name no file (reads.CONSERVATIVE)."""
+    """data/, notebooks/ and the root's own files: the key of reads that name no file (reads.CONSERVATIVE)."""
     root = Path(root)
-    h = hashlib.sha256()
-    for folder in ("data", "notebooks"):
-        h.update(folder.encode() + b"\0" + tree_hash(root / folder).encode() + b"\0")
-    for path in sorted(root.iterdir()):
-        if path.is_file() and not path.name.startswith("."):
-            h.update(path.name.encode() + b"\0" + sha256_file(path).encode() + b"\0")
-    return h.hexdigest()
+    parts = [(folder, tree_hash(root / folder)) for folder in ("data", "notebooks")]
+    parts += [(path.name, sha256_file(path)) for path in sorted(root.iterdir())
+              if path.is_file() and not path.name.startswith(".")]
+    return sha256_bytes(canonical_json(parts))

@@ -1,6 +1,4 @@
-"""One root for every error talentbrief reports to a user, each carrying its exit code (as papermill's
-exceptions share PapermillException): 2 for bad input, refused before anything ran; 1 when reports
-failed. Commands print an error's messages, one per line, and exit with its code (`report`)."""
+"""The root of every error a user must fix, carrying its exit code: 2 bad input, 1 a report failed."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""Which talentbrief code (and Python environment) a worker runs: the client and its workers must agree.
-
-A worker imports its own copy of the rendering code (engine, render, templates) once, when it starts;
-the notebooks' imports come from the project's src/ on every run. A worker that started before the
-code changed, or in another installation, would build reports that differ from a local build, so
-executors compare these fingerprints and refuse such a worker.
-"""
+"""Which talentbrief code and Python environment a worker runs: a worker that started before the code
+changed, or in another installation, would build reports unlike a local build, so executors refuse it."""
 
 from __future__ import annotations
 
@@ -16,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import talentbrief
-from talentbrief.paths import files
+from talentbrief.digests import canonical_json, sha256_bytes, sha256_file, tree_hash
 
 PACKAGE = Path(talentbrief.__file__).resolve().parent
 
@@ -27,9 +22,7 @@ REPORT_ENTRIES = ("render.py", "briefing.py")
 
 
 def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
-    """`entries` (file names in `package`) and every talentbrief module they import at any depth, imports
-    inside functions included, read from the sources: all the code that running `entries` can execute.
-    src/figures.py, which the notebooks import, is "../figures.py"."""
+    """`entries` and every talentbrief module they import, at any depth (src/figures.py: "../figures.py")."""
     todo, seen = list(entries), {"__init__.py"}
     while todo:
         name = todo.pop()
@@ -37,7 +30,7 @@ def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
             continue
         seen.add(name)
         for node in ast.walk(ast.parse((package / name).read_bytes())):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "talentbrief":
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "talentbrief":
                 parts = node.module.split(".")
                 todo += [f"{parts[1]}.py"] if len(parts) > 1 else [f"{a.name}.py" for a in node.names]
             elif isinstance(node, ast.Import | ast.ImportFrom):
@@ -49,20 +42,14 @@ def closure(package: Path, entries: Iterable[str]) -> tuple[str, ...]:
 
 def code(modules: tuple[str, ...]) -> str:
     """Version and sha256 of `modules` (file names in the package) plus the report templates."""
-    digest = hashlib.sha256()
-    named = [(name, PACKAGE / name) for name in modules]
-    named += [(f"templates/{name}", path) for name, path in files(PACKAGE / "templates")]
-    for name, path in named:
-        digest.update(name.encode() + b"\0")
-        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
-    return f"{talentbrief.__version__}+{digest.hexdigest()[:12]}"
+    parts = [(name, sha256_file(PACKAGE / name) if (PACKAGE / name).is_file() else "(missing)")
+             for name in modules]
+    parts.append(("templates", tree_hash(PACKAGE / "templates")))
+    return f"{talentbrief.__version__}+{sha256_bytes(canonical_json(parts))[:12]}"
 
 
 def environment() -> str:
-    """The interpreter and the installed distributions (name-version of every *.dist-info folder).
-
-    Cheap (directory listings only), and it changes whenever pip installs or upgrades anything.
-    """
+    """The interpreter and the installed distributions: cheap (listings only), and changed by any install."""
     digest = hashlib.sha256(f"{sys.executable}\0{sys.version}\0".encode())
     for folder in sorted({p for p in sys.path if p and os.path.isdir(p) and "site-packages" in p}):
         for name in sorted(os.listdir(folder)):

@@ -1,14 +1,6 @@
-"""The cache key of a report: a sha256 over everything that can change its output.
-
-Components: the notebook's bytes, the data the report read (`talentbrief.reads`: each recorded read
-with the sha256 of what it saw), the code under src/ that can change a report (`report_code`: not
-doctor, preview, the CLI or the executors), requirements.lock, and the
-parameters as canonical JSON. The components go into the manifest so a rebuild can be explained.
-
-Before a report has run, what it will read is unknown, so its key exists only once it has run: the
-build stores `recorded_key(...)` from what the run saw, and later asks `current_key(...)`, which
-hashes the same reads from the current data. Equal keys mean the report would come out the same.
-"""
+"""A report's cache key: a sha256 over its notebook, the reads its run recorded, the report code,
+requirements.lock and its parameters. What a report reads is known only once it has run, so the build
+stores `recorded_key` and later compares it with `current_key`, the same reads hashed now."""
 
 from __future__ import annotations
 
@@ -24,17 +16,15 @@ __all__ = ["Context", "canonical_json", "conservative_hash", "current_key", "dat
 
 
 def report_code(src: Path) -> str:
-    """sha256 of the code under src/ that can change a report: the renderer and what a kernel imports
-    (fingerprint.REPORT_ENTRIES and every module they import), the templates, and every file outside
-    the talentbrief package (src/figures.py, modules of the analysts' own). Editing doctor, preview, the
-    CLI, the executors or diff changes no report's key."""
+    """sha256 of the src/ code a report can run, so editing doctor, preview or the CLI rebuilds nothing."""
     from talentbrief.fingerprint import REPORT_ENTRIES, closure
 
     package = Path(src) / "talentbrief"
     parts = [(f"talentbrief/{name}", sha256_file(package / name))
              for name in closure(package, REPORT_ENTRIES) if not name.startswith("../")]
     parts.append(("talentbrief/templates", tree_hash(package / "templates")))
-    parts += [(name, sha256_file(path)) for name, path in paths_mod.files(src) if not name.startswith("talentbrief/")]
+    parts += [(name, sha256_file(path)) for name, path in paths_mod.files(src)
+              if not name.startswith("talentbrief/")]
     return sha256_bytes(canonical_json(sorted(parts)))
 
 
@@ -44,10 +34,7 @@ def data_component(reads: list[dict[str, Any]]) -> str:
 
 
 class Context:
-    """What the reports of one check share: each file, tree and read hashed once, not once per report.
-
-    Make a new Context for each check: it hashes the inputs as they are when first asked.
-    """
+    """Each file and read hashed once per check, not once per report (make a new one for each check)."""
 
     def __init__(self, paths: Paths):
         self.paths = paths
@@ -106,10 +93,7 @@ def current_key(spec, entry: dict[str, Any] | None, context: Context) -> str | N
 def recorded_key(
     static: dict[str, str], inputs: dict[str, Any] | None
 ) -> tuple[str | None, dict[str, str], list[dict[str, Any]] | None]:
-    """(key, components, reads) of a report from what its run saw (Outputs.inputs).
-
-    A run that recorded nothing (an executor that does not record) gets no key: it is never up to date.
-    """
+    """(key, components, reads) from what the run saw; no key if it recorded nothing (never up to date)."""
     if not inputs or not isinstance(inputs.get("data"), list):
         return None, dict(static), None
     components = {**static, "notebook": inputs.get("notebook", static["notebook"]),

@@ -1,13 +1,6 @@
-"""Results that are pure functions of some bytes, kept between processes (a content-addressed cache).
-
-Every build checks its data with Frictionless and reads its notebooks' parameters with papermill;
-importing those two costs about 0.8 s per process before any report can start, for answers that
-only change when the data, the notebooks, our checking code or the installed packages change. The
-key of each entry is a sha256 over exactly those inputs, so a stale entry cannot be found, and only
-successful answers are stored: invalid data is always checked again and reported in full.
-
-Entries live in `paths.cache_dir()`; a cache that cannot be read or written is simply not used.
-"""
+"""A content-addressed cache between processes (in `paths.cache_dir()`): it spares each build the 0.8 s
+of importing Frictionless and papermill for answers that change only with their inputs. Only successes
+are stored (invalid data is always reported in full); a cache that cannot be used is not used."""
 
 from __future__ import annotations
 
@@ -39,26 +32,20 @@ def _path(kind: str, digest: str) -> Path:
 
 
 def get(kind: str, digest: str) -> bytes | None:
-    if not _enabled():
-        return None
-    try:
-        return _path(kind, digest).read_bytes()
-    except OSError:
-        return None
+    with contextlib.suppress(OSError):
+        return _path(kind, digest).read_bytes() if _enabled() else None
+    return None
 
 
 def put(kind: str, digest: str, data: bytes) -> None:
     """Store atomically (a reader sees all of it or nothing); errors are ignored."""
-    if not _enabled():
-        return
-    with contextlib.suppress(OSError):
-        paths_mod.atomic_write(_path(kind, digest), data)
+    if _enabled():
+        with contextlib.suppress(OSError):
+            paths_mod.atomic_write(_path(kind, digest), data)
 
 
 def templates():
-    """Jinja's own bytecode cache in the same folder (None when switched off or not writable): every
-    notebook run starts with fresh talentbrief modules, and compiling sections.html.j2 costs about
-    15 ms of each; Jinja finds an entry by template name and checks it against the source's checksum."""
+    """Jinja's bytecode cache (None when off or unwritable): each run's fresh modules recompile templates."""
     if not _enabled():
         return None
     import jinja2

@@ -1,10 +1,6 @@
-"""The one place that knows where things live in a talentbrief project.
-
-The root is found, in order: an explicit argument, $TALENTBRIEF_ROOT, the nearest folder at or
-above the working directory that holds both `reports.yml` and `data/datapackage.json`, and
-finally the checkout this package was installed from. Tests and benchmarks work on copies of
-the project, so nothing may assume the checkout.
-"""
+"""The one place that knows where things live in a talentbrief project. The root: an explicit argument,
+$TALENTBRIEF_ROOT, the nearest folder at or above the working directory with `reports.yml` and
+`data/datapackage.json`, else the checkout (tests and benchmarks work on copies: assume nothing of it)."""
 
 from __future__ import annotations
 
@@ -20,9 +16,8 @@ ENV_ROOT = "TALENTBRIEF_ROOT"
 # Everything a build reads, relative to the root: a copy of these is a complete project
 # (tests and benchmarks work on such copies; the dask executor ships them to workers).
 INPUTS = ("data", "notebooks", "src", "reports.yml", "requirements.lock")
-# Never an input, wherever it sits: caches, editor and OS droppings (swap, backup and lock files), the
-# editable install's metadata, kernel sockets. The one list: hashing, the dask bundle, copies and the
-# preview's watcher all skip the same names.
+# Never an input, wherever it sits (caches, editor and OS droppings, the editable install's metadata,
+# kernel sockets): the one list, which hashing, the dask bundle, copies and the preview's watcher skip.
 SKIP_NAMES = frozenset({"__pycache__", ".ipynb_checkpoints", ".DS_Store", ".git"})
 SKIP_SUFFIXES = (".pyc", ".pyo", ".egg-info", ".swp", ".swx", "~", ".tmp")
 SKIP_PREFIXES = (".#", "kernel-ipc-")
@@ -40,87 +35,53 @@ def find_root(start: Path | str | None = None) -> Path:
     if start is None and os.environ.get(ENV_ROOT):
         return Path(os.environ[ENV_ROOT]).resolve()
     here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
+    checkout = () if start is not None else (Path(__file__).resolve().parents[2],)
+    for folder in (here, *here.parents, *checkout):
         if _is_root(folder):
             return folder
     if start is not None:
         raise ProjectNotFound(
             f"no talentbrief project (reports.yml + data/datapackage.json) at or above {here}"
         )
-    checkout = Path(__file__).resolve().parents[2]
-    if _is_root(checkout):
-        return checkout
     raise ProjectNotFound(
         f"no talentbrief project found at or above {here}; run from the project folder or set {ENV_ROOT}"
     )
 
 
+def _under(base: str, name: str) -> property:
+    """The path `name` inside the path attribute `base` of a Paths."""
+
+    def path(self) -> Path:
+        return getattr(self, base) / name
+
+    return property(path)
+
+
 @dataclass(frozen=True)
 class Paths:
-    """Where a project's inputs are (`root`) and where its build writes (`out`, default root/reports:
-    `talentbrief diff` builds the working tree into a folder of its own so reports/ is never touched)."""
+    """A project's inputs (`root`) and where its build writes (`out`: `talentbrief diff` spares reports/)."""
 
     root: Path
     out: Path | None = None
 
-    @property
-    def data(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def datapackage(self) -> Path:
-        return self.data / "datapackage.json"
-
-    @property
-    def checks(self) -> Path:
-        """The consistency checks (talentbrief.definitions)."""
-        return self.data / "checks.yml"
-
-    @property
-    def derived(self) -> Path:
-        """The derived figures (talentbrief.definitions)."""
-        return self.data / "derived.yml"
-
-    @property
-    def notebooks(self) -> Path:
-        return self.root / "notebooks"
-
-    @property
-    def src(self) -> Path:
-        return self.root / "src"
-
-    @property
-    def catalogue(self) -> Path:
-        return self.root / "reports.yml"
-
-    @property
-    def lockfile(self) -> Path:
-        """The dependency lock: part of every report's input hash."""
-        return self.root / "requirements.lock"
+    data = _under("root", "data")
+    datapackage = _under("data", "datapackage.json")
+    checks = _under("data", "checks.yml")  # the consistency checks (talentbrief.definitions)
+    derived = _under("data", "derived.yml")  # the derived figures (talentbrief.definitions)
+    notebooks = _under("root", "notebooks")
+    src = _under("root", "src")
+    catalogue = _under("root", "reports.yml")
+    lockfile = _under("root", "requirements.lock")  # part of every report's key
 
     @property
     def reports(self) -> Path:
         return self.out if self.out is not None else self.root / "reports"
 
-    @property
-    def manifest(self) -> Path:
-        return self.reports / "manifest.json"
-
-    @property
-    def index(self) -> Path:
-        return self.reports / "index.html"
-
-    @property
-    def failed(self) -> Path:
-        return self.reports / "_failed"
-
-    @property
-    def executed(self) -> Path:
-        return self.reports / "_executed"
-
-    @property
-    def build_lock(self) -> Path:
-        return self.reports / ".build.lock"
+    manifest = _under("reports", "manifest.json")
+    index = _under("reports", "index.html")
+    failed = _under("reports", "_failed")
+    executed = _under("reports", "_executed")
+    build_lock = _under("reports", ".build.lock")
 
 
 def cache_dir() -> Path:
@@ -135,11 +96,7 @@ def skipped(name: str) -> bool:
 
 
 def files(folder: Path) -> list[tuple[str, Path]]:
-    """(posix path relative to `folder`, path) of every regular file under it, sorted: the one walker.
-
-    Hashing, the no-op snapshot, the code fingerprint, the dask bundle and project copies all see
-    the same files. Symlinks are followed; sockets and fifos (kernel IPC) are not files.
-    """
+    """(posix path relative to `folder`, path) of every file under it, sorted: the one walker of inputs."""
     folder = Path(folder)
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
@@ -176,17 +133,8 @@ def copy_inputs(source: Path, dest: Path) -> Path:
     return Path(dest)
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` all at once (temp file in the same folder, fsync, os.replace, fsync the
-    folder); on any error the old file is left untouched. reports/ (store) and the cache (memo) use it."""
+    """Replace `path` all at once (temp file, fsync, os.replace): a kill leaves the old file or the new."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -201,8 +149,12 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-    _fsync_dir(path.parent)
+    fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)  # the rename itself must reach the disk
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def get(root: Path | str | None = None) -> Paths:
-    return Paths(find_root(root) if root is not None else find_root())
+    return Paths(find_root(root))

@@ -1,39 +1,12 @@
-"""What a report read: recorded in the kernel while its notebook runs, re-hashed by the build.
-
-A report's output depends on every file its run read, and only the run knows which: a notebook may
-call `load.load()` and look at any row, open a CSV or a lookup file beside it, import a helper module
-from notebooks/. So the kernel records every read as it happens, with the sha256 of what it saw then,
-and the build stores the list in the report's manifest entry. A later build hashes the same reads
-from the current project (`current`); the report is up to date only if every digest is unchanged.
-A read is one of:
-
-- {"query": NAME, "args": {...}}: a query of the loader's tables (`load.query`, e.g. scope.select);
-  its digest is that of its answer, so only the rows it returns count;
-- {"table": NAME}: a whole table taken from `load.load()`'s result without such a query;
-- {"file": PATH}: any other open of a file inside the project (an audit hook: `open`, pathlib,
-  pandas, an imported module's source or its cached bytecode), its whole bytes; PATH is the path as
-  opened (a symlink counts as itself and what it points to), relative to the root; a file that was
-  not there has the digest "absent", so creating it changes the key;
-- {"dir": PATH}: a listing or glob of a folder inside the project: every file under it;
-- CONSERVATIVE: a read nobody can attribute (a subprocess, the network, ctypes, a listing of the
-  project root): all of data/, notebooks/ and the root's own files (`digests.conservative_hash`).
-
-Not recorded: src/ and the Python installation (in every key: hashing.report_code for src/,
-requirements.lock), files outside the project, writes, and the import system's own listings of
-sys.path (the module it loads is recorded when its file is opened).
-
-Digests are taken when the read happens, so a report built from data edited during the build is
-recorded under the data it saw, never under a hash taken before.
-
-In the kernel: `install()` runs once per kernel process (the engine puts it in the kernel's start-up
-lines) and adds the audit hook; `begin()` starts one run's record, in the file named by
-$TALENTBRIEF_READS, whose first line says recording was on. The state lives in sys.modules[STATE],
-which the warm kernel's reset keeps while it drops the project's modules (this one included).
-"""
+"""What a report read, recorded in its kernel with the sha256 of what it saw then, hashed again by the
+build (`current`); the kinds of read: docs/architecture.md, "Recorded reads". The state lives in
+sys.modules[STATE], which the warm kernel's reset keeps while it drops the project's modules."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import itertools
 import json
 import os
 import sys
@@ -49,8 +22,7 @@ STATE = "_talentbrief_reads"
 ENV = "TALENTBRIEF_READS"
 HEADER = {"recording": 1}
 ABSENT = "absent"  # the digest of a file that is not there: creating it changes the key
-# Reads nobody can attribute to files (another process, a C library, the network): the report is
-# keyed on everything an analyst's code could plausibly read instead (digests.conservative_hash).
+# a read no file can be named for (a subprocess, ctypes, the network): keyed on digests.conservative_hash
 CONSERVATIVE = {"project": "data+notebooks"}
 _OPENS = frozenset({"open", "sqlite3.connect"})
 _LISTS = frozenset({"os.listdir", "os.scandir", "glob.glob", "glob.glob/2"})
@@ -78,7 +50,7 @@ def install() -> None:
 
 
 def begin() -> None:
-    """Start the record of one run: $TALENTBRIEF_READS names its file, $TALENTBRIEF_ROOT the project."""
+    """Start one run's record: $TALENTBRIEF_READS names its file, $TALENTBRIEF_ROOT the project."""
     state = sys.modules[STATE]
     target, root = os.environ.get(ENV), os.environ.get("TALENTBRIEF_ROOT")
     state.seen.clear()
@@ -86,8 +58,7 @@ def begin() -> None:
     if target and root:
         state.root = os.path.realpath(root)
         state.roots = tuple({state.root, os.path.abspath(root)})
-        # inside the project but not a report's reads: the Python installation (a venv kept in the
-        # project: the environment's fingerprint covers it) and src/ (hashed whole into every key)
+        # not a report's reads: src/ (in every key whole) and a venv inside the project (the lock's)
         prefixes = {sys.prefix, sys.exec_prefix, sys.base_prefix}
         state.skip = tuple(
             os.path.join(r, sub) + os.sep
@@ -113,14 +84,13 @@ def _hook(state: types.ModuleType) -> Callable[[str, tuple], None]:
 
 
 def _write_only(args: tuple) -> bool:
-    """An open that cannot read (its flags say write-only): what a report writes is not an input."""
+    """A write-only open: what a report writes is not an input."""
     flags = args[2] if len(args) > 2 else None
     return isinstance(flags, int) and flags & os.O_ACCMODE == os.O_WRONLY
 
 
 def _importer_listing(event: str) -> bool:
-    """The import system lists every folder on sys.path to find modules: the module it then loads is
-    recorded when its file is opened, so its listings are not reads of the folder."""
+    """The import system's listing of a sys.path folder (the module it loads is recorded when opened)."""
     if event != "os.listdir":
         return False
     caller = sys._getframe(2).f_code  # this <- hook <- the listing's caller
@@ -141,12 +111,13 @@ def _seen(state: types.ModuleType, event: str, args: tuple) -> None:
     if event.startswith("glob"):
         name = _fixed_part(name)
     relative = _relative(state, name)
+    if relative and event == "open" and relative.endswith(".pyc") and "__pycache__" in relative:
+        try:  # the source it was compiled from is what the key needs
+            relative = Path(importlib.util.source_from_cache(relative)).as_posix()
+        except ValueError:
+            return
     if relative is None:
         return
-    if event == "open" and relative.endswith(".pyc") and "__pycache__" in relative:
-        relative = _source_of(relative)
-        if relative is None:
-            return
     if relative == ".":
         record(CONSERVATIVE)  # the project root listed: anything in it may count
     elif event in _LISTS or os.path.isdir(os.path.join(state.root, relative)):
@@ -157,35 +128,19 @@ def _seen(state: types.ModuleType, event: str, args: tuple) -> None:
 
 def _fixed_part(pattern: str) -> str:
     """The folder a glob pattern lists: its path up to the first part with a wildcard."""
-    parts = []
-    for part in pattern.split(os.sep):
-        if _MAGIC & set(part):
-            break
-        parts.append(part)
-    return os.sep.join(parts) or "."
+    return os.sep.join(itertools.takewhile(lambda part: not _MAGIC & set(part), pattern.split(os.sep))) or "."
 
 
 def _relative(state: types.ModuleType, name: str) -> str | None:
-    """`name` relative to the project (as opened: a symlink inside the project counts as itself, so
-    re-pointing it changes the key), or None when it lies outside or where reads are not recorded."""
-    candidates = (os.path.abspath(name), os.path.realpath(name))
-    for path in candidates:
+    """`name` relative to the project as opened (a symlink counts as itself: re-pointing it changes the
+    key); None outside the project or where reads are not recorded."""
+    for path in (os.path.abspath(name), os.path.realpath(name)):
         for root in state.roots:
             if path == root or path.startswith(root + os.sep):
                 if any((path + os.sep).startswith(s) for s in state.skip):
                     return None
                 return Path(os.path.relpath(path, root)).as_posix()
     return None
-
-
-def _source_of(relative: str) -> str | None:
-    """The module a cached `__pycache__/*.pyc` was compiled from (its source is what the key needs)."""
-    import importlib.util
-
-    try:
-        return Path(importlib.util.source_from_cache(relative)).as_posix()
-    except ValueError:
-        return None
 
 
 @contextlib.contextmanager
@@ -207,10 +162,7 @@ def quiet() -> contextlib.AbstractContextManager[None]:
 
 
 def record(read: dict[str, Any], digest: Callable[[], str | None] | None = None) -> None:
-    """Note that this run read `read`, with the sha256 of what it saw (`digest()`, or the bytes now).
-
-    Outside a recorded run (the build's own process, a plain Python session) this does nothing.
-    """
+    """Note that this run read `read`, with the sha256 of what it saw (`digest()`, or the bytes now)."""
     state = sys.modules.get(STATE)
     if state is None or not state.target:
         return
@@ -243,11 +195,7 @@ def collect(target: Path) -> list[dict[str, Any]] | None:
 
 
 def current(read: dict[str, Any], root: Path, replay: Callable[[dict], str] | None) -> str | None:
-    """sha256 of what `read` sees in the project at `root` now; None if it cannot be read now.
-
-    `replay(read)` digests a query or whole-table read on the loader's current tables (the build's
-    `hashing.read_digest`); without it such reads give None.
-    """
+    """sha256 of what `read` sees at `root` now (`replay` digests table and query reads), or None."""
     root = Path(root)
     try:
         if "file" in read or "dir" in read:
@@ -259,17 +207,12 @@ def current(read: dict[str, Any], root: Path, replay: Callable[[dict], str] | No
             return digests.tree_hash(path) if path.is_dir() else ABSENT
         if read == CONSERVATIVE:
             return digests.conservative_hash(root)
-        if replay is not None and ("table" in read or "query" in read):
-            return replay(read)
+        return replay(read) if replay is not None and ("table" in read or "query" in read) else None
     except Exception:  # noqa: BLE001 - a read that cannot be replayed now: the report must run again
         return None
-    return None
 
 
 def _inside(root: Path, relative: Any) -> Path | None:
     """root/relative if `relative` names a path inside the project (a manifest is never trusted further)."""
-    if not isinstance(relative, str) or not relative or Path(relative).is_absolute():
-        return None
-    if ".." in Path(relative).parts:
-        return None
-    return root / relative
+    path = Path(relative) if isinstance(relative, str) and relative else None
+    return None if path is None or path.is_absolute() or ".." in path.parts else root / path

@@ -1,25 +1,15 @@
-"""The no-op fast path: "nothing changed since the last clean build" without loading anything.
-
-A full up-to-date check validates the data, inspects every notebook and fingerprints each report's
-rows: seconds of imports (pandas, frictionless, papermill) for an answer that is usually "all up to
-date". After a build that leaves every selected report up to date (checked again once it has run,
-between two digests of the inputs, since a run may have seen an edit that is gone since), we record
-the bytes of every input (one digest) and the size and mtime of every output. A later build with the
-same arguments whose inputs hash the same and whose outputs are untouched has nothing to do. Anything else (an
-edited row, a deleted or touched report, other ids, another as-of date) falls through to the full
-check, which stays the authority. So does a report that read something the input digest does not
-cover (a file outside data/, notebooks/ and src/, or a read keyed conservatively: `outside_inputs`).
-The file lives under reports/ and is removed by any build that
-writes, before it writes.
-"""
+"""The no-op fast path: after a build that left every selected report up to date, one digest of the
+inputs and the size and mtime of every output; a later build with the same arguments that finds both
+unchanged has nothing to do, without importing pandas, frictionless or papermill. Anything else falls
+through to the full check, the authority. Any build that writes removes the file first."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
+from talentbrief.digests import canonical_json, sha256_bytes, sha256_file
 from talentbrief.paths import INPUTS, Paths, atomic_write, input_files
 
 NAME = ".uptodate.json"
@@ -31,11 +21,7 @@ def _file(paths: Paths) -> Path:
 
 def inputs_digest(paths: Paths) -> str:
     """One digest of every input file of the project (paths.input_files): names and bytes."""
-    h = hashlib.sha256()
-    for name, path in input_files(paths.root):
-        h.update(name.encode() + b"\0")
-        h.update(hashlib.sha256(path.read_bytes()).digest())
-    return h.hexdigest()
+    return sha256_bytes(canonical_json([(name, sha256_file(path)) for name, path in input_files(paths.root)]))
 
 
 def _stat(path: Path) -> list[int] | None:
@@ -69,7 +55,9 @@ def key(ids: list[str], as_of: str | None) -> str:
     return json.dumps({"ids": sorted(ids), "as_of": as_of}, sort_keys=True)
 
 
-def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str) -> None:
+def record(
+    paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str
+) -> None:
     """Called when every selected report is up to date with the inputs whose digest is `inputs`."""
     data = {"key": build_key, "inputs": inputs, "reports": sorted(report_ids),
             "outputs": _outputs(paths, manifest)}
@@ -87,10 +75,11 @@ def unchanged(paths: Paths, build_key: str) -> int | None:
         manifest = json.loads(paths.manifest.read_bytes())
     except (FileNotFoundError, ValueError):
         return None
-    if data.get("key") != build_key or data.get("outputs") != _outputs(paths, manifest):
-        return None
-    if outside_inputs(manifest):
-        return None
-    if data.get("inputs") != inputs_digest(paths):
+    if (
+        data.get("key") != build_key
+        or data.get("outputs") != _outputs(paths, manifest)
+        or outside_inputs(manifest)  # then the input digest does not cover what a report read
+        or data.get("inputs") != inputs_digest(paths)
+    ):
         return None
     return len(data.get("reports", []))

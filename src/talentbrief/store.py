@@ -1,18 +1,7 @@
-"""Everything that writes into reports/: only the build's parent process, only through here.
-
-Every file is replaced atomically (temp file in the same folder, fsync, os.replace, fsync the folder),
-so a reader or a kill -9 sees the old file or the new one, never half of one. Files whose bytes would
-not change are not rewritten: a no-op build leaves every mtime alone. One build at a time holds an
-exclusive lock (flock: the kernel drops it when its holder dies, so a killed build never leaves a stale
-lock; the lock file is opened with O_NOFOLLOW, so a symlink there is refused, not followed).
-
-The manifest never vouches for a file that is not on disk as it says, whenever a kill lands. Write
-order, per report whose files change: (1) the manifest moves the report's entry from "reports" to
-"pending"; (2) the files are replaced; (3) the manifest records the entry under "reports" again. A kill
-during (2) leaves the report under "pending" only, vouched for by nobody. The next build, under the lock,
-reconciles (`reconcile`): a pending entry whose files all match it is adopted, any other is dropped (so
-the report is rebuilt), and temp files of killed writes are swept.
-"""
+"""Everything that writes into reports/, only from the build's parent process: atomic writes, only of
+changed bytes, under a flock that dies with its holder. So that the manifest never vouches for a file a
+kill left half-written, a report whose files change sits under "pending" while they are written; the
+next build adopts a pending entry whose files match and drops the others (`reconcile`)."""
 
 from __future__ import annotations
 
@@ -36,14 +25,10 @@ from talentbrief.paths import Paths, atomic_write
 MANIFEST_VERSION = 1
 
 
-# --- atomic files -------------------------------------------------------------------------------------
-
-
 def _holds(path: Path, data: bytes) -> bool:
-    try:
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError):
         return Path(path).read_bytes() == data
-    except (FileNotFoundError, IsADirectoryError):
-        return False
+    return False
 
 
 def write_if_changed(path: Path, data: bytes) -> bool:
@@ -52,16 +37,6 @@ def write_if_changed(path: Path, data: bytes) -> bool:
         return False
     atomic_write(path, data)
     return True
-
-
-def sweep_temp(folder: Path) -> None:
-    """Remove temp files a killed build left behind (they are never the real output)."""
-    if folder.is_dir():
-        for tmp in folder.glob(".*.tmp"):
-            tmp.unlink(missing_ok=True)
-
-
-# --- lock ---------------------------------------------------------------------------------------------
 
 
 class LockBusy(TalentbriefError):
@@ -100,9 +75,7 @@ def build_lock(
     timeout: float | None = None,
     on_wait: Callable[[], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the exclusive build lock. Without `wait`, or after `timeout` seconds, raise LockBusy.
-
-    StoreError when reports/ or the lock file cannot be used at all."""
+    """Hold the exclusive build lock: LockBusy without `wait` or after `timeout` s, StoreError if unusable."""
     fd = _lock_fd(paths)
     deadline = None if timeout is None else time.monotonic() + timeout
     try:
@@ -126,13 +99,8 @@ def build_lock(
         os.close(fd)  # closing drops the flock
 
 
-# --- manifest -----------------------------------------------------------------------------------------
-
-
 def read_manifest(paths: Paths, warn: Callable[[str], None] | None = None) -> dict[str, Any]:
-    """The manifest, or an empty one if missing or unreadable (then everything is rebuilt).
-
-    An unreadable one (truncated, not JSON, another shape) is reported through `warn`."""
+    """The manifest, or an empty one if missing or unreadable (then `warn` says so; all is rebuilt)."""
     empty = {"version": MANIFEST_VERSION, "reports": {}}
     try:
         data = json.loads(paths.manifest.read_bytes().decode("utf-8"))
@@ -170,11 +138,10 @@ def outputs_match(paths: Paths, entry: dict[str, Any] | None, formats=None, *, h
 
 
 def reconcile(paths: Paths, manifest: dict[str, Any]) -> dict[str, Any]:
-    """After a kill: adopt pending entries whose files all match, drop the others, sweep temp files.
-
-    Call under the lock, before anything else is written; returns the manifest, rewritten if needed."""
+    """After a kill (under the lock, before any write): adopt matching pending entries, drop the rest."""
     for folder in (paths.reports, paths.failed, paths.executed):
-        sweep_temp(folder)
+        for tmp in folder.glob(".*.tmp") if folder.is_dir() else ():  # never a real output
+            tmp.unlink(missing_ok=True)
     pending = manifest.pop("pending", None)
     if pending:
         for rid, entry in pending.items():
@@ -207,9 +174,6 @@ def has_failed(paths: Paths, report_id: str) -> bool:
     return (paths.failed / f"{report_id}.txt").is_file()
 
 
-# --- storing results ----------------------------------------------------------------------------------
-
-
 def store_success(
     paths: Paths,
     manifest: dict[str, Any],
@@ -219,20 +183,12 @@ def store_success(
     components: dict[str, str],
     reads: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Write a built report's files, clear its old failure, then record it in the manifest.
-
-    Files that change are written while the manifest holds the report under "pending" only (see the
-    module docstring), so the manifest never vouches for a file being replaced. `input_sha256` and
-    `reads` come from what the run read (hashing.recorded_key); None for either leaves the report
-    stale, so the next build runs it again.
-    """
-    files: dict[str, dict[str, str]] = {}
-    data: dict[str, bytes] = {}
-    for fmt in spec.formats:
-        data[fmt] = getattr(outputs, fmt)
-        if data[fmt] is None:
-            raise ValueError(f"{spec.id}: the renderer returned no {fmt}")
-        files[fmt] = {"file": f"{spec.id}.{fmt}", "sha256": sha256_bytes(data[fmt])}
+    """Write a built report's files (its entry "pending" meanwhile), then record it. None for
+    `input_sha256` or `reads` (the run recorded nothing: hashing.recorded_key) leaves it stale."""
+    data = {fmt: getattr(outputs, fmt) for fmt in spec.formats}
+    if missing := [fmt for fmt, b in data.items() if b is None]:
+        raise ValueError(f"{spec.id}: the renderer returned no {missing[0]}")
+    files = {fmt: {"file": f"{spec.id}.{fmt}", "sha256": sha256_bytes(b)} for fmt, b in data.items()}
     changing = [fmt for fmt in spec.formats if not _holds(paths.reports / files[fmt]["file"], data[fmt])]
     entry = {
         "id": spec.id,
@@ -259,22 +215,18 @@ def store_success(
         write_if_changed(paths.executed / f"{spec.id}.ipynb", outputs.executed)
     clear_failure(paths, spec.id)
     manifest["reports"][spec.id] = entry
-    pending = manifest.get("pending", {})
-    pending.pop(spec.id, None)
-    if not pending:
+    manifest.get("pending", {}).pop(spec.id, None)
+    if not manifest.get("pending"):
         manifest.pop("pending", None)
     write_manifest(paths, manifest)
     return entry
 
 
-def failure_text(failure: JobFailure) -> str:
-    return f"report: {failure.report_id}\nfailed in: {failure.where}\n\n{failure.message}\n"
-
-
 def store_failure(paths: Paths, failure: JobFailure) -> None:
     """Record why a report failed under _failed/; its previous good files stay as they are."""
     rid = failure.report_id
-    atomic_write(paths.failed / f"{rid}.txt", failure_text(failure).encode())
+    text = f"report: {rid}\nfailed in: {failure.where}\n\n{failure.message}\n"
+    atomic_write(paths.failed / f"{rid}.txt", text.encode())
     if failure.executed:
         atomic_write(paths.failed / f"{rid}.ipynb", failure.executed)
         try:
@@ -286,26 +238,22 @@ def store_failure(paths: Paths, failure: JobFailure) -> None:
         if page is not None:
             atomic_write(paths.failed / f"{rid}.html", page)
     else:
-        (paths.failed / f"{rid}.ipynb").unlink(missing_ok=True)
-        (paths.failed / f"{rid}.html").unlink(missing_ok=True)
+        for ext in (".ipynb", ".html"):
+            (paths.failed / f"{rid}{ext}").unlink(missing_ok=True)
 
-
-# --- index.html ---------------------------------------------------------------------------------------
 
 def index_bytes(manifest: dict[str, Any], order: list[str] | None = None) -> bytes:
-    """index.html (templates/talentbrief/catalogue.html.j2): every report in the manifest, self-contained
-    and escaped; no clock, so it is stable."""
+    """index.html (catalogue.html.j2) of every report in the manifest; no clock, so it is stable."""
     from talentbrief import macros
 
     reports = manifest["reports"]
     rank = {rid: n for n, rid in enumerate(order or [])}
-    ids = sorted(reports, key=lambda rid: (rank.get(rid, len(rank)), rid))
     rows = []
-    for rid in ids:
+    for rid in sorted(reports, key=lambda rid: (rank.get(rid, len(rank)), rid)):
         r, outputs = reports[rid], reports[rid].get("outputs", {})
-        rows.append({"title": r.get("title") or rid, "lang": r.get("lang") or "", "as_of": r.get("as_of") or "",
-                     "files": [{"href": outputs[fmt]["file"], "label": fmt.upper()}
-                               for fmt in ("html", "pdf") if fmt in outputs]})
+        files = [{"href": outputs[f]["file"], "label": f.upper()} for f in ("html", "pdf") if f in outputs]
+        rows.append({"title": r.get("title") or rid, "lang": r.get("lang") or "",
+                     "as_of": r.get("as_of") or "", "files": files})
     return macros.page("catalogue.html.j2", reports=rows).encode()
 
 
