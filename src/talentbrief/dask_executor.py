@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import gzip
 import hashlib
+import importlib.util
 import io
 import os
 import shutil
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import dask
 import distributed
+import toolz
 from distributed import Client, LocalCluster, as_completed
 
 from talentbrief import fingerprint
@@ -124,16 +126,11 @@ def materialise(bundle: Bundle) -> Path:
         return target
 
 
-def worker_code() -> str:
-    """The talentbrief code a worker runs itself: it must be the client's, or reports would differ."""
-    return fingerprint.code(WORKER_MODULES)
+# The talentbrief code a worker has in memory (since it loaded this module): the client's, or reports differ.
+CODE = fingerprint.code(WORKER_MODULES)
 
-
-CODE = worker_code()  # when a worker first loads this module: the code it has in memory
-
-# Dask's profiler samples each task's stack every 10 ms under the GIL: measured with py-spy, reports ran
-# 15-20 % slower than in the local pool, and worker memory grew with every report. Off in the
-# LocalCluster we start; workers started by hand take it from their environment (docs/distributed.md).
+# Dask's profiler (a stack sample every 10 ms, under the GIL) made reports 15-20 % slower and grew worker
+# memory (py-spy); off in our LocalCluster, by environment elsewhere (docs/distributed.md).
 WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 
 
@@ -197,16 +194,11 @@ def _connect(address: str) -> Client:
         raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
 
 
-def _scheduler_has_dashboard() -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec("bokeh") is not None
-
-
 def _dashboard(client: Client) -> str | None:
     """The dashboard's URL, or None when the scheduler serves none (its pages need bokeh)."""
     try:
-        return client.dashboard_link if client.run_on_scheduler(_scheduler_has_dashboard) else None
+        has_bokeh = client.run_on_scheduler(lambda: importlib.util.find_spec("bokeh") is not None)
+        return client.dashboard_link if has_bokeh else None
     except Exception:  # noqa: BLE001 - no dashboard, or run_on_scheduler refused: print nothing
         return None
 
@@ -222,15 +214,11 @@ def _failure_from(job: Job, exc: BaseException | None, future) -> JobFailure:
     return JobFailure(job.report_id, message)
 
 
-def _the_bundle(bundle: Bundle) -> Bundle:
-    return bundle
-
-
 def ship(client: Client, bundle: Bundle):
     """The bundle as a task every report depends on: unlike scattered data it can be recomputed from
     the scheduler's copy when every worker holding it dies, and it needs no worker connected yet."""
     key = f"talentbrief-bundle-{bundle.sha256}"
-    return client.submit(_the_bundle, bundle, key=key, priority=100, retries=3)
+    return client.submit(toolz.identity, bundle, key=key, priority=100, retries=3)
 
 
 def run_dask(jobs: Iterable[Job], root: Path | str, *, scheduler: str | None, workers: int | None = None,
@@ -264,7 +252,7 @@ def run_dask(jobs: Iterable[Job], root: Path | str, *, scheduler: str | None, wo
         bundle = make_bundle(root)
         shipped = ship(client, bundle)
         run_token = uuid.uuid4().hex[:8]
-        code = worker_code()  # the workers must run the same
+        code = fingerprint.code(WORKER_MODULES)  # the workers must run the same
 
         def submit(job: Job, attempt: int):
             # retries=0: notebook errors come back as values; worker deaths are the scheduler's

@@ -51,10 +51,14 @@ def python_checks() -> list[Check]:
     versions = {name: _version(name) for name in PACKAGES}
     missing = [name for name, v in versions.items() if v is None]
     listed = ", ".join(f"{name} {v}" for name, v in versions.items() if v)
+    dask, distributed = _version("dask"), _version("distributed")
+    extra = f"dask {dask}, distributed {distributed}" if dask and distributed else None
     return [
         Check("Python", f"{platform.python_version()} ({sys.executable})", ok=None),
         Check("packages", listed + (f"; missing: {', '.join(missing)}" if missing else ""), ok=not missing,
               fix="make bootstrap"),
+        Check("Dask extra", extra or "not installed (only for --executor dask)", ok=None,
+              fix=None if extra else "pip install -e '.[dask]'"),
     ]
 
 
@@ -131,15 +135,6 @@ def tool_checks() -> list[Check]:
     return checks
 
 
-def dask_check() -> Check:
-    dask, distributed = _version("dask"), _version("distributed")
-    if dask and distributed:
-        return Check("Dask extra", f"dask {dask}, distributed {distributed}", ok=None)
-    return Check("Dask extra", "not installed (only for --executor dask)", ok=None,
-                 fix="pip install -e '.[dask]'")
-
-
-
 def _writable(folder: Path) -> bool:
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -149,17 +144,10 @@ def _writable(folder: Path) -> bool:
         return False
 
 
-def folder_checks(root: Path) -> list[Check]:
-    reports, cache = root / "reports", paths_mod.cache_dir()
-    return [
-        Check("reports/ writable", str(reports), ok=_writable(reports)),
-        Check("cache writable", str(cache), ok=_writable(cache)),
-    ]
-
-
 def run_checks(root: Path) -> list[Check]:
+    folders = {"reports/": root / "reports", "cache": paths_mod.cache_dir()}
     return [*python_checks(), *pdf_checks(), *font_checks(root), *chart_checks(), *tool_checks(),
-            dask_check(), *folder_checks(root)]
+            *(Check(f"{name} writable", str(f), ok=_writable(f)) for name, f in folders.items())]
 
 
 def report(checks: list[Check], out) -> int:

@@ -435,10 +435,8 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
             signal.signal(s, handler)
         server.shutdown()
         server.server_close()
-        if restart:
-            pool.close()  # between passes: nothing is running, so the workers exit and are reaped
-        else:
-            pool.stop()
+        # close() for a restart: it comes between passes, so the workers are idle and exit to be reaped
+        (pool.close if restart else pool.stop)()
         for t in watchers:
             t.join(timeout=5)
         if restart:
