@@ -59,7 +59,6 @@ class Bundle:
 
 def make_bundle(root: Path | str) -> Bundle:
     """Pack the inputs under `root` reproducibly: sorted names, fixed mtime/owner/mode, no gzip timestamp."""
-    root = Path(root)
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, path in input_files(root):  # what a report reads; reports.yml makes it a project root
@@ -91,12 +90,11 @@ def _extract(tar: tarfile.TarFile, dest: Path) -> None:
     if hasattr(tarfile, "data_filter"):
         tar.extractall(dest, filter="data")
         return
-    members = tar.getmembers()
-    for m in members:
+    for m in tar.getmembers():
         path = Path(m.name)
         if not (m.isfile() or m.isdir()) or path.is_absolute() or ".." in path.parts:
             raise RuntimeError(f"bundle member {m.name!r} refused: only plain files inside the project")
-    tar.extractall(dest, members=members)  # every member checked above
+    tar.extractall(dest)  # every member checked above (getmembers() keeps the list it read)
 
 
 def materialise(bundle: Bundle) -> Path:
@@ -172,10 +170,6 @@ def run_task(job: Job, bundle: Bundle, client_code: str) -> Outputs | JobFailure
         return JobFailure(job.report_id, f"on dask worker {where}: {type(exc).__name__}: {exc}\n{detail}")
 
 
-def _stderr(message: str) -> None:
-    print(f"talentbrief: {message}", file=sys.stderr, flush=True)
-
-
 def scheduler_address(scheduler: str | None) -> str | None:
     """`--scheduler` wins, then $TALENTBRIEF_DASK_SCHEDULER; None means "start a local cluster"."""
     return (scheduler or os.environ.get(ENV_SCHEDULER) or "").strip() or None
@@ -223,11 +217,10 @@ def ship(client: Client, bundle: Bundle):
 
 def run_dask(jobs: Iterable[Job], root: Path | str, *, scheduler: str | None, workers: int | None = None,
              progress: Callable[[str], None] | None = None) -> Iterator[tuple[Job, Outputs | JobFailure]]:
-    """Yield (job, Outputs | JobFailure) in completion order, from the cluster at `scheduler` (or
-    $TALENTBRIEF_DASK_SCHEDULER, or a new LocalCluster of `workers`, default 2). `jobs` is pulled about
-    two tasks per worker thread ahead, so a caller that stops feeding jobs stops the build.
-    `progress` gets the one-off status lines (default: stderr)."""
-    say = progress or _stderr
+    """Yield (job, Outputs | JobFailure) in completion order, on `scheduler_address`'s cluster or a new
+    LocalCluster of `workers` (default 2); `jobs` is pulled about two tasks per worker thread ahead, so a
+    caller that stops feeding jobs stops the build. `progress` gets the status lines (default: stderr)."""
+    say = progress or (lambda message: print(f"talentbrief: {message}", file=sys.stderr, flush=True))
     todo = peek(jobs)
     if todo is None:
         return

@@ -82,18 +82,15 @@ def font_checks(root: Path | None = None) -> list[Check]:
     if shutil.which("fc-match") is None:
         return [Check("fontconfig", "fc-match not found", ok=False, package="fontconfig")]
     checks = []
-    for lang, families in fonts.page_stacks(render.base_css(root)).items():
-        for i, family in enumerate(families):
-            if family in ("sans-serif", "serif", "monospace"):
-                continue
-            for bold in (False, True):
-                ok, got = fonts.resolves(family, bold)
-                if i == 0:
-                    label = f"page {lang} {'bold' if bold else 'regular'}: {family}"
-                    checks.append(Check(label, got, ok=ok, package=FONT_PACKAGES.get(family)))
-                elif not bold:  # fallbacks: for other systems' browsers; information only
-                    detail = got if ok else f"not installed (→ {got})"
-                    checks.append(Check(f"page {lang} fallback: {family}", detail, ok=None))
+    for lang, (first, *rest) in fonts.page_stacks(render.base_css(root)).items():
+        for bold in (False, True):
+            ok, got = fonts.resolves(first, bold)
+            label = f"page {lang} {'bold' if bold else 'regular'}: {first}"
+            checks.append(Check(label, got, ok=ok, package=FONT_PACKAGES.get(first)))
+        for family in [f for f in rest if f not in ("sans-serif", "serif", "monospace")]:
+            ok, got = fonts.resolves(family)  # fallbacks: for other systems' browsers; information only
+            detail = got if ok else f"not installed (→ {got})"
+            checks.append(Check(f"page {lang} fallback: {family}", detail, ok=None))
     return checks
 
 

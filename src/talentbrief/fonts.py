@@ -28,11 +28,8 @@ def fc_match(family: str, bold: bool = False) -> tuple[list[str], int, str] | No
     argv = ["fc-match", "-f", "%{family}\t%{weight}\t%{file}", pattern]
     out = subprocess.run(argv, capture_output=True, text=True, check=False).stdout
     names, weight, file = (out.split("\t") + ["", "", ""])[:3]
-    try:
-        weight_value = int(float(weight.split()[0].strip("[]")))
-    except (ValueError, IndexError):
-        weight_value = 0
-    return [n.strip() for n in names.split(",")], weight_value, file
+    first = re.search(r"\d+(?:\.\d+)?", weight)  # "80", or "[40 250]" for a variable font
+    return [n.strip() for n in names.split(",")], int(float(first[0])) if first else 0, file
 
 
 def resolves(family: str, bold: bool = False) -> tuple[bool, str]:

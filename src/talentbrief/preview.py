@@ -1,9 +1,8 @@
 """`talentbrief preview`: rebuild on save, serve reports/ on 127.0.0.1, reload the open page.
 
-Warm workers, so an edit costs a report's own run; each pass is `build.run_build` itself, so reports/
-ends as `talentbrief build` leaves it. A src/ change restarts the process in place (same pid and port).
-The banner and reload script go into the HTML served, never the files. Only local pages reach it
-(`refusal`: no DNS rebinding, no cross-site work); docs/architecture.md has the whole design.
+Each pass is `build.run_build` on warm workers; a src/ change restarts the process in place (same pid,
+port). Banner and reload script go into the HTML served, never the files; only local pages reach it
+(`refusal`). docs/architecture.md has the design.
 """
 
 from __future__ import annotations
@@ -177,8 +176,7 @@ class Handler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
     def _page(self, page: str) -> None:
-        if page == "/":
-            page = "/index.html"
+        page = "/index.html" if page == "/" else page
         file = Path(self.translate_path(page))
         reports = self.state.paths.reports.resolve()
         if reports not in file.resolve().parents:
