@@ -16,17 +16,12 @@ from talentbrief import errors
 COMMANDS = ("validate_command", "build", "params", "doctor", "preview", "diff")
 
 
-def make_parser() -> argparse.ArgumentParser:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="talentbrief", description=__doc__.splitlines()[0])
     parser.add_argument("--root", help="project folder (default: found from the working directory)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module_name in COMMANDS:
         importlib.import_module(f"talentbrief.{module_name}").register(sub)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = make_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
