@@ -8,6 +8,7 @@ port). Banner and reload script go into the HTML served, never the files; only l
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -22,6 +23,7 @@ import threading
 import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
@@ -255,7 +257,6 @@ def refusal(headers, port: int, starts_work: bool) -> str | None:
 
 def start_http(state: State, port: int) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", port), partial(Handler, state=state))
-    server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True, name="preview-http").start()
     return server
 
@@ -438,25 +439,17 @@ def run_preview(paths: paths_mod.Paths, ids: list[str], *, port: int = 0, worker
         for t in watchers:
             t.join(timeout=5)
         if restart:
-            release_before_exec()
+            # What exit does and exec does not: unlink the pool's semaphores (gc runs their finalizers) and
+            # reap the resource tracker, which would otherwise outlive us and report them as leaked.
+            gc.collect()
+            if hasattr(tracker := resource_tracker._resource_tracker, "_stop"):  # private: maybe not there
+                tracker._stop()
             out.flush()
             err.flush()
             os.environ[RESTARTED] = "1"
             argv = [sys.executable, "-m", "talentbrief", "--root", str(paths.root), "preview", *ids,
                     "--port", str(port), "--jobs", str(pool.workers)]
             os.execv(sys.executable, argv)
-
-
-def release_before_exec() -> None:
-    """What exit does and exec does not: unlink the pool's semaphores (gc runs their finalizers) and
-    reap the resource tracker, which would otherwise outlive us and report them as leaked."""
-    import gc
-    from multiprocessing import resource_tracker
-
-    gc.collect()
-    tracker = getattr(resource_tracker, "_resource_tracker", None)
-    if tracker is not None and hasattr(tracker, "_stop"):
-        tracker._stop()
 
 
 def _preview_cmd(args: argparse.Namespace) -> int:
