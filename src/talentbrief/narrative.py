@@ -9,6 +9,7 @@ Markdown cell into a code cell calling `show`, whose output records every value 
 from __future__ import annotations
 
 import ast
+import datetime
 import re
 
 from markupsafe import Markup, escape
@@ -54,7 +55,7 @@ def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict
                 found.append(f"{where}: {{eval}}`{value}` is not a Python expression")
                 continue
             for call, literal in _literal_calls(tree):
-                if call == "date" and _date_parts(literal) is None:
+                if call == "date" and date_parts(literal) is None:
                     found.append(f"{where}: date({literal!r}) is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
                 elif call == "fig" and literal not in known_ids:
                     found.append(f"{where}: unknown figure id {literal!r}{did_you_mean(literal, known_ids)}")
@@ -79,10 +80,17 @@ def _literal_calls(tree):
                 yield name, node.args[0].value
 
 
-def _date_parts(value: str):
-    from talentbrief import text  # pandas: only where a date(...) is checked
-
-    return text.date_parts(value)
+def date_parts(value: str) -> tuple[int, ...] | None:
+    """(year,), (year, month) or (year, month, day) of a written date, or None when it is not one."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", str(value).strip())
+    if not m:
+        return None
+    parts = tuple(int(p) for p in m.groups() if p is not None)
+    try:
+        datetime.date(parts[0], *(parts[1:] + (1,) * (3 - len(parts))))
+    except ValueError:
+        return None
+    return parts
 
 
 def did_you_mean(value: str, known) -> str:
