@@ -11,7 +11,6 @@ import html
 import re
 from dataclasses import dataclass
 
-import pandas as pd
 from markupsafe import Markup
 
 from talentbrief import macros, text
@@ -71,8 +70,7 @@ def source_date(source, lang: str) -> Markup:
 
 def source_date_text(source, lang: str) -> str:
     """source_date as plain text (tooltips, chart notes, check messages)."""
-    date = text.format_date(source["date_published"], lang)
-    return text.plain("date.inferred", lang, date=date) if "date_published" in inferred(source) else date
+    return macros.plain(source_date(source, lang))
 
 
 def quote(row, source) -> Markup:
@@ -92,13 +90,6 @@ def quoted(row, source, lang: str) -> Markup:
         return text.t("quote.plain", lang, quote=quote(row, source))
     return text.t("quote.translated", lang, quote=quote(row, source),
                   translation=macros.render("translation", lang=lang, content=shown))
-
-
-def quoted_text(row, source, lang: str) -> str:
-    """quoted() as plain text (tooltips)."""
-    shown = translation(row, source, lang)
-    key = "quote.plain" if shown is None else "quote.translated"
-    return text.plain(key, lang, quote=row["quote"], translation=shown)
 
 
 def note_key(figure_ids) -> str:
@@ -134,30 +125,28 @@ class Notes:
         return self._figures[figure_id]
 
     def _cited(self, figure_ids):
-        """(row, source, whether the source has a date) of each figure."""
+        """(row, source) of each figure (scope.select keeps the source of every figure it keeps)."""
         for fid in _ids(figure_ids):
             row = self._row(fid)
-            source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
-            yield row, source, not pd.isna(source.get("date_published"))
+            yield row, self._sources[str(row["source_id"])]
 
     def tooltip(self, figure_ids) -> str:
         """Plain text: “quote” — “title”, outlet, date (“quote”——《title》，outlet，date), for each figure."""
-        parts = []
-        for row, source, dated in self._cited(figure_ids):
-            title = text.plain("title.quoted", self.lang, title=source_title(source, self.lang))
-            when = source_date_text(source, self.lang) if dated else ""
-            where = (title, outlet(source, self.lang), when)
-            parts.append(text.plain("tooltip.item", self.lang, quote=quoted_text(row, source, self.lang),
-                                    source=text.plain("list.comma", self.lang).join(p for p in where if p)))
-        return " | ".join(parts)
+        lang = self.lang
+        return " | ".join(
+            text.plain("tooltip.item", lang, quote=macros.plain(quoted(row, source, lang)),
+                       source=text.plain("list.comma", lang).join((
+                           text.plain("title.quoted", lang, title=source_title(source, lang)),
+                           outlet(source, lang), source_date_text(source, lang))))
+            for row, source in self._cited(figure_ids))
 
     def body(self, figure_ids) -> Markup:
         """The note of these ids: each figure's quote (and translation), source title, outlet and date."""
         return Markup(" ").join(
             text.t("note.item", self.lang, quote=quoted(row, source, self.lang),
                    title=source_title(source, self.lang), outlet=outlet(source, self.lang),
-                   date=source_date(source, self.lang) if dated else "")
-            for row, source, dated in self._cited(figure_ids))
+                   date=source_date(source, self.lang))
+            for row, source in self._cited(figure_ids))
 
     def cite(self, figure_ids, content) -> Markup:
         """`content` (escaped unless Markup) with its figure ids, tooltip, marker and note beside it."""
@@ -240,10 +229,6 @@ def _take_notes(page: str) -> tuple[str, dict[str, _Carried]]:
     return "".join(kept), notes
 
 
-def _refs(body: str) -> list[str]:
-    return [k for m in _NOTEREF.finditer(body) if (k := _keyed(m.group(1), "tb-noteref")) is not None]
-
-
 def assemble_notes(page: str, lang: str) -> str:
     """Number the notes of a built page in the order of their first marker, then those only another note
     refers to (a computed number's inputs); the notes beside citations move to a notes section closing
@@ -259,8 +244,8 @@ def assemble_notes(page: str, lang: str) -> str:
     for key in queue:  # grows while it is walked: the notes referred to from inside notes
         if key not in notes:
             raise ValueError(f"a footnote marker refers to note {key!r}, which is not on the page")
-        for ref in _refs(notes[key].body):
-            if ref not in order:
+        for ref in (_keyed(m.group(1), "tb-noteref") for m in _NOTEREF.finditer(notes[key].body)):
+            if ref is not None and ref not in order:
                 order[ref] = len(order) + 1
                 queue.append(ref)
 
