@@ -8,7 +8,7 @@ data is escaped. docs/authoring.md lists the API; the build numbers the notes (`
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from markupsafe import Markup, escape
@@ -65,12 +65,6 @@ def _source_ids(report: Report) -> dict[str, str]:
     return dict(zip(figs["figure_id"].astype(str), figs["source_id"].astype(str)))
 
 
-def figure_text(row, lang: str) -> str:
-    """A figure row as a phrase that keeps its qualifier: "more than 2.52 million people"."""
-    return fmt.format_figure(int(row["value"]), str(row["unit"]), str(row["qualifier"]), lang,
-                             per_year=str(row["period_basis"]) == "per_year")
-
-
 def restatements(figures: pd.DataFrame) -> dict[str, list[str]]:
     """figure id -> ids of the rows (present here) that restate it (figures.restates)."""
     ids = figures["figure_id"].astype(str)
@@ -119,7 +113,10 @@ def label_text(report: Report, row, shown) -> Markup:
 
 
 def cite_row(report: Report, row) -> Markup:
-    return report.notes.cite(row_ids(report, row), figure_text(row, report.lang))
+    """The row as a phrase that keeps its qualifier ("more than 2.52 million people"), cited."""
+    phrase = fmt.format_figure(int(row["value"]), str(row["unit"]), str(row["qualifier"]), report.lang,
+                               per_year=str(row["period_basis"]) == "per_year")
+    return report.notes.cite(row_ids(report, row), phrase)
 
 
 def _source(report: Report, figure_id: str) -> dict:
@@ -158,12 +155,12 @@ def header(report: Report, *, title) -> None:
     """Kicker, title ("..." or {"en": ..., "zh": ...}) and date: the first output, carrying the metadata."""
     from IPython.display import HTML, display
 
-    report.title = title[report.lang] if isinstance(title, dict) else str(title)
+    title = title[report.lang] if isinstance(title, dict) else str(title)
     date = text.time_tag(report.as_of, report.lang)
-    html = block("header", kicker=text.t("kicker", report.lang), title=report.title,
+    html = block("header", kicker=text.t("kicker", report.lang), title=title,
                  as_of=text.t("as_of", report.lang, date=date), lang=report.lang)
     # what the renderer reads for <title>, <html lang>, the PDF and the index
-    meta = {"title": report.title, "lang": report.lang, "as_of": report.as_of.strftime("%Y-%m-%d")}
+    meta = {"title": title, "lang": report.lang, "as_of": report.as_of.strftime("%Y-%m-%d")}
     display(HTML(str(html)), metadata={"talentbrief": meta})
 
 
@@ -202,14 +199,9 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
     shown = _shown_ids(report, rows)
     totals = {str(r["figure_id"]): total_of(report, r) for r in rows.to_dict("records")}
     parts = {fid: t for fid, t in totals.items() if t in shown}
-    if parts:  # each part right after its total, marked "of which"
-        ids = list(rows["figure_id"].astype(str))
-        ordered = [f for f in ids if f not in parts]
-        for fid in ids:
-            if fid in parts:
-                at = max(i for i, f in enumerate(ordered) if f == parts[fid] or parts.get(f) == parts[fid])
-                ordered.insert(at + 1, fid)
-        rows = rows.set_index(rows["figure_id"].astype(str)).loc[ordered].reset_index(drop=True)
+    ids = list(rows["figure_id"].astype(str))  # each part right after its total, marked "of which"
+    at = {i: (ids.index(parts.get(fid, fid)), fid in parts) for i, fid in enumerate(ids)}
+    rows = rows.iloc[sorted(at, key=at.get)].reset_index(drop=True)
     years = {k: pd.Timestamp(v["date_published"]).year for k, v in _sources_by_id(report).items()}
     source_of = _source_ids(report)
     labels = rows[f"label_{lang}"].astype(str)
@@ -264,12 +256,10 @@ def developments(report: Report) -> Block:
         names = [programme_name(report, p) for p in dict.fromkeys(rows["programme_id"].astype(str))]
         what = text.t("dev.figures", lang, programmes=text.join(names, lang, sep="list.semi")) if len(rows) \
             else text.t("dev.qualitative", lang)
-        date = source_date(src, lang)
-        if isinstance(src.get("publisher"), str) and src["publisher"].strip():
-            said = text.t("dev.item", lang, date=date, outlet=outlet(src, lang), title=source_title(src, lang))
-        else:  # a report whose outlet the text does not name: credited to no one, about its bodies
-            said = text.t("dev.item.unnamed", lang, date=date, producer=producer(src, lang),
-                          title=source_title(src, lang))
+        # a report whose outlet the text does not name: credited to no one, about its bodies
+        named = isinstance(src.get("publisher"), str) and src["publisher"].strip()
+        said = text.t("dev.item" if named else "dev.item.unnamed", lang, date=source_date(src, lang),
+                      outlet=outlet(src, lang), producer=producer(src, lang), title=source_title(src, lang))
         body = said + text.t("sentence.sep", lang) + what
         items.append({"ids": list(rows["figure_id"].astype(str)), "body": body})
     return block("developments", items=items)
@@ -309,8 +299,8 @@ def programme_summary(report: Report) -> Block:
         # the span's start is inferred when every row starting then infers it, and a year when stated as one
         guessed = earliest and all("period_start" in inferred(r) for r in earliest)
         in_years = earliest and all(text.whole_years(r["period_start"], r["period_end"]) for r in earliest)
-        span = {"period_start": starts.min() if len(starts) else pd.NaT,
-                "period_end": pd.NaT if open_ended or not len(ends) else ends.max(), "period_basis": "cumulative",
+        span = {"period_start": starts.min(), "period_end": pd.NaT if open_ended else ends.max(),
+                "period_basis": "cumulative",
                 "inferred": "period_start" if guessed else "", "start_in_years": bool(in_years)}
         if len(starts) or len(ends):
             extra = block("period", ids=list(achieved["figure_id"].astype(str)),
@@ -452,7 +442,6 @@ class Report:
     as_of: pd.Timestamp
     programme: str | None
     notes: Notes
-    title: str = field(default="")
 
     # -- the tables, for pandas cells (figures: one row per reported figure), and the programme's name
     figures = property(lambda self: self.tables.figures)
