@@ -56,13 +56,9 @@ def _figure_ids(report: Report, column: str, value: str) -> list[str]:
     return list(_where(report.tables.figures, column, value)["figure_id"].astype(str))
 
 
-def _sources_by_id(report: Report) -> dict[str, dict]:
-    return {str(r["source_id"]): r for r in report.tables.sources.to_dict("records")}
-
-
-def _source_ids(report: Report) -> dict[str, str]:
-    figs = report.tables.figures
-    return dict(zip(figs["figure_id"].astype(str), figs["source_id"].astype(str)))
+def _sources_of(report: Report, figure_ids) -> list[dict]:
+    """The sources of these figures, each once, in the figures' order."""
+    return list({str(s["source_id"]): s for s in map(report.notes.source, figure_ids)}.values())
 
 
 def restatements(figures: pd.DataFrame) -> dict[str, list[str]]:
@@ -119,19 +115,15 @@ def cite_row(report: Report, row) -> Markup:
     return report.notes.cite(row_ids(report, row), phrase)
 
 
-def _source(report: Report, figure_id: str) -> dict:
-    return _sources_by_id(report)[_source_ids(report)[figure_id]]
-
-
 def period_text(report: Report, row, *, restates: bool = False) -> Markup:
     """The row's period; for a row others restate, when it was first reported and restated; with `restates`
     (a table, which lists both rows), for a row restating another, which plan it restates."""
     ids, lang = row_ids(report, row), report.lang
     if len(ids) > 1:
-        dates = [source_date(_source(report, i), lang) for i in ids]
+        dates = [source_date(report.notes.source(i), lang) for i in ids]
         more = text.t("restated", lang, first=dates[0], later=text.join(dates[1:], lang))
-    elif restates and row.get("restates") in _source_ids(report):
-        more = text.t("restates", lang, date=source_date(_source(report, row["restates"]), lang))
+    elif restates and row.get("restates") in set(report.figures["figure_id"].astype(str)):
+        more = text.t("restates", lang, date=source_date(report.notes.source(row["restates"]), lang))
     else:
         return text.period(row, lang)
     return text.period(row, lang) + text.t("list.semi", lang) + more
@@ -202,21 +194,19 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
     ids = list(rows["figure_id"].astype(str))  # each part right after its total, marked "of which"
     at = {i: (ids.index(parts.get(fid, fid)), fid in parts) for i, fid in enumerate(ids)}
     rows = rows.iloc[sorted(at, key=at.get)].reset_index(drop=True)
-    years = {k: pd.Timestamp(v["date_published"]).year for k, v in _sources_by_id(report).items()}
-    source_of = _source_ids(report)
+    year = lambda fid: pd.Timestamp(report.notes.source(fid)["date_published"]).year
     labels = rows[f"label_{lang}"].astype(str)
     repeated = labels.duplicated(keep=False)
 
-    def label(fid, shown, sid, dup):
+    def label(fid, shown, dup):
         if restated.get(fid):  # one mark for a restated plan, labelled with both years
-            later = text.plain("list.sep", lang).join(str(years[source_of[i]]) for i in restated[fid])
-            shown = text.plain("chart.restated_label", lang, label=shown, first=years[str(sid)], later=later)
+            later = text.plain("list.sep", lang).join(str(year(i)) for i in restated[fid])
+            shown = text.plain("chart.restated_label", lang, label=shown, first=year(fid), later=later)
         elif dup:
-            shown = text.plain("chart.dup_label", lang, label=shown, year=years[str(sid)])
+            shown = text.plain("chart.dup_label", lang, label=shown, year=year(fid))
         return text.plain("chart.part_label", lang, label=shown) if fid in parts else shown
 
-    rows["chart_label"] = [label(str(f), lab, sid, dup)
-                           for f, lab, sid, dup in zip(rows["figure_id"], labels, rows["source_id"], repeated)]
+    rows["chart_label"] = [label(str(f), lab, dup) for f, lab, dup in zip(rows["figure_id"], labels, repeated)]
     rows["per_year"] = rows["period_basis"].astype(str) == "per_year"
     rows["period_basis"] = rows["period_basis"].astype(str)  # one panel per unit and period basis
     rows["value"] = rows["value"].astype("int64")
@@ -226,12 +216,10 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
 def source_note(report: Report, figure_ids) -> str:
     """"Source: China Chemical News (4 August 2022); ..." (a chart's caption), oldest first: the outlet,
     or the title when the text names none."""
-    sources, lang, source_of = _sources_by_id(report), report.lang, _source_ids(report)
-    used_ids = {source_of[i] for i in figure_ids}
+    lang = report.lang
     listed = text.plain("list.semi", lang).join(
-        text.plain("chart.source_item", lang, source=credit(sources[s], lang),
-                   date=source_date_text(sources[s], lang))
-        for s in sorted(used_ids, key=lambda s: sources[s]["date_published"]))
+        text.plain("chart.source_item", lang, source=credit(s, lang), date=source_date_text(s, lang))
+        for s in sorted(_sources_of(report, figure_ids), key=lambda s: s["date_published"]))
     return text.plain("chart.source_note", lang, sources=listed)
 
 
@@ -319,12 +307,11 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
     lang = report.lang
     rows = without_restatements(_figures_of(report, report.programme) if rows is None else rows)
     shown = _shown_ids(report, rows)
-    sources, source_of = _sources_by_id(report), _source_ids(report)
     body = []
     for row in rows.to_dict("records"):
         ids = row_ids(report, row)
-        cells = [text.t("source.cell", lang, source=credit(sources[s], lang), date=source_date(sources[s], lang))
-                 for s in dict.fromkeys(source_of[i] for i in ids)]
+        cells = [text.t("source.cell", lang, source=credit(s, lang), date=source_date(s, lang))
+                 for s in _sources_of(report, ids)]
         body.append({"id": " ".join(ids), "label": label_text(report, row, shown), "value": cite_row(report, row),
                      "qualifier": fmt.qualifier_label(str(row["qualifier"]), lang),
                      "status_key": str(row["status"]), "status": fmt.status_label(str(row["status"]), lang),
@@ -382,7 +369,7 @@ def _rows_used(report: Report, figure_ids) -> Markup:
     shown = []
     for fid, label in zip(figure_ids, labels):
         if labels.count(label) > 1:
-            src = _source(report, fid)
+            src = report.notes.source(fid)
             label = text.plain("row.named", lang, label=label, source=text.plain(
                 "source.cell", lang, source=credit(src, lang), date=source_date_text(src, lang)))
         shown.append(label)

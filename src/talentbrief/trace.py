@@ -73,23 +73,15 @@ def source_date_text(source, lang: str) -> str:
     return macros.plain(source_date(source, lang))
 
 
-def quote(row, source) -> Markup:
-    """A verbatim quote marked with the language of its source, so readers (and tests) know it is quoted."""
-    return macros.render("quote", lang=str(source.get("language", "")), content=row["quote"])
-
-
-def translation(row, source, lang: str) -> str | None:
-    """The data's translation of a row's quote into `lang`, when the source is in another language."""
-    return None if str(source.get("language", lang)) == lang else _text(row, f"quote_{lang}")
-
-
 def quoted(row, source, lang: str) -> Markup:
-    """“quote”, and its translation marked as one (never as the quote): “计划每年培训100万名” (translation: “…”)."""
-    shown = translation(row, source, lang)
-    if shown is None:
-        return text.t("quote.plain", lang, quote=quote(row, source))
-    return text.t("quote.translated", lang, quote=quote(row, source),
-                  translation=macros.render("translation", lang=lang, content=shown))
+    """“quote” marked with its source's language, so readers (and tests) know it is quoted, and, from another
+    language, the data's translation marked as one: “计划每年培训100万名” (translation: “…”)."""
+    quote = macros.render("quote", lang=str(source.get("language", "")), content=row["quote"])
+    translated = None if str(source.get("language", lang)) == lang else _text(row, f"quote_{lang}")
+    if translated is None:
+        return text.t("quote.plain", lang, quote=quote)
+    return text.t("quote.translated", lang, quote=quote,
+                  translation=macros.render("translation", lang=lang, content=translated))
 
 
 def note_key(figure_ids) -> str:
@@ -124,11 +116,12 @@ class Notes:
             raise KeyError(f"figure {figure_id!r} is not in this report's scope (talentbrief.scope.select)")
         return self._figures[figure_id]
 
-    def _cited(self, figure_ids):
-        """(row, source) of each figure (scope.select keeps the source of every figure it keeps)."""
-        for fid in _ids(figure_ids):
-            row = self._row(fid)
-            yield row, self._sources[str(row["source_id"])]
+    def source(self, figure_id: str) -> dict:
+        """A figure's source row (scope.select keeps the source of every figure it keeps)."""
+        return self._sources[str(self._row(figure_id)["source_id"])]
+
+    def _cited(self, figure_ids) -> list[tuple[dict, dict]]:
+        return [(self._row(fid), self.source(fid)) for fid in _ids(figure_ids)]
 
     def tooltip(self, figure_ids) -> str:
         """Plain text: “quote” — “title”, outlet, date (“quote”——《title》，outlet，date), for each figure."""
