@@ -1,9 +1,7 @@
-"""The notebook API: `start` gives the `Report` for a notebook's parameters; its methods are the components.
+"""The notebook API (docs/authoring.md): `start` gives a notebook's `Report`; its methods are the components.
 
-Each component returns a `Block` a cell shows as its result, the same in JupyterLab and the report. Every
-number goes through `report.notes.cite` (or sits in an element carrying figure ids), dates sit in <time>,
-data is escaped. docs/authoring.md lists the API; the build numbers the notes (`trace.assemble_notes`).
-"""
+Each returns a `Block`, shown alike in JupyterLab and the report: numbers cited (or in an element carrying
+figure ids), dates in <time>, data escaped."""
 
 from __future__ import annotations
 
@@ -116,8 +114,8 @@ def cite_row(report: Report, row) -> Markup:
 
 
 def period_text(report: Report, row, *, restates: bool = False) -> Markup:
-    """The row's period; for a row others restate, when it was first reported and restated; with `restates`
-    (a table, which lists both rows), for a row restating another, which plan it restates."""
+    """The row's period, with when a restated plan was first reported and restated (`restates`: or which
+    plan the row restates, for a table, which lists both rows)."""
     ids, lang = row_ids(report, row), report.lang
     if len(ids) > 1:
         dates = [source_date(report.notes.source(i), lang) for i in ids]
@@ -157,8 +155,7 @@ def header(report: Report, *, title) -> None:
 
 
 def headline_rows(figures: pd.DataFrame) -> pd.DataFrame:
-    """A programme's results and targets (people counts, else its other results), a restated plan once.
-    A stock at a date (an organisation's members, branches, journals) is not a result."""
+    """Results and targets (people counts first), a restated plan once; a stock at a date is not a result."""
     figures = without_restatements(figures)
     results = figures[figures["period_basis"].astype(str).isin(RESULT_BASES)
                       & (figures["status"].astype(str) != "context")]
@@ -206,7 +203,7 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
             shown = text.plain("chart.dup_label", lang, label=shown, year=year(fid))
         return text.plain("chart.part_label", lang, label=shown) if fid in parts else shown
 
-    rows["chart_label"] = [label(str(f), lab, dup) for f, lab, dup in zip(rows["figure_id"], labels, repeated)]
+    rows["chart_label"] = [label(str(f), n, dup) for f, n, dup in zip(rows["figure_id"], labels, repeated)]
     rows["per_year"] = rows["period_basis"].astype(str) == "per_year"
     rows["period_basis"] = rows["period_basis"].astype(str)  # one panel per unit and period basis
     rows["value"] = rows["value"].astype("int64")
@@ -214,8 +211,7 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def source_note(report: Report, figure_ids) -> str:
-    """"Source: China Chemical News (4 August 2022); ..." (a chart's caption), oldest first: the outlet,
-    or the title when the text names none."""
+    """A chart's caption, "Source: China Chemical News (4 August 2022); ...", oldest first."""
     lang = report.lang
     listed = text.plain("list.semi", lang).join(
         text.plain("chart.source_item", lang, source=credit(s, lang), date=source_date_text(s, lang))
@@ -224,8 +220,7 @@ def source_note(report: Report, figure_ids) -> str:
 
 
 def bar_chart(report: Report, rows: pd.DataFrame, *, title, **style):
-    """figures.bar_figure over these rows (`style`: colours, order, log), or None when there are none.
-    A restated plan is one mark; the chart still carries (and its note cites) both rows."""
+    """figures.bar_figure over the rows, or None for none; a restated plan is one mark citing both rows."""
     if rows.empty:
         return None
     data = chart_rows(report, rows)
@@ -254,8 +249,7 @@ def developments(report: Report) -> Block:
 
 
 def sources_list(report: Report) -> Block:
-    """The sources in date order: title (linked when there is an address), outlet, date, the bodies it
-    reports on, and whether the title is a translation."""
+    """The sources by date: title (linked), outlet, date, the bodies reported on, a translation said so."""
     lang = report.lang
     items = []
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
@@ -302,8 +296,7 @@ def programme_summary(report: Report) -> Block:
 
 
 def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
-    """A table of figure rows (default: the programme's), a restated plan once, citing both sources;
-    each row carries its figure ids."""
+    """Figure rows (default: the programme's) as a table, a restated plan once, citing both sources."""
     lang = report.lang
     rows = without_restatements(_figures_of(report, report.programme) if rows is None else rows)
     shown = _shown_ids(report, rows)
@@ -468,8 +461,7 @@ class Report:
 
 
 def start(*, lang: str, as_of, programme: str | None = None, tables=None) -> Report:
-    """The report for a notebook's parameters: the data (`tables`, default: all of it) narrowed to what
-    the report may use, charts in house style. A ValueError for a bad lang, date or programme."""
+    """The data (default: load.load()) narrowed to what the report may use; ValueError for a bad parameter."""
     text.check_lang(lang)
     stamp = scope.parse_as_of(as_of)
     # select refuses a programme without figures (scope.check_programme, the one programme check)

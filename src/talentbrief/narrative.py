@@ -1,10 +1,7 @@
 """Narrative in Markdown cells: language tags and MyST's {eval} role, the same in JupyterLab and the report.
 
-A cell tagged ``lang-en`` / ``lang-zh`` shows only in that language. {eval}`expression` writes a value of
-the kernel: `fig("figure-id")` cited, a name a code cell computed, `date("2022-08")` in <time> (see
-docs/authoring.md). `problems` refuses what cannot be built before any kernel starts; `prepare` turns each
-Markdown cell into a code cell calling `show`, whose output records every value it wrote.
-"""
+`problems` refuses what cannot be built before any kernel starts; `prepare` turns each Markdown cell into a
+code cell calling `show`, whose output records every value it wrote (docs/authoring.md)."""
 
 from __future__ import annotations
 
@@ -59,13 +56,11 @@ def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict
                     found.append(f"{where}: date({literal!r}) is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
                 elif call == "fig" and literal not in known_ids:
                     found.append(f"{where}: unknown figure id {literal!r}{did_you_mean(literal, known_ids)}")
+                elif call == "fig" and literal not in scoped_ids and dates.get(literal, "") > as_of:
+                    found.append(f"{where}: figure {literal!r} was published on {dates[literal]}, after the "
+                                 f"report's as-of date {as_of}")
                 elif call == "fig" and literal not in scoped_ids:
-                    date = dates.get(literal)
-                    if date and date > as_of:
-                        found.append(f"{where}: figure {literal!r} was published on {date}, after the report's "
-                                     f"as-of date {as_of}")
-                    else:
-                        found.append(f"{where}: figure {literal!r} is not in this report's scope")
+                    found.append(f"{where}: figure {literal!r} is not in this report's scope")
     return found
 
 
@@ -121,13 +116,11 @@ def prepare(nb, lang: str):
             continue
         source = _source(cell)
         meta = {**cell.get("metadata", {}), "talentbrief": {"markdown": source}}
-        if cell_lang(cell) not in (None, lang):
-            meta["tags"] = [*_tags(cell), OMIT_TAG]
-            new = nbformat.v4.new_markdown_cell("", metadata=meta)
-        else:
-            meta["tags"] = [*_tags(cell), NARRATIVE_TAG]
-            new = nbformat.v4.new_code_cell(f"__import__('talentbrief.narrative').narrative.show({source!r})",
-                                            metadata=meta)
+        omit = cell_lang(cell) not in (None, lang)
+        meta["tags"] = [*_tags(cell), OMIT_TAG if omit else NARRATIVE_TAG]
+        code = f"__import__('talentbrief.narrative').narrative.show({source!r})"
+        new = (nbformat.v4.new_markdown_cell("", metadata=meta) if omit
+               else nbformat.v4.new_code_cell(code, metadata=meta))
         if "id" in cell:
             new["id"] = cell["id"]
         nb.cells[i] = new

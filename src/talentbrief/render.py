@@ -1,8 +1,7 @@
 """One report, start to finish, in this process: papermill → nbconvert HTML → WeasyPrint PDF.
 
-`run_job(job, root)` needs only the job and the project folder `root` (maybe a dask task's copy), whose
-src/ the kernel imports and whose stylesheets the page uses. It writes nothing into reports/.
-"""
+`run_job(job, root)` needs only the job and the project folder (maybe a dask task's copy); it writes nothing
+into reports/."""
 
 from __future__ import annotations
 
@@ -48,8 +47,7 @@ def stylesheets(root: Path | None) -> list[str]:
 
 # -- metadata ---------------------------------------------------------------------------------------
 def report_meta(nb: Any, job: Job) -> dict[str, str]:
-    """title, lang, as_of from the header's `talentbrief` display metadata (the first with a title: a
-    Markdown cell's output carries its {eval} values under the same key)."""
+    """title, lang, as_of from the header's display metadata (Markdown outputs use the key, not a title)."""
     metas = (o.get("metadata", {}).get("talentbrief") for cell in nb.cells for o in cell.get("outputs", ()))
     found = next((meta for meta in metas if isinstance(meta, dict) and "title" in meta), {})
     params = job.parameters
@@ -154,8 +152,7 @@ def unshown_outputs(nb: Any, notebook: str) -> list[str]:
 
 def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None,
                 failed: bool = False) -> str:
-    """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL, its
-    notes numbered and listed last (`trace.assemble_notes`)."""
+    """The report page: outputs only (a failed notebook: inputs too), CSS inline, no URL, notes numbered."""
     from talentbrief import trace
 
     code = html_lang(lang)

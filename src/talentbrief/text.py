@@ -1,8 +1,7 @@
 """The words of the report components (templates/talentbrief/words.yml), and the dates and periods they write.
 
 No template holds a digit: numbers come from the data, formatted by `figures` and cited by `trace`.
-`t()` gives escaped Markup for HTML; `plain()` gives text (check messages, chart titles, alt text).
-"""
+`t()` gives escaped Markup for HTML; `plain()` gives text (check messages, chart titles, alt text)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,14 @@
 """Traceable numbers: every cited number carries its figure ids, a tooltip quote and a footnote.
 
-`Notes.cite` wraps a number with its ids and a footnote marker keyed by the ids (never numbered when cited),
-its note hidden beside it, so a cell's output stands alone whatever ran before; `Notes.computed` does the
-same for a number the report computed. `assemble_notes`, on the built page, numbers and lists the notes.
-"""
+A citation's marker is keyed by its ids and its note hidden beside it, so a cell's output stands alone
+whatever ran before; `assemble_notes` numbers and lists the notes on the built page."""
 
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from markupsafe import Markup
 
@@ -85,8 +84,7 @@ def quoted(row, source, lang: str) -> Markup:
 
 
 def note_key(figure_ids) -> str:
-    """The note's key for these ids, whatever was cited before: `f.` + ids joined by `_`, anything outside
-    [A-Za-z0-9-] written `.<hex>.`, so it is safe in an HTML id and two id sets never share a key."""
+    """`f.` + the ids joined by `_`, any other than [A-Za-z0-9-] as `.<hex>.`: an HTML id, one per id set."""
     return "f." + "_".join(_safe(i) for i in _ids(figure_ids))
 
 
@@ -151,8 +149,7 @@ class Notes:
         return str(self._row(figure_id)[f"label_{self.lang}"])
 
     def computed(self, key: str, figure_ids, content, how) -> Markup:
-        """A number computed from these figures, set apart from quoted ones; its note says `how` and refers
-        to each input's note, which travels along so it is listed even when nothing else cites it."""
+        """A computed number, set apart; its note says `how` and refers to its inputs' notes (carried)."""
         inputs = _ids(figure_ids)
         listed = text.join([text.t("note.input", self.lang, label=self.label(fid),
                                    n=macros.render("noteref", key=note_key((fid,)))) for fid in inputs], self.lang)
@@ -190,8 +187,7 @@ def _keyed(attrs: str, cls: str) -> str | None:
     return found.get("data-note") if cls in found.get("class", "").split() else None
 
 
-@dataclass(frozen=True)
-class _Carried:
+class _Carried(NamedTuple):
     ids: tuple[str, ...]
     body: str
 
@@ -223,9 +219,8 @@ def _take_notes(page: str) -> tuple[str, dict[str, _Carried]]:
 
 
 def assemble_notes(page: str, lang: str) -> str:
-    """Number the notes of a built page in the order of their first marker, then those only another note
-    refers to (a computed number's inputs); the notes beside citations move to a notes section closing
-    the content (none without citations). Same page, same bytes; a marker without its note: ValueError."""
+    """Number a page's notes by first marker, then those only notes refer to (a computed number's inputs),
+    and move them to a section closing the content. Same page, same bytes; a marker without its note fails."""
     lang = lang if lang in text.LANGS else "en"
     page, notes = _take_notes(page)
     order: dict[str, int] = {}
