@@ -50,12 +50,10 @@ def _figures_of(report: Report, programme_id: str) -> pd.DataFrame:
 
 
 def _figure_ids(report: Report, column: str, value: str) -> list[str]:
-    """The ids of the figures whose `column` is `value` (a source's, a programme's)."""
     return list(_where(report.tables.figures, column, value)["figure_id"].astype(str))
 
 
-def _sources_of(report: Report, figure_ids) -> list[dict]:
-    """The sources of these figures, each once, in the figures' order."""
+def _sources_of(report: Report, figure_ids) -> list[dict]:  # each once, in the figures' order
     return list({str(s["source_id"]): s for s in map(report.notes.source, figure_ids)}.values())
 
 
@@ -114,8 +112,7 @@ def cite_row(report: Report, row) -> Markup:
 
 
 def period_text(report: Report, row, *, restates: bool = False) -> Markup:
-    """The row's period, with when a restated plan was first reported and restated (`restates`: or which
-    plan the row restates, for a table, which lists both rows)."""
+    """The row's period; a restated plan's first and later reports (a table: which plan a row restates)."""
     ids, lang = row_ids(report, row), report.lang
     if len(ids) > 1:
         dates = [source_date(report.notes.source(i), lang) for i in ids]

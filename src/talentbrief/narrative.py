@@ -107,8 +107,8 @@ def has_roles(notebook_text: str) -> bool:
 
 
 def prepare(nb, lang: str):
-    """The notebook as it runs for `lang`: its Markdown cells call `show`, the other language's are emptied
-    and tagged `OMIT_TAG`; positions are kept, so cell numbers match the notebook the analyst edits."""
+    """The notebook as run for `lang`: Markdown cells call `show`, the other language's are emptied (kept, so
+    cell numbers match the analyst's notebook) and tagged `OMIT_TAG`."""
     import nbformat
 
     for i, cell in enumerate(nb.cells):

@@ -23,7 +23,6 @@ from talentbrief.jobs import Job, JobFailure, Outputs
 TEMPLATE = "talentbrief"
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("base.css", "report.css")  # base: page/type/print (render); report: components (briefing)
-_LANG = re.compile(r"[a-z]{2,3}")
 
 
 def templates_dir(root: Path | None) -> Path:
@@ -56,20 +55,10 @@ def report_meta(nb: Any, job: Job) -> dict[str, str]:
             "as_of": str(found.get("as_of") or params.get("as_of") or "")}
 
 
-def _as_of_text(as_of: str, code: str) -> str:
-    """"As of 1 November 2026" / "截至2026年11月1日" for the running header, in the report's words."""
-    from talentbrief import text
-
-    if not as_of:
-        return ""
-    lang = code if code in text.LANGS else "en"
-    return text.plain("as_of", lang, date=text.format_date(as_of, lang))
-
-
 def html_lang(lang: str) -> str:
     """nbconvert and <html lang> get a bare language code: 'zh-CN' → 'zh'."""
     code = lang.replace("_", "-").split("-")[0].lower()
-    return code if _LANG.fullmatch(code) else "en"
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else "en"
 
 
 # -- HTML -----------------------------------------------------------------------------------------
@@ -130,8 +119,7 @@ RICH_FALLBACK = re.compile(r"^<(?:Figure size|matplotlib\.|IPython\.core\.displa
 
 
 def unshown_outputs(nb: Any, notebook: str) -> list[str]:
-    """A line per output the page cannot show as JupyterLab does: no mimetype we render, an image without
-    alt text, a rich object fallen back to its text repr (a Figure on a non-inline backend)."""
+    """A line per output the page cannot show as JupyterLab does: an unknown type, no alt text, only text."""
     found = []
     for i, cell in enumerate(nb.cells):
         for output in cell.get("outputs", ()):
@@ -153,11 +141,12 @@ def unshown_outputs(nb: Any, notebook: str) -> list[str]:
 def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None,
                 failed: bool = False) -> str:
     """The report page: outputs only (a failed notebook: inputs too), CSS inline, no URL, notes numbered."""
-    from talentbrief import trace
+    from talentbrief import text, trace
 
     code = html_lang(lang)
-    page = {"title": title, "lang": code, "as_of": as_of, "as_of_text": _as_of_text(as_of, code),
-            "stylesheets": stylesheets(root), "failed": failed}
+    words = code if code in text.LANGS else "en"  # our words' language ("As of ..." in the running header)
+    page = {"title": title, "lang": code, "as_of": as_of, "stylesheets": stylesheets(root), "failed": failed,
+            "as_of_text": text.plain("as_of", words, date=text.format_date(as_of, words)) if as_of else ""}
     resources = {"metadata": {"name": title}, "talentbrief": page}
     nb = report_view(nb) if not failed else narrative.as_written(copy.deepcopy(nb))
     exporter = _exporter(str(templates_dir(root)), failed, threading.get_ident())
@@ -165,7 +154,7 @@ def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None
     body = strip_svg_boilerplate(body)
     # a report's footnotes are numbered here, in page order, whatever order its cells ran in; the
     # failure page shows the notebook as it ran (markers unnumbered, notes hidden beside them)
-    return body if failed else trace.assemble_notes(body, code)
+    return body if failed else trace.assemble_notes(body, words)
 
 
 def failure_html(executed: bytes, *, title: str) -> bytes:
@@ -182,8 +171,7 @@ _checked_fonts: set[Path] = set()  # project roots whose font stacks this proces
 
 
 def _weasyprint_log(record: logging.LogRecord) -> bool:
-    """WeasyPrint's warnings stay visible, except two: CSS it ignores in matplotlib's SVG style
-    attributes (noise, one per attribute), and the fontTools fallback, which goes to FALLBACKS."""
+    """WeasyPrint's warnings, less noise on matplotlib's SVG styles and the fontTools fallback (FALLBACKS)."""
     if str(record.msg).startswith("Using fontTools instead of HarfBuzz-Subset"):
         FALLBACKS.add(fonts.SLOW_SUBSET)
         return False

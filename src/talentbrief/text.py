@@ -37,7 +37,6 @@ def check_lang(lang: str) -> str:
 
 
 def plain(key: str, lang: str, **values) -> str:
-    """A template filled as plain text."""
     return TEMPLATES[key][check_lang(lang)].format(**values)
 
 

@@ -221,13 +221,9 @@ def _take_notes(page: str) -> tuple[str, dict[str, _Carried]]:
 def assemble_notes(page: str, lang: str) -> str:
     """Number a page's notes by first marker, then those only notes refer to (a computed number's inputs),
     and move them to a section closing the content. Same page, same bytes; a marker without its note fails."""
-    lang = lang if lang in text.LANGS else "en"
     page, notes = _take_notes(page)
-    order: dict[str, int] = {}
-    for m in _MARKER.finditer(page):
-        key = _keyed(m.group(1), "tb-fnref")
-        if key is not None:
-            order.setdefault(key, len(order) + 1)
+    keys = (_keyed(m.group(1), "tb-fnref") for m in _MARKER.finditer(page))
+    order = {key: n for n, key in enumerate(dict.fromkeys(k for k in keys if k is not None), start=1)}
     queue = list(order)
     for key in queue:  # grows while it is walked: the notes referred to from inside notes
         if key not in notes:
