@@ -228,7 +228,7 @@ def bar_chart(report: Report, rows: pd.DataFrame, *, title, **style):
 
 
 def developments(report: Report) -> Block:
-    """Every dated source, newest first: what it reports, and on which programmes (or that it is qualitative)."""
+    """Every dated source, newest first: what it reports, on which programmes (or that it is qualitative)."""
     lang = report.lang
     items = []
     for src in report.tables.sources.sort_values("date_published", ascending=False).to_dict("records"):

@@ -60,5 +60,4 @@ def render(name: str, template: str = "sections.html.j2", **values) -> Markup:
 
 
 def block(name: str, **values) -> Block:
-    """`render`, as something a cell can show."""
     return Block(render(name, **values))

@@ -98,8 +98,7 @@ def whole_years(start, end) -> bool:
     """A period from 1 January to 31 December: how the data writes periods the source states in years."""
     if pd.isna(start) or pd.isna(end):
         return False
-    start, end = pd.Timestamp(start), pd.Timestamp(end)
-    return start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31
+    return pd.Timestamp(start).strftime("%m-%d") == "01-01" and pd.Timestamp(end).strftime("%m-%d") == "12-31"
 
 
 def _start(value, lang: str, in_years: bool = False) -> Markup:
