@@ -149,7 +149,7 @@ class Notes:
         return str(self._row(figure_id)[f"label_{self.lang}"])
 
     def computed(self, key: str, figure_ids, content, how) -> Markup:
-        """A computed number, set apart; its note says `how` and refers to its inputs' notes (carried)."""
+        """A computed number, set apart; its note says `how`, its inputs' notes carried so they are listed."""
         inputs = _ids(figure_ids)
         listed = text.join([text.t("note.input", self.lang, label=self.label(fid),
                                    n=macros.render("noteref", key=note_key((fid,)))) for fid in inputs], self.lang)
