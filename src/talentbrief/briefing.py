@@ -1,14 +1,12 @@
-"""The notebook API: `start` gives the `Report` for a notebook's parameters; its methods are the components.
+"""The notebook API (docs/authoring.md): `start` gives a notebook's `Report`; its methods are the components.
 
-Each component returns a `Block` a cell shows as its result, the same in JupyterLab and the report. Every
-number goes through `report.notes.cite` (or sits in an element carrying figure ids), dates sit in <time>,
-data is escaped. docs/authoring.md lists the API; the build numbers the notes (`trace.assemble_notes`).
-"""
+Each returns a `Block`, shown alike in JupyterLab and the report: numbers cited (or in an element carrying
+figure ids), dates in <time>, data escaped."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from markupsafe import Markup, escape
@@ -52,23 +50,11 @@ def _figures_of(report: Report, programme_id: str) -> pd.DataFrame:
 
 
 def _figure_ids(report: Report, column: str, value: str) -> list[str]:
-    """The ids of the figures whose `column` is `value` (a source's, a programme's)."""
     return list(_where(report.tables.figures, column, value)["figure_id"].astype(str))
 
 
-def _sources_by_id(report: Report) -> dict[str, dict]:
-    return {str(r["source_id"]): r for r in report.tables.sources.to_dict("records")}
-
-
-def _source_ids(report: Report) -> dict[str, str]:
-    figs = report.tables.figures
-    return dict(zip(figs["figure_id"].astype(str), figs["source_id"].astype(str)))
-
-
-def figure_text(row, lang: str) -> str:
-    """A figure row as a phrase that keeps its qualifier: "more than 2.52 million people"."""
-    return fmt.format_figure(int(row["value"]), str(row["unit"]), str(row["qualifier"]), lang,
-                             per_year=str(row["period_basis"]) == "per_year")
+def _sources_of(report: Report, figure_ids) -> list[dict]:  # each once, in the figures' order
+    return list({str(s["source_id"]): s for s in map(report.notes.source, figure_ids)}.values())
 
 
 def restatements(figures: pd.DataFrame) -> dict[str, list[str]]:
@@ -119,22 +105,20 @@ def label_text(report: Report, row, shown) -> Markup:
 
 
 def cite_row(report: Report, row) -> Markup:
-    return report.notes.cite(row_ids(report, row), figure_text(row, report.lang))
-
-
-def _source(report: Report, figure_id: str) -> dict:
-    return _sources_by_id(report)[_source_ids(report)[figure_id]]
+    """The row as a phrase that keeps its qualifier ("more than 2.52 million people"), cited."""
+    phrase = fmt.format_figure(int(row["value"]), str(row["unit"]), str(row["qualifier"]), report.lang,
+                               per_year=str(row["period_basis"]) == "per_year")
+    return report.notes.cite(row_ids(report, row), phrase)
 
 
 def period_text(report: Report, row, *, restates: bool = False) -> Markup:
-    """The row's period; for a row others restate, when it was first reported and restated; with `restates`
-    (a table, which lists both rows), for a row restating another, which plan it restates."""
+    """The row's period; a restated plan's first and later reports (a table: which plan a row restates)."""
     ids, lang = row_ids(report, row), report.lang
     if len(ids) > 1:
-        dates = [source_date(_source(report, i), lang) for i in ids]
+        dates = [source_date(report.notes.source(i), lang) for i in ids]
         more = text.t("restated", lang, first=dates[0], later=text.join(dates[1:], lang))
-    elif restates and row.get("restates") in _source_ids(report):
-        more = text.t("restates", lang, date=source_date(_source(report, row["restates"]), lang))
+    elif restates and row.get("restates") in set(report.figures["figure_id"].astype(str)):
+        more = text.t("restates", lang, date=source_date(report.notes.source(row["restates"]), lang))
     else:
         return text.period(row, lang)
     return text.period(row, lang) + text.t("list.semi", lang) + more
@@ -158,18 +142,17 @@ def header(report: Report, *, title) -> None:
     """Kicker, title ("..." or {"en": ..., "zh": ...}) and date: the first output, carrying the metadata."""
     from IPython.display import HTML, display
 
-    report.title = title[report.lang] if isinstance(title, dict) else str(title)
+    title = title[report.lang] if isinstance(title, dict) else str(title)
     date = text.time_tag(report.as_of, report.lang)
-    html = block("header", kicker=text.t("kicker", report.lang), title=report.title,
+    html = block("header", kicker=text.t("kicker", report.lang), title=title,
                  as_of=text.t("as_of", report.lang, date=date), lang=report.lang)
     # what the renderer reads for <title>, <html lang>, the PDF and the index
-    meta = {"title": report.title, "lang": report.lang, "as_of": report.as_of.strftime("%Y-%m-%d")}
+    meta = {"title": title, "lang": report.lang, "as_of": report.as_of.strftime("%Y-%m-%d")}
     display(HTML(str(html)), metadata={"talentbrief": meta})
 
 
 def headline_rows(figures: pd.DataFrame) -> pd.DataFrame:
-    """A programme's results and targets (people counts, else its other results), a restated plan once.
-    A stock at a date (an organisation's members, branches, journals) is not a result."""
+    """Results and targets (people counts first), a restated plan once; a stock at a date is not a result."""
     figures = without_restatements(figures)
     results = figures[figures["period_basis"].astype(str).isin(RESULT_BASES)
                       & (figures["status"].astype(str) != "context")]
@@ -202,29 +185,22 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
     shown = _shown_ids(report, rows)
     totals = {str(r["figure_id"]): total_of(report, r) for r in rows.to_dict("records")}
     parts = {fid: t for fid, t in totals.items() if t in shown}
-    if parts:  # each part right after its total, marked "of which"
-        ids = list(rows["figure_id"].astype(str))
-        ordered = [f for f in ids if f not in parts]
-        for fid in ids:
-            if fid in parts:
-                at = max(i for i, f in enumerate(ordered) if f == parts[fid] or parts.get(f) == parts[fid])
-                ordered.insert(at + 1, fid)
-        rows = rows.set_index(rows["figure_id"].astype(str)).loc[ordered].reset_index(drop=True)
-    years = {k: pd.Timestamp(v["date_published"]).year for k, v in _sources_by_id(report).items()}
-    source_of = _source_ids(report)
+    ids = list(rows["figure_id"].astype(str))  # each part right after its total, marked "of which"
+    at = {i: (ids.index(parts.get(fid, fid)), fid in parts) for i, fid in enumerate(ids)}
+    rows = rows.iloc[sorted(at, key=at.get)].reset_index(drop=True)
+    year = lambda fid: pd.Timestamp(report.notes.source(fid)["date_published"]).year
     labels = rows[f"label_{lang}"].astype(str)
     repeated = labels.duplicated(keep=False)
 
-    def label(fid, shown, sid, dup):
+    def label(fid, shown, dup):
         if restated.get(fid):  # one mark for a restated plan, labelled with both years
-            later = text.plain("list.sep", lang).join(str(years[source_of[i]]) for i in restated[fid])
-            shown = text.plain("chart.restated_label", lang, label=shown, first=years[str(sid)], later=later)
+            later = text.plain("list.sep", lang).join(str(year(i)) for i in restated[fid])
+            shown = text.plain("chart.restated_label", lang, label=shown, first=year(fid), later=later)
         elif dup:
-            shown = text.plain("chart.dup_label", lang, label=shown, year=years[str(sid)])
+            shown = text.plain("chart.dup_label", lang, label=shown, year=year(fid))
         return text.plain("chart.part_label", lang, label=shown) if fid in parts else shown
 
-    rows["chart_label"] = [label(str(f), lab, sid, dup)
-                           for f, lab, sid, dup in zip(rows["figure_id"], labels, rows["source_id"], repeated)]
+    rows["chart_label"] = [label(str(f), n, dup) for f, n, dup in zip(rows["figure_id"], labels, repeated)]
     rows["per_year"] = rows["period_basis"].astype(str) == "per_year"
     rows["period_basis"] = rows["period_basis"].astype(str)  # one panel per unit and period basis
     rows["value"] = rows["value"].astype("int64")
@@ -232,20 +208,16 @@ def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def source_note(report: Report, figure_ids) -> str:
-    """"Source: China Chemical News (4 August 2022); ..." (a chart's caption), oldest first: the outlet,
-    or the title when the text names none."""
-    sources, lang, source_of = _sources_by_id(report), report.lang, _source_ids(report)
-    used_ids = {source_of[i] for i in figure_ids}
+    """A chart's caption, "Source: China Chemical News (4 August 2022); ...", oldest first."""
+    lang = report.lang
     listed = text.plain("list.semi", lang).join(
-        text.plain("chart.source_item", lang, source=credit(sources[s], lang),
-                   date=source_date_text(sources[s], lang))
-        for s in sorted(used_ids, key=lambda s: sources[s]["date_published"]))
+        text.plain("chart.source_item", lang, source=credit(s, lang), date=source_date_text(s, lang))
+        for s in sorted(_sources_of(report, figure_ids), key=lambda s: s["date_published"]))
     return text.plain("chart.source_note", lang, sources=listed)
 
 
 def bar_chart(report: Report, rows: pd.DataFrame, *, title, **style):
-    """figures.bar_figure over these rows (`style`: colours, order, log), or None when there are none.
-    A restated plan is one mark; the chart still carries (and its note cites) both rows."""
+    """figures.bar_figure over the rows, or None for none; a restated plan is one mark citing both rows."""
     if rows.empty:
         return None
     data = chart_rows(report, rows)
@@ -256,7 +228,7 @@ def bar_chart(report: Report, rows: pd.DataFrame, *, title, **style):
 
 
 def developments(report: Report) -> Block:
-    """Every dated source, newest first: what it reports, and on which programmes (or that it is qualitative)."""
+    """Every dated source, newest first: what it reports, on which programmes (or that it is qualitative)."""
     lang = report.lang
     items = []
     for src in report.tables.sources.sort_values("date_published", ascending=False).to_dict("records"):
@@ -264,20 +236,17 @@ def developments(report: Report) -> Block:
         names = [programme_name(report, p) for p in dict.fromkeys(rows["programme_id"].astype(str))]
         what = text.t("dev.figures", lang, programmes=text.join(names, lang, sep="list.semi")) if len(rows) \
             else text.t("dev.qualitative", lang)
-        date = source_date(src, lang)
-        if isinstance(src.get("publisher"), str) and src["publisher"].strip():
-            said = text.t("dev.item", lang, date=date, outlet=outlet(src, lang), title=source_title(src, lang))
-        else:  # a report whose outlet the text does not name: credited to no one, about its bodies
-            said = text.t("dev.item.unnamed", lang, date=date, producer=producer(src, lang),
-                          title=source_title(src, lang))
+        # a report whose outlet the text does not name: credited to no one, about its bodies
+        named = isinstance(src.get("publisher"), str) and src["publisher"].strip()
+        said = text.t("dev.item" if named else "dev.item.unnamed", lang, date=source_date(src, lang),
+                      outlet=outlet(src, lang), producer=producer(src, lang), title=source_title(src, lang))
         body = said + text.t("sentence.sep", lang) + what
         items.append({"ids": list(rows["figure_id"].astype(str)), "body": body})
     return block("developments", items=items)
 
 
 def sources_list(report: Report) -> Block:
-    """The sources in date order: title (linked when there is an address), outlet, date, the bodies it
-    reports on, and whether the title is a translation."""
+    """The sources by date: title (linked), outlet, date, the bodies reported on, a translation said so."""
     lang = report.lang
     items = []
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
@@ -309,8 +278,8 @@ def programme_summary(report: Report) -> Block:
         # the span's start is inferred when every row starting then infers it, and a year when stated as one
         guessed = earliest and all("period_start" in inferred(r) for r in earliest)
         in_years = earliest and all(text.whole_years(r["period_start"], r["period_end"]) for r in earliest)
-        span = {"period_start": starts.min() if len(starts) else pd.NaT,
-                "period_end": pd.NaT if open_ended or not len(ends) else ends.max(), "period_basis": "cumulative",
+        span = {"period_start": starts.min(), "period_end": pd.NaT if open_ended else ends.max(),
+                "period_basis": "cumulative",
                 "inferred": "period_start" if guessed else "", "start_in_years": bool(in_years)}
         if len(starts) or len(ends):
             extra = block("period", ids=list(achieved["figure_id"].astype(str)),
@@ -324,17 +293,15 @@ def programme_summary(report: Report) -> Block:
 
 
 def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
-    """A table of figure rows (default: the programme's), a restated plan once, citing both sources;
-    each row carries its figure ids."""
+    """Figure rows (default: the programme's) as a table, a restated plan once, citing both sources."""
     lang = report.lang
     rows = without_restatements(_figures_of(report, report.programme) if rows is None else rows)
     shown = _shown_ids(report, rows)
-    sources, source_of = _sources_by_id(report), _source_ids(report)
     body = []
     for row in rows.to_dict("records"):
         ids = row_ids(report, row)
-        cells = [text.t("source.cell", lang, source=credit(sources[s], lang), date=source_date(sources[s], lang))
-                 for s in dict.fromkeys(source_of[i] for i in ids)]
+        cells = [text.t("source.cell", lang, source=credit(s, lang), date=source_date(s, lang))
+                 for s in _sources_of(report, ids)]
         body.append({"id": " ".join(ids), "label": label_text(report, row, shown), "value": cite_row(report, row),
                      "qualifier": fmt.qualifier_label(str(row["qualifier"]), lang),
                      "status_key": str(row["status"]), "status": fmt.status_label(str(row["status"]), lang),
@@ -392,7 +359,7 @@ def _rows_used(report: Report, figure_ids) -> Markup:
     shown = []
     for fid, label in zip(figure_ids, labels):
         if labels.count(label) > 1:
-            src = _source(report, fid)
+            src = report.notes.source(fid)
             label = text.plain("row.named", lang, label=label, source=text.plain(
                 "source.cell", lang, source=credit(src, lang), date=source_date_text(src, lang)))
         shown.append(label)
@@ -452,7 +419,6 @@ class Report:
     as_of: pd.Timestamp
     programme: str | None
     notes: Notes
-    title: str = field(default="")
 
     # -- the tables, for pandas cells (figures: one row per reported figure), and the programme's name
     figures = property(lambda self: self.tables.figures)
@@ -492,8 +458,7 @@ class Report:
 
 
 def start(*, lang: str, as_of, programme: str | None = None, tables=None) -> Report:
-    """The report for a notebook's parameters: the data (`tables`, default: all of it) narrowed to what
-    the report may use, charts in house style. A ValueError for a bad lang, date or programme."""
+    """The data (default: load.load()) narrowed to what the report may use; ValueError for a bad parameter."""
     text.check_lang(lang)
     stamp = scope.parse_as_of(as_of)
     # select refuses a programme without figures (scope.check_programme, the one programme check)

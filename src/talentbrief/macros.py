@@ -5,6 +5,8 @@ so data text is escaped and Markup values (citations, <time> tags) are kept."""
 from __future__ import annotations
 
 import functools
+import html as html_lib
+import re
 from pathlib import Path
 
 from markupsafe import Markup
@@ -27,9 +29,6 @@ class Block(Markup):
 
 def plain(html: str) -> str:
     """The words of our own HTML: hidden parts (<template>) and tags dropped, entities decoded."""
-    import html as html_lib
-    import re
-
     shown = re.sub(r"<template\b.*?</template>", "", str(html), flags=re.DOTALL)
     return html_lib.unescape(re.sub(r"<[^>]+>", "", shown))
 
@@ -61,5 +60,4 @@ def render(name: str, template: str = "sections.html.j2", **values) -> Markup:
 
 
 def block(name: str, **values) -> Block:
-    """`render`, as something a cell can show."""
     return Block(render(name, **values))

@@ -1,14 +1,12 @@
 """Narrative in Markdown cells: language tags and MyST's {eval} role, the same in JupyterLab and the report.
 
-A cell tagged ``lang-en`` / ``lang-zh`` shows only in that language. {eval}`expression` writes a value of
-the kernel: `fig("figure-id")` cited, a name a code cell computed, `date("2022-08")` in <time> (see
-docs/authoring.md). `problems` refuses what cannot be built before any kernel starts; `prepare` turns each
-Markdown cell into a code cell calling `show`, whose output records every value it wrote.
-"""
+`problems` refuses what cannot be built before any kernel starts; `prepare` turns each Markdown cell into a
+code cell calling `show`, whose output records every value it wrote (docs/authoring.md)."""
 
 from __future__ import annotations
 
 import ast
+import datetime
 import re
 
 from markupsafe import Markup, escape
@@ -54,17 +52,15 @@ def problems(nb, notebook: str, *, lang: str, known_ids, scoped_ids, dates: dict
                 found.append(f"{where}: {{eval}}`{value}` is not a Python expression")
                 continue
             for call, literal in _literal_calls(tree):
-                if call == "date" and _date_parts(literal) is None:
+                if call == "date" and date_parts(literal) is None:
                     found.append(f"{where}: date({literal!r}) is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
                 elif call == "fig" and literal not in known_ids:
                     found.append(f"{where}: unknown figure id {literal!r}{did_you_mean(literal, known_ids)}")
+                elif call == "fig" and literal not in scoped_ids and dates.get(literal, "") > as_of:
+                    found.append(f"{where}: figure {literal!r} was published on {dates[literal]}, after the "
+                                 f"report's as-of date {as_of}")
                 elif call == "fig" and literal not in scoped_ids:
-                    date = dates.get(literal)
-                    if date and date > as_of:
-                        found.append(f"{where}: figure {literal!r} was published on {date}, after the report's "
-                                     f"as-of date {as_of}")
-                    else:
-                        found.append(f"{where}: figure {literal!r} is not in this report's scope")
+                    found.append(f"{where}: figure {literal!r} is not in this report's scope")
     return found
 
 
@@ -79,10 +75,17 @@ def _literal_calls(tree):
                 yield name, node.args[0].value
 
 
-def _date_parts(value: str):
-    from talentbrief import text  # pandas: only where a date(...) is checked
-
-    return text.date_parts(value)
+def date_parts(value: str) -> tuple[int, ...] | None:
+    """(year,), (year, month) or (year, month, day) of a written date, or None when it is not one."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", str(value).strip())
+    if not m:
+        return None
+    parts = tuple(int(p) for p in m.groups() if p is not None)
+    try:
+        datetime.date(parts[0], *(parts[1:] + (1,) * (3 - len(parts))))
+    except ValueError:
+        return None
+    return parts
 
 
 def did_you_mean(value: str, known) -> str:
@@ -104,8 +107,8 @@ def has_roles(notebook_text: str) -> bool:
 
 
 def prepare(nb, lang: str):
-    """The notebook as it runs for `lang`: its Markdown cells call `show`, the other language's are emptied
-    and tagged `OMIT_TAG`; positions are kept, so cell numbers match the notebook the analyst edits."""
+    """The notebook as run for `lang`: Markdown cells call `show`, the other language's are emptied (kept, so
+    cell numbers match the analyst's notebook) and tagged `OMIT_TAG`."""
     import nbformat
 
     for i, cell in enumerate(nb.cells):
@@ -113,13 +116,11 @@ def prepare(nb, lang: str):
             continue
         source = _source(cell)
         meta = {**cell.get("metadata", {}), "talentbrief": {"markdown": source}}
-        if cell_lang(cell) not in (None, lang):
-            meta["tags"] = [*_tags(cell), OMIT_TAG]
-            new = nbformat.v4.new_markdown_cell("", metadata=meta)
-        else:
-            meta["tags"] = [*_tags(cell), NARRATIVE_TAG]
-            new = nbformat.v4.new_code_cell(f"__import__('talentbrief.narrative').narrative.show({source!r})",
-                                            metadata=meta)
+        omit = cell_lang(cell) not in (None, lang)
+        meta["tags"] = [*_tags(cell), OMIT_TAG if omit else NARRATIVE_TAG]
+        code = f"__import__('talentbrief.narrative').narrative.show({source!r})"
+        new = (nbformat.v4.new_markdown_cell("", metadata=meta) if omit
+               else nbformat.v4.new_code_cell(code, metadata=meta))
         if "id" in cell:
             new["id"] = cell["id"]
         nb.cells[i] = new

@@ -1,12 +1,12 @@
 """One report, start to finish, in this process: papermill → nbconvert HTML → WeasyPrint PDF.
 
-`run_job(job, root)` needs only the job and the project folder `root` (maybe a dask task's copy), whose
-src/ the kernel imports and whose stylesheets the page uses. It writes nothing into reports/.
-"""
+`run_job(job, root)` needs only the job and the project folder (maybe a dask task's copy); it writes nothing
+into reports/."""
 
 from __future__ import annotations
 
 import copy
+import functools
 import logging
 import re
 import tempfile
@@ -23,7 +23,6 @@ from talentbrief.jobs import Job, JobFailure, Outputs
 TEMPLATE = "talentbrief"
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 STYLESHEETS = ("base.css", "report.css")  # base: page/type/print (render); report: components (briefing)
-_LANG = re.compile(r"[a-z]{2,3}")
 
 
 def templates_dir(root: Path | None) -> Path:
@@ -47,8 +46,7 @@ def stylesheets(root: Path | None) -> list[str]:
 
 # -- metadata ---------------------------------------------------------------------------------------
 def report_meta(nb: Any, job: Job) -> dict[str, str]:
-    """title, lang, as_of from the header's `talentbrief` display metadata (the first with a title: a
-    Markdown cell's output carries its {eval} values under the same key)."""
+    """title, lang, as_of from the header's display metadata (Markdown outputs use the key, not a title)."""
     metas = (o.get("metadata", {}).get("talentbrief") for cell in nb.cells for o in cell.get("outputs", ()))
     found = next((meta for meta in metas if isinstance(meta, dict) and "title" in meta), {})
     params = job.parameters
@@ -57,37 +55,24 @@ def report_meta(nb: Any, job: Job) -> dict[str, str]:
             "as_of": str(found.get("as_of") or params.get("as_of") or "")}
 
 
-def _as_of_text(as_of: str, code: str) -> str:
-    """"As of 1 November 2026" / "截至2026年11月1日" for the running header, in the report's words."""
-    from talentbrief import text
-
-    if not as_of:
-        return ""
-    lang = code if code in text.LANGS else "en"
-    return text.plain("as_of", lang, date=text.format_date(as_of, lang))
-
-
 def html_lang(lang: str) -> str:
     """nbconvert and <html lang> get a bare language code: 'zh-CN' → 'zh'."""
     code = lang.replace("_", "-").split("-")[0].lower()
-    return code if _LANG.fullmatch(code) else "en"
+    return code if re.fullmatch(r"[a-z]{2,3}", code) else "en"
 
 
 # -- HTML -----------------------------------------------------------------------------------------
-_exporters = threading.local()
-
-
-def _exporter(basedir: Path, failed: bool):
+@functools.cache
+def _exporter(basedir: str, failed: bool, thread: int):
     """nbconvert's exporter, one per thread: outputs only, or (a failed notebook) inputs too."""
     from nbconvert import HTMLExporter
 
-    cache = _exporters.__dict__.setdefault("cache", {})
-    key = (str(basedir), failed)
-    if key not in cache:
-        cache[key] = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(basedir)],
-                                  exclude_input=not failed, exclude_input_prompt=not failed,
-                                  exclude_output_prompt=True, anchor_link_text="")
-    return cache[key]
+    return HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[basedir], exclude_input=not failed,
+                        exclude_input_prompt=not failed, exclude_output_prompt=True, anchor_link_text="")
+
+
+def _tagged(cell, tag: str) -> bool:
+    return tag in cell.get("metadata", {}).get("tags", ())
 
 
 def stable_ids(nb: Any) -> Any:
@@ -100,25 +85,20 @@ def stable_ids(nb: Any) -> Any:
 
 # Boilerplate of standalone SVG files (matplotlib's) that means nothing inline in HTML5 but puts
 # URLs into the page: XML prolog, DOCTYPE, namespace declarations, RDF metadata.
-_SVG_BOILERPLATE = [
-    re.compile(r"<\?xml[^>]*\?>\s*"),
-    re.compile(r"<!DOCTYPE svg[^>]*>\s*", re.IGNORECASE),
-    re.compile(r'\s+xmlns(?::xlink)?="http://www\.w3\.org/(?:2000/svg|1999/xlink)"'),
-    re.compile(r"<metadata>\s*<rdf:rdf.*?</metadata>\s*", re.IGNORECASE | re.DOTALL),
-]
+_SVG_BOILERPLATE = re.compile(r"<\?xml[^>]*\?>\s*|(?i:<!DOCTYPE svg[^>]*>\s*)"
+                              r'|\s+xmlns(?::xlink)?="http://www\.w3\.org/(?:2000/svg|1999/xlink)"'
+                              r"|(?is:<metadata>\s*<rdf:rdf.*?</metadata>\s*)")
 
 
 def strip_svg_boilerplate(html: str) -> str:
-    for pattern in _SVG_BOILERPLATE:
-        html = pattern.sub("", html)
-    return html
+    return _SVG_BOILERPLATE.sub("", html)
 
 
 def report_view(nb: Any) -> Any:
     """The notebook as readers see it: no stderr (warnings carry kernel temp paths and pids), no cells
     in the other language, no output the page cannot show (`unshown_outputs` reports those)."""
     view = copy.deepcopy(nb)
-    view.cells = [c for c in view.cells if narrative.OMIT_TAG not in c.get("metadata", {}).get("tags", ())]
+    view.cells = [c for c in view.cells if not _tagged(c, narrative.OMIT_TAG)]
     for cell in view.cells:
         if "outputs" in cell:
             cell.outputs = [o for o in cell.outputs if _shown(o)]
@@ -139,8 +119,7 @@ RICH_FALLBACK = re.compile(r"^<(?:Figure size|matplotlib\.|IPython\.core\.displa
 
 
 def unshown_outputs(nb: Any, notebook: str) -> list[str]:
-    """A line per output the page cannot show as JupyterLab does: no mimetype we render, an image without
-    alt text, a rich object fallen back to its text repr (a Figure on a non-inline backend)."""
+    """A line per output the page cannot show as JupyterLab does: an unknown type, no alt text, only text."""
     found = []
     for i, cell in enumerate(nb.cells):
         for output in cell.get("outputs", ()):
@@ -161,20 +140,21 @@ def unshown_outputs(nb: Any, notebook: str) -> list[str]:
 
 def export_html(nb: Any, *, title: str, lang: str, as_of: str, root: Path | None = None,
                 failed: bool = False) -> str:
-    """The report page: outputs only (or inputs too, for a failed notebook), CSS inline, no URL, its
-    notes numbered and listed last (`trace.assemble_notes`)."""
-    from talentbrief import trace
+    """The report page: outputs only (a failed notebook: inputs too), CSS inline, no URL, notes numbered."""
+    from talentbrief import text, trace
 
     code = html_lang(lang)
-    page = {"title": title, "lang": code, "as_of": as_of, "as_of_text": _as_of_text(as_of, code),
-            "stylesheets": stylesheets(root), "failed": failed}
+    words = code if code in text.LANGS else "en"  # our words' language ("As of ..." in the running header)
+    page = {"title": title, "lang": code, "as_of": as_of, "stylesheets": stylesheets(root), "failed": failed,
+            "as_of_text": text.plain("as_of", words, date=text.format_date(as_of, words)) if as_of else ""}
     resources = {"metadata": {"name": title}, "talentbrief": page}
     nb = report_view(nb) if not failed else narrative.as_written(copy.deepcopy(nb))
-    body, _ = _exporter(templates_dir(root), failed).from_notebook_node(stable_ids(nb), resources)
+    exporter = _exporter(str(templates_dir(root)), failed, threading.get_ident())
+    body, _ = exporter.from_notebook_node(stable_ids(nb), resources)
     body = strip_svg_boilerplate(body)
     # a report's footnotes are numbered here, in page order, whatever order its cells ran in; the
     # failure page shows the notebook as it ran (markers unnumbered, notes hidden beside them)
-    return body if failed else trace.assemble_notes(body, code)
+    return body if failed else trace.assemble_notes(body, words)
 
 
 def failure_html(executed: bytes, *, title: str) -> bytes:
@@ -184,39 +164,37 @@ def failure_html(executed: bytes, *, title: str) -> bytes:
 
 
 # -- PDF ------------------------------------------------------------------------------------------
-_fonts = threading.local()
 # Slow or wrong fallbacks met in this process (fontTools subsetting, a font stack falling through):
 # every job's Outputs carry them and the build warns once, instead of WeasyPrint once per font per report.
 FALLBACKS: set[str] = set()
-_FONTTOOLS = "Using fontTools instead of HarfBuzz-Subset"
 _checked_fonts: set[Path] = set()  # project roots whose font stacks this process checked
 
 
-class _WeasyPrintLog(logging.Filter):
-    """WeasyPrint's warnings stay visible, except two: CSS it ignores in matplotlib's SVG style
-    attributes (noise, one per attribute), and the fontTools fallback, which goes to FALLBACKS."""
+def _weasyprint_log(record: logging.LogRecord) -> bool:
+    """WeasyPrint's warnings, less noise on matplotlib's SVG styles and the fontTools fallback (FALLBACKS)."""
+    if str(record.msg).startswith("Using fontTools instead of HarfBuzz-Subset"):
+        FALLBACKS.add(fonts.SLOW_SUBSET)
+        return False
+    return not str(record.msg).startswith("Ignored `")
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = str(record.msg)
-        if message.startswith(_FONTTOOLS):
-            FALLBACKS.add(fonts.SLOW_SUBSET)
-            return False
-        return not message.startswith("Ignored `")
+
+@functools.cache
+def _font_config(thread: int):
+    """WeasyPrint's font configuration, one per thread; the first also filters WeasyPrint's log."""
+    from weasyprint.text.fonts import FontConfiguration
+
+    log = logging.getLogger("weasyprint")
+    if _weasyprint_log not in log.filters:
+        log.addFilter(_weasyprint_log)
+    return FontConfiguration()
 
 
 def html_to_pdf(html: str) -> bytes:
     """A4 PDF of the page; only data: URLs are fetched, so the PDF never touches the network."""
     from weasyprint import HTML, URLFetcher
-    from weasyprint.text.fonts import FontConfiguration
 
-    font_config = getattr(_fonts, "config", None)
-    if font_config is None:
-        log = logging.getLogger("weasyprint")
-        if not any(isinstance(f, _WeasyPrintLog) for f in log.filters):
-            log.addFilter(_WeasyPrintLog())
-        font_config = _fonts.config = FontConfiguration()
     document = HTML(string=html, base_url=None, url_fetcher=URLFetcher(allowed_protocols={"data"}))
-    return document.write_pdf(font_config=font_config)
+    return document.write_pdf(font_config=_font_config(threading.get_ident()))
 
 
 def warm_up(root: Path | None = None) -> None:
@@ -228,7 +206,7 @@ def warm_up(root: Path | None = None) -> None:
 # -- one job --------------------------------------------------------------------------------------
 def _cell_number(nb: Any, index: int) -> int:
     """1-based position of executed cell `index` in the source notebook (minus papermill's cell)."""
-    injected = sum("injected-parameters" in c.get("metadata", {}).get("tags", ()) for c in nb.cells[:index])
+    injected = sum(_tagged(c, "injected-parameters") for c in nb.cells[:index])
     return index - injected + 1
 
 
@@ -246,11 +224,11 @@ def _run_notebook(job: Job, root: Path) -> tuple[Any, bytes]:
         try:
             nb = engine.execute(root / job.notebook, dict(job.parameters), root, out, job.limits, prepare)
         except PapermillExecutionError as e:
-            executed = out.read_bytes() if out.exists() else None
-            cell = e.cell_index
-            if executed is not None:
-                failed_nb = _without_markers(nbformat.reads(executed.decode("utf-8"), as_version=4))
+            cell, executed = e.cell_index, None
+            if out.exists():
+                failed_nb = nbformat.read(out, as_version=4)
                 # papermill inserts error-marker cells before raising; find the failing cell by index
+                failed_nb.cells = [c for c in failed_nb.cells if not _tagged(c, "papermill-error-cell-tag")]
                 cell = _cell_number(failed_nb, e.cell_index)
                 executed = nbformat.writes(number_as_written(failed_nb)).encode("utf-8")
             message = f"cell {cell} raised {e.ename}: {e.evalue}"
@@ -273,7 +251,7 @@ def number_as_written(nb: Any) -> Any:
     a message is In [9] on the failure page and in JupyterLab."""
     position = 0
     for cell in nb.cells:
-        if "injected-parameters" in cell.get("metadata", {}).get("tags", ()):
+        if _tagged(cell, "injected-parameters"):
             cell["execution_count"] = None
             continue
         position += 1
@@ -284,12 +262,6 @@ def number_as_written(nb: Any) -> Any:
         for output in cell.get("outputs", ()):
             if "execution_count" in output:
                 output["execution_count"] = count
-    return nb
-
-
-def _without_markers(nb: Any) -> Any:
-    nb.cells = [c for c in nb.cells
-                if "papermill-error-cell-tag" not in c.get("metadata", {}).get("tags", ())]
     return nb
 
 

@@ -1,12 +1,10 @@
 """The words of the report components (templates/talentbrief/words.yml), and the dates and periods they write.
 
 No template holds a digit: numbers come from the data, formatted by `figures` and cited by `trace`.
-`t()` gives escaped Markup for HTML; `plain()` gives text (check messages, chart titles, alt text).
-"""
+`t()` gives escaped Markup for HTML; `plain()` gives text (check messages, chart titles, alt text)."""
 
 from __future__ import annotations
 
-import re
 import string
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import yaml
 from markupsafe import Markup, escape
 
 from figures import LANGS, PER_YEAR  # the one list of languages (words.yml has exactly these); "a year"
+from talentbrief.narrative import date_parts
 from talentbrief.rules import inferred
 
 
@@ -29,9 +28,6 @@ def _load_words() -> dict[str, dict[str, str]]:
 
 TEMPLATES: dict[str, dict[str, str]] = _load_words()  # templates/talentbrief/words.yml, reviewed as text
 
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-              "October", "November", "December")
-
 
 def check_lang(lang: str) -> str:
     """The language, or a ValueError naming the allowed ones (notebook parameters are validated early)."""
@@ -41,7 +37,6 @@ def check_lang(lang: str) -> str:
 
 
 def plain(key: str, lang: str, **values) -> str:
-    """A template filled as plain text."""
     return TEMPLATES[key][check_lang(lang)].format(**values)
 
 
@@ -63,47 +58,36 @@ def join(items, lang: str, sep: str = "list.sep") -> Markup:
     return Markup(escape(TEMPLATES[sep][check_lang(lang)])).join(escape(i) for i in items)
 
 
-def format_date(value, lang: str) -> str:
-    """4 August 2022 / 2022年8月4日."""
-    d = pd.Timestamp(value)
+def _written(lang: str, year: int, month: int | None = None, day: int | None = None) -> str:
+    """As much of 4 August 2022 / 2022年8月4日 as is given (a year, a month, a day)."""
     if check_lang(lang) == "zh":
-        return f"{d.year}年{d.month}月{d.day}日"
-    return f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}"
+        return f"{year}年" + (f"{month}月" if month else "") + (f"{day}日" if day else "")
+    name = pd.Timestamp(year, month, 1).month_name() if month else None  # English whatever the locale
+    return " ".join(str(p) for p in (day, name, year) if p)
+
+
+def _time(lang: str, *parts: int) -> Markup:
+    """A date (year, month, day, as far as given) inside <time>, so the reader and the digit rule know it."""
+    iso = "-".join([f"{parts[0]:04d}", *(f"{p:02d}" for p in parts[1:])])
+    return Markup('<time datetime="{}">{}</time>').format(iso, _written(lang, *parts))
+
+
+def format_date(value, lang: str) -> str:
+    d = pd.Timestamp(value)
+    return _written(lang, d.year, d.month, d.day)
 
 
 def time_tag(value, lang: str) -> Markup:
-    """A date inside <time datetime=...>, so the reader and the digit rule both know it is a date."""
     d = pd.Timestamp(value)
-    return Markup('<time datetime="{}">{}</time>').format(d.strftime("%Y-%m-%d"), format_date(d, lang))
-
-
-def date_parts(value: str) -> tuple[int, ...] | None:
-    """(year,), (year, month) or (year, month, day) of a written date, or None when it is not one."""
-    import datetime
-
-    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", str(value).strip())
-    if not m:
-        return None
-    parts = tuple(int(p) for p in m.groups() if p is not None)
-    try:
-        datetime.date(parts[0], *(parts[1:] + (1,) * (3 - len(parts))))
-    except ValueError:
-        return None
-    return parts
+    return _time(lang, d.year, d.month, d.day)
 
 
 def date_tag(value: str, lang: str) -> Markup:
-    """{eval}`date("2022-08")`: "August 2022" / "2022年8月", in <time> so the digit rule knows it is a date."""
+    """{eval}`date("2022-08")`: "August 2022" / "2022年8月" (YYYY, YYYY-MM or YYYY-MM-DD), in <time>."""
     parts = date_parts(value)
     if parts is None:
         raise ValueError(f"{value!r} is not a date (write YYYY, YYYY-MM or YYYY-MM-DD)")
-    if len(parts) == 3:
-        return time_tag(str(value).strip(), lang)
-    if len(parts) == 1:
-        return year_tag(parts[0], lang)
-    year, month = parts
-    shown = f"{year}年{month}月" if check_lang(lang) == "zh" else f"{_MONTHS_EN[month - 1]} {year}"
-    return Markup('<time datetime="{:04d}-{:02d}">{}</time>').format(year, month, shown)
+    return _time(lang, *parts)
 
 
 # Dates reports name by the event that opens them: "since the 18th National Congress (8 November 2012)".
@@ -114,20 +98,14 @@ def whole_years(start, end) -> bool:
     """A period from 1 January to 31 December: how the data writes periods the source states in years."""
     if pd.isna(start) or pd.isna(end):
         return False
-    start, end = pd.Timestamp(start), pd.Timestamp(end)
-    return start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31
-
-
-def year_tag(year: int, lang: str) -> Markup:
-    """A year in <time>: 2011 / 2011年 (a period the source states in years is shown in years)."""
-    return Markup('<time datetime="{y:04d}">{y}{suffix}</time>').format(y=year, suffix="年" if lang == "zh" else "")
+    return pd.Timestamp(start).strftime("%m-%d") == "01-01" and pd.Timestamp(end).strftime("%m-%d") == "12-31"
 
 
 def _start(value, lang: str, in_years: bool = False) -> Markup:
     """A start date (a year when stated as one), with the era it opens: 党的十八大（2012年11月8日）."""
     stamp = pd.Timestamp(value)
     if in_years:
-        return year_tag(stamp.year, lang)
+        return _time(lang, stamp.year)
     era = ERAS.get(stamp.normalize())
     return t(era, lang, date=time_tag(stamp, lang)) if era else time_tag(stamp, lang)
 
@@ -137,27 +115,23 @@ def period(row, lang: str) -> Markup:
     an inferred start is never shown as fact: "start not stated; taken as ..."."""
     start, end, basis = row["period_start"], row["period_end"], str(row["period_basis"])
     has_start, has_end = not pd.isna(start), not pd.isna(end)
-    in_years = bool(row.get("start_in_years"))  # a span whose earliest start was stated as a year
-    if has_start and "period_start" in inferred(row):
-        if has_end:
-            return t("period.start_inferred_range", lang, start=_start(start, lang), end=time_tag(end, lang))
-        return t("period.start_inferred", lang, start=_start(start, lang))
-    if has_start and has_end and basis != "point" and whole_years(start, end):
+    guessed = has_start and "period_start" in inferred(row)
+    if has_start and has_end and basis != "point" and not guessed and whole_years(start, end):
         first, last = pd.Timestamp(start).year, pd.Timestamp(end).year
         if first == last:
-            return year_tag(first, lang)
-        return t("period.range", lang, start=year_tag(first, lang), end=year_tag(last, lang))
-    if basis == "per_year":
-        if has_start and has_end:
-            return t("period.per_year_range", lang, start=_start(start, lang), end=time_tag(end, lang))
-        return t("period.per_year_from", lang, start=_start(start, lang)) if has_start \
-            else escape(PER_YEAR[lang])
-    if basis == "point" and has_end:
-        return t("period.point", lang, end=time_tag(end, lang))
-    if has_start and has_end:
-        return t("period.range", lang, start=_start(start, lang, in_years), end=time_tag(end, lang))
-    if has_start:
-        return t("period.since", lang, start=_start(start, lang, in_years))
-    if has_end:
-        return t("period.until", lang, end=time_tag(end, lang))
-    return t("period.unknown", lang)
+            return _time(lang, first)
+        return t("period.range", lang, start=_time(lang, first), end=_time(lang, last))
+    if guessed:
+        key = "start_inferred_range" if has_end else "start_inferred"
+    elif basis == "per_year" and not has_start:
+        return escape(PER_YEAR[lang])
+    elif basis == "per_year":
+        key = "per_year_range" if has_end else "per_year_from"
+    elif basis == "point" and has_end:
+        key = "point"
+    else:
+        key = ("range" if has_end else "since") if has_start else ("until" if has_end else "unknown")
+    # a span whose earliest start was stated as a year (briefing's programme summary) starts with that year
+    in_years = bool(row.get("start_in_years")) and not guessed
+    return t(f"period.{key}", lang, start=_start(start, lang, in_years) if has_start else None,
+             end=time_tag(end, lang) if has_end else None)

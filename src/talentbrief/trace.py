@@ -1,17 +1,15 @@
 """Traceable numbers: every cited number carries its figure ids, a tooltip quote and a footnote.
 
-`Notes.cite` wraps a number with its ids and a footnote marker keyed by the ids (never numbered when cited),
-its note hidden beside it, so a cell's output stands alone whatever ran before; `Notes.computed` does the
-same for a number the report computed. `assemble_notes`, on the built page, numbers and lists the notes.
-"""
+A citation's marker is keyed by its ids and its note hidden beside it, so a cell's output stands alone
+whatever ran before; `assemble_notes` numbers and lists the notes on the built page."""
 
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import pandas as pd
 from markupsafe import Markup
 
 from talentbrief import macros, text
@@ -71,39 +69,22 @@ def source_date(source, lang: str) -> Markup:
 
 def source_date_text(source, lang: str) -> str:
     """source_date as plain text (tooltips, chart notes, check messages)."""
-    date = text.format_date(source["date_published"], lang)
-    return text.plain("date.inferred", lang, date=date) if "date_published" in inferred(source) else date
-
-
-def quote(row, source) -> Markup:
-    """A verbatim quote marked with the language of its source, so readers (and tests) know it is quoted."""
-    return macros.render("quote", lang=str(source.get("language", "")), content=row["quote"])
-
-
-def translation(row, source, lang: str) -> str | None:
-    """The data's translation of a row's quote into `lang`, when the source is in another language."""
-    return None if str(source.get("language", lang)) == lang else _text(row, f"quote_{lang}")
+    return macros.plain(source_date(source, lang))
 
 
 def quoted(row, source, lang: str) -> Markup:
-    """“quote”, and its translation marked as one (never as the quote): “计划每年培训100万名” (translation: “…”)."""
-    shown = translation(row, source, lang)
-    if shown is None:
-        return text.t("quote.plain", lang, quote=quote(row, source))
-    return text.t("quote.translated", lang, quote=quote(row, source),
-                  translation=macros.render("translation", lang=lang, content=shown))
-
-
-def quoted_text(row, source, lang: str) -> str:
-    """quoted() as plain text (tooltips)."""
-    shown = translation(row, source, lang)
-    key = "quote.plain" if shown is None else "quote.translated"
-    return text.plain(key, lang, quote=row["quote"], translation=shown)
+    """“quote” marked with its source's language, so readers (and tests) know it is quoted, and, from another
+    language, the data's translation marked as one: “计划每年培训100万名” (translation: “…”)."""
+    quote = macros.render("quote", lang=str(source.get("language", "")), content=row["quote"])
+    translated = None if str(source.get("language", lang)) == lang else _text(row, f"quote_{lang}")
+    if translated is None:
+        return text.t("quote.plain", lang, quote=quote)
+    return text.t("quote.translated", lang, quote=quote,
+                  translation=macros.render("translation", lang=lang, content=translated))
 
 
 def note_key(figure_ids) -> str:
-    """The note's key for these ids, whatever was cited before: `f.` + ids joined by `_`, anything outside
-    [A-Za-z0-9-] written `.<hex>.`, so it is safe in an HTML id and two id sets never share a key."""
+    """`f.` + the ids joined by `_`, any other than [A-Za-z0-9-] as `.<hex>.`: an HTML id, one per id set."""
     return "f." + "_".join(_safe(i) for i in _ids(figure_ids))
 
 
@@ -133,31 +114,30 @@ class Notes:
             raise KeyError(f"figure {figure_id!r} is not in this report's scope (talentbrief.scope.select)")
         return self._figures[figure_id]
 
-    def _cited(self, figure_ids):
-        """(row, source, whether the source has a date) of each figure."""
-        for fid in _ids(figure_ids):
-            row = self._row(fid)
-            source = self._sources.get(str(row["source_id"]), {"source_id": row["source_id"]})
-            yield row, source, not pd.isna(source.get("date_published"))
+    def source(self, figure_id: str) -> dict:
+        """A figure's source row (scope.select keeps the source of every figure it keeps)."""
+        return self._sources[str(self._row(figure_id)["source_id"])]
+
+    def _cited(self, figure_ids) -> list[tuple[dict, dict]]:
+        return [(self._row(fid), self.source(fid)) for fid in _ids(figure_ids)]
 
     def tooltip(self, figure_ids) -> str:
         """Plain text: “quote” — “title”, outlet, date (“quote”——《title》，outlet，date), for each figure."""
-        parts = []
-        for row, source, dated in self._cited(figure_ids):
-            title = text.plain("title.quoted", self.lang, title=source_title(source, self.lang))
-            when = source_date_text(source, self.lang) if dated else ""
-            where = (title, outlet(source, self.lang), when)
-            parts.append(text.plain("tooltip.item", self.lang, quote=quoted_text(row, source, self.lang),
-                                    source=text.plain("list.comma", self.lang).join(p for p in where if p)))
-        return " | ".join(parts)
+        lang = self.lang
+        return " | ".join(
+            text.plain("tooltip.item", lang, quote=macros.plain(quoted(row, source, lang)),
+                       source=text.plain("list.comma", lang).join((
+                           text.plain("title.quoted", lang, title=source_title(source, lang)),
+                           outlet(source, lang), source_date_text(source, lang))))
+            for row, source in self._cited(figure_ids))
 
     def body(self, figure_ids) -> Markup:
         """The note of these ids: each figure's quote (and translation), source title, outlet and date."""
         return Markup(" ").join(
             text.t("note.item", self.lang, quote=quoted(row, source, self.lang),
                    title=source_title(source, self.lang), outlet=outlet(source, self.lang),
-                   date=source_date(source, self.lang) if dated else "")
-            for row, source, dated in self._cited(figure_ids))
+                   date=source_date(source, self.lang))
+            for row, source in self._cited(figure_ids))
 
     def cite(self, figure_ids, content) -> Markup:
         """`content` (escaped unless Markup) with its figure ids, tooltip, marker and note beside it."""
@@ -169,8 +149,7 @@ class Notes:
         return str(self._row(figure_id)[f"label_{self.lang}"])
 
     def computed(self, key: str, figure_ids, content, how) -> Markup:
-        """A number computed from these figures, set apart from quoted ones; its note says `how` and refers
-        to each input's note, which travels along so it is listed even when nothing else cites it."""
+        """A computed number, set apart; its note says `how`, its inputs' notes carried so they are listed."""
         inputs = _ids(figure_ids)
         listed = text.join([text.t("note.input", self.lang, label=self.label(fid),
                                    n=macros.render("noteref", key=note_key((fid,)))) for fid in inputs], self.lang)
@@ -208,8 +187,7 @@ def _keyed(attrs: str, cls: str) -> str | None:
     return found.get("data-note") if cls in found.get("class", "").split() else None
 
 
-@dataclass(frozen=True)
-class _Carried:
+class _Carried(NamedTuple):
     ids: tuple[str, ...]
     body: str
 
@@ -240,27 +218,18 @@ def _take_notes(page: str) -> tuple[str, dict[str, _Carried]]:
     return "".join(kept), notes
 
 
-def _refs(body: str) -> list[str]:
-    return [k for m in _NOTEREF.finditer(body) if (k := _keyed(m.group(1), "tb-noteref")) is not None]
-
-
 def assemble_notes(page: str, lang: str) -> str:
-    """Number the notes of a built page in the order of their first marker, then those only another note
-    refers to (a computed number's inputs); the notes beside citations move to a notes section closing
-    the content (none without citations). Same page, same bytes; a marker without its note: ValueError."""
-    lang = lang if lang in text.LANGS else "en"
+    """Number a page's notes by first marker, then those only notes refer to (a computed number's inputs),
+    and move them to a section closing the content. Same page, same bytes; a marker without its note fails."""
     page, notes = _take_notes(page)
-    order: dict[str, int] = {}
-    for m in _MARKER.finditer(page):
-        key = _keyed(m.group(1), "tb-fnref")
-        if key is not None:
-            order.setdefault(key, len(order) + 1)
+    keys = (_keyed(m.group(1), "tb-fnref") for m in _MARKER.finditer(page))
+    order = {key: n for n, key in enumerate(dict.fromkeys(k for k in keys if k is not None), start=1)}
     queue = list(order)
     for key in queue:  # grows while it is walked: the notes referred to from inside notes
         if key not in notes:
             raise ValueError(f"a footnote marker refers to note {key!r}, which is not on the page")
-        for ref in _refs(notes[key].body):
-            if ref not in order:
+        for ref in (_keyed(m.group(1), "tb-noteref") for m in _NOTEREF.finditer(notes[key].body)):
+            if ref is not None and ref not in order:
                 order[ref] = len(order) + 1
                 queue.append(ref)
 
