@@ -197,7 +197,8 @@ def format_derived(value, lang: str, *, unit: str | None = None, qualifier: str 
     """A computed number, rounded to ``digits`` significant digits; exact results that round become approx."""
     _check("language", lang)
     if unit is not None:
-        return format_figure(value, unit, _check("qualifier", qualifier), lang, per_year=per_year, digits=digits)
+        return format_figure(value, unit, _check("qualifier", qualifier), lang, per_year=per_year,
+                             digits=digits)
     text, qualifier, _ = _number(value, lang, digits, _check("qualifier", qualifier))
     return _join(lang, qualifier, text, per_year=per_year)
 
@@ -459,14 +460,6 @@ def _basis(rec: dict) -> tuple[bool, str]:
     return per_year, basis if isinstance(basis, str) and basis else "per_year" if per_year else ""
 
 
-def _panels(bars: list[_Bar]) -> list[list[_Bar]]:
-    """Bars by unit and period basis, in order of first appearance: never compared on one axis."""
-    groups: dict[tuple[str, str], list[_Bar]] = {}
-    for bar in bars:
-        groups.setdefault((bar.unit, bar.basis), []).append(bar)
-    return list(groups.values())
-
-
 def panel_title(bar: _Bar, lang: str) -> str:
     """A panel's heading: its unit, and its period basis when the rows give it ("people a year")."""
     unit = _ZH_COUNT_NOUNS[bar.unit] if lang == "zh" else unit_label(bar.unit, lang)
@@ -510,22 +503,15 @@ def _alt_text(title: str, panels: list[list[_Bar]], lang: str, log: bool) -> str
     colon, sep, stop, paren = ("：", "；", "。", "（{}）") if zh else (": ", "; ", ". ", " ({})")
     parts = []
     for panel in panels:
-        body = sep.join(b.label + colon + format_figure(b.value, b.unit, b.qualifier, lang, per_year=b.per_year)
-                        + paren.format(status_label(b.status, lang)) for b in panel)
+        phrases = [format_figure(b.value, b.unit, b.qualifier, lang, per_year=b.per_year) for b in panel]
+        body = sep.join(b.label + colon + phrase + paren.format(status_label(b.status, lang))
+                        for b, phrase in zip(panel, phrases))
         if len(panels) > 1:
             heading = panel_title(panel[0], lang)
             body = (heading if zh else heading[:1].upper() + heading[1:]) + colon + body
         parts.append(body)
     scale = ("（对数刻度）" if zh else " (Log scale.)") if log else ""
     return title + stop + stop.join(parts) + stop.strip() + scale
-
-
-def _wants_log(bars: list[_Bar], log: bool | None) -> bool:
-    """Log scale when asked, or (auto) when a panel's values span two orders of magnitude or more."""
-    if log is not None:
-        return log
-    values = [float(b.value) for b in bars]
-    return min(values) > 0 and max(values) / min(values) >= 100
 
 
 def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, str]) -> None:
@@ -560,6 +546,7 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
         low = 10 ** math.floor(math.log10(min(float(b.value) for b in bars)))
         ax.set_xlim(low, top * 10 ** (0.3 * math.log10(top / low) + 0.3))
         ax.xaxis.set_major_locator(LogLocator(base=10))
+        ax.grid(axis="y", color=GRID, linewidth=0.8, linestyle=":", zorder=0)  # a dot plot's guide lines
     else:
         ax.set_xlim(0, top * 1.3)
         ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
@@ -572,8 +559,6 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
     ax.xaxis.set_label_coords(0.5, 0)
     ax.yaxis.set_label_coords(0, 0.5)
     ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
-    if log:  # a dot plot: light guide lines across the row, no bar length
-        ax.grid(axis="y", color=GRID, linewidth=0.8, linestyle=":", zorder=0)
     ax.tick_params(axis="y", length=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
 
@@ -633,9 +618,14 @@ def bar_figure(rows, *, lang: str, title, source_note: str = "", label_key: str 
         rows = rows.iloc[sorted(range(len(rows)), key=lambda i: rank[str(rows["figure_id"].iloc[i])])]
     with rc_context(style_rc(lang)):
         bars = _bars(rows, lang, label_key)
-        panels = _panels(bars)
+        groups: dict[tuple[str, str], list[_Bar]] = {}  # by unit and period basis, never on one axis
+        for bar in bars:
+            groups.setdefault((bar.unit, bar.basis), []).append(bar)
+        panels = list(groups.values())
         colours = {**palette(), **(colours or {})}
-        logs = [_wants_log(panel, log) for panel in panels]
+        # log when asked, or (auto) where a panel's values span two orders of magnitude or more
+        spans = [[float(b.value) for b in panel] for panel in panels]
+        logs = [log if log is not None else min(v) > 0 and max(v) / min(v) >= 100 for v in spans]
         # The source goes in the caption under the image (describe), once: the image holds only what
         # the panels need to be read, the note that each panel has its own unit and scale.
         note = "" if len(panels) == 1 else _MIXED_UNITS_NOTE[lang]
