@@ -447,17 +447,14 @@ def _bars(rows, lang: str, label_key: str | None) -> list[_Bar]:
         value = rec["value"]
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"bar_figure: figure {rec['figure_id']} has no value")
+        # a yearly rate: an explicit per_year column, else the data's period_basis (also the panel's basis)
+        basis = rec.get("period_basis")
+        per_year = bool(rec["per_year"]) if "per_year" in rec else str(basis) == "per_year"
+        basis = basis if isinstance(basis, str) and basis else "per_year" if per_year else ""
         bars.append(_Bar(str(rec["figure_id"]), str(rec[label_key]), value, _check("unit", str(rec["unit"])),
                          _check("qualifier", str(rec["qualifier"])), _check("status", str(rec["status"])),
-                         *_basis(rec)))
+                         per_year, basis))
     return bars
-
-
-def _basis(rec: dict) -> tuple[bool, str]:
-    """(a yearly rate, the period basis): the data's ``period_basis``, or an explicit ``per_year`` column."""
-    per_year = bool(rec["per_year"]) if "per_year" in rec else str(rec.get("period_basis", "")) == "per_year"
-    basis = rec.get("period_basis")
-    return per_year, basis if isinstance(basis, str) and basis else "per_year" if per_year else ""
 
 
 def panel_title(bar: _Bar, lang: str) -> str:
