@@ -196,18 +196,17 @@ def format_derived(value, lang: str, *, unit: str | None = None, qualifier: str 
                    per_year: bool = False) -> str:
     """A computed number, rounded to ``digits`` significant digits; exact results that round become approx."""
     _check("language", lang)
-    _check("qualifier", qualifier)
     if unit is not None:
-        return format_figure(value, unit, qualifier, lang, per_year=per_year, digits=digits)
-    text, qualifier, _ = _number(value, lang, digits, qualifier)
+        return format_figure(value, unit, _check("qualifier", qualifier), lang, per_year=per_year,
+                             digits=digits)
+    text, qualifier, _ = _number(value, lang, digits, _check("qualifier", qualifier))
     return _join(lang, qualifier, text, per_year=per_year)
 
 
 def format_percent(ratio, lang: str, digits: int = 0, *, qualifier: str = "exact") -> str:
     """A ratio as a percentage with ``digits`` decimals; marked about/约 when rounding changed it."""
     _check("language", lang)
-    _check("qualifier", qualifier)
-    shown, qualifier = _rounded(_decimal(ratio) * 100, -digits, qualifier)
+    shown, qualifier = _rounded(_decimal(ratio) * 100, -digits, _check("qualifier", qualifier))
     return _join(lang, qualifier, _plain(shown) + "%")
 
 
@@ -266,27 +265,22 @@ class FontInfo:
 def cjk_font() -> FontInfo:
     """The first installed CJK sans font that really has Chinese glyphs; a clear error when there is none."""
     from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
 
     installed = {f.name for f in font_manager.fontManager.ttflist}
     for name in (n for n in _CJK_CANDIDATES if n in installed):
         path = str(font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False))
-        if _has_glyphs(path, "中国人才"):
+        try:
+            font = FT2Font(path)
+        except (OSError, RuntimeError):
+            continue
+        if all(font.get_char_index(ord(ch)) for ch in "中国人才"):
             return FontInfo(name, path)
     raise RuntimeError(
         "no CJK font found for Chinese charts (looked for " + ", ".join(_CJK_CANDIDATES) + "); "
         "install one with `apt-get install fonts-noto-cjk`, then delete matplotlib's font cache "
         "(matplotlib.get_cachedir()) so it is picked up"
     )
-
-
-def _has_glyphs(path: str, text: str) -> bool:
-    from matplotlib.ft2font import FT2Font
-
-    try:
-        font = FT2Font(path)
-    except (OSError, RuntimeError):
-        return False
-    return all(font.get_char_index(ord(ch)) for ch in text)
 
 
 def style_rc(lang: str) -> dict:
@@ -344,13 +338,11 @@ _lang_in_use = ["en"]
 
 def describe(fig, *, alt: str | None = None, figure_ids=(), caption: str | None = None):
     """Attach alt text, the figure ids it plots and a caption to a Figure (returned, for chaining)."""
-    if alt is not None:
-        setattr(fig, _ALT, str(alt))
-    ids = tuple(dict.fromkeys(str(i) for i in figure_ids))  # any iterable: list, pandas Series, ...
-    if ids:
+    for attr, value in ((_ALT, alt), (_CAPTION, caption)):
+        if value is not None:
+            setattr(fig, attr, str(value))
+    if ids := tuple(dict.fromkeys(str(i) for i in figure_ids)):  # any iterable: list, pandas Series, ...
         setattr(fig, _IDS, ids)
-    if caption is not None:
-        setattr(fig, _CAPTION, str(caption))
     return fig
 
 
@@ -455,25 +447,14 @@ def _bars(rows, lang: str, label_key: str | None) -> list[_Bar]:
         value = rec["value"]
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
             raise ValueError(f"bar_figure: figure {rec['figure_id']} has no value")
+        # a yearly rate: an explicit per_year column, else the data's period_basis (also the panel's basis)
+        basis = rec.get("period_basis")
+        per_year = bool(rec["per_year"]) if "per_year" in rec else str(basis) == "per_year"
+        basis = basis if isinstance(basis, str) and basis else "per_year" if per_year else ""
         bars.append(_Bar(str(rec["figure_id"]), str(rec[label_key]), value, _check("unit", str(rec["unit"])),
                          _check("qualifier", str(rec["qualifier"])), _check("status", str(rec["status"])),
-                         *_basis(rec)))
+                         per_year, basis))
     return bars
-
-
-def _basis(rec: dict) -> tuple[bool, str]:
-    """(a yearly rate, the period basis): the data's ``period_basis``, or an explicit ``per_year`` column."""
-    per_year = bool(rec["per_year"]) if "per_year" in rec else str(rec.get("period_basis", "")) == "per_year"
-    basis = rec.get("period_basis")
-    return per_year, basis if isinstance(basis, str) and basis else "per_year" if per_year else ""
-
-
-def _panels(bars: list[_Bar]) -> list[list[_Bar]]:
-    """Bars by unit and period basis, in order of first appearance: never compared on one axis."""
-    groups: dict[tuple[str, str], list[_Bar]] = {}
-    for bar in bars:
-        groups.setdefault((bar.unit, bar.basis), []).append(bar)
-    return list(groups.values())
 
 
 def panel_title(bar: _Bar, lang: str) -> str:
@@ -489,27 +470,22 @@ BREAK_AFTER = "、，；：。！？）》」』,;:)"
 BREAK_BEFORE = "（《「『("
 
 
-def _tokens(text: str) -> list[str]:
-    """Unbreakable pieces (ending after a closing mark, starting before an opening one) and spaces."""
-    pattern = (f"[{re.escape(BREAK_BEFORE)}]?[^\\s{re.escape(BREAK_AFTER + BREAK_BEFORE)}]*"
-               f"[{re.escape(BREAK_AFTER)}]*|\\s+")
-    return [piece for piece in re.findall(pattern, text) if piece]
-
-
-def _width(token: str) -> int:
-    return sum(2 if re.match(f"[{_CJK}]", ch) else 1 for ch in token)
+# unbreakable pieces (ending after a closing mark, starting before an opening one), and spaces
+_TOKEN = re.compile(f"[{re.escape(BREAK_BEFORE)}]?[^\\s{re.escape(BREAK_AFTER + BREAK_BEFORE)}]*"
+                    f"[{re.escape(BREAK_AFTER)}]*|\\s+")
+_WIDE = re.compile(f"[{_CJK}]")
 
 
 def wrap(text: str, columns: int) -> str:
     """Greedy wrap by display width (a Chinese character is two columns) at spaces and Chinese punctuation,
     never inside a word, as the house charts wrap their labels (and notebooks their own charts')."""
     lines, line, used = [], "", 0
-    for token in _tokens(text):
+    for token in filter(None, _TOKEN.findall(text)):
         if token.isspace():
             if line:
                 line, used = line + " ", used + 1
             continue
-        width = _width(token)
+        width = len(token) + len(_WIDE.findall(token))
         if line.strip() and used + width > columns:
             lines.append(line.rstrip())
             line, used = "", 0
@@ -518,37 +494,21 @@ def wrap(text: str, columns: int) -> str:
     return "\n".join(lines)
 
 
-def _value_label(bar: _Bar, lang: str) -> str:
-    mark = qualifier_mark(bar.qualifier)
-    sep = " " if mark and lang == "en" else ""
-    return f"{mark}{sep}{format_number(bar.value, lang)}"
-
-
 def _alt_text(title: str, panels: list[list[_Bar]], lang: str, log: bool) -> str:
     """The title, then every bar with its phrase and status (headed by its panel when there are several)."""
+    zh = lang == "zh"
+    colon, sep, stop, paren = ("：", "；", "。", "（{}）") if zh else (": ", "; ", ". ", " ({})")
     parts = []
     for panel in panels:
-        items = [(b.label, format_figure(b.value, b.unit, b.qualifier, lang, per_year=b.per_year),
-                  status_label(b.status, lang)) for b in panel]
-        if lang == "zh":
-            body = "；".join(f"{label}：{value}（{status}）" for label, value, status in items)
-        else:
-            body = "; ".join(f"{label}: {value} ({status})" for label, value, status in items)
+        phrases = [format_figure(b.value, b.unit, b.qualifier, lang, per_year=b.per_year) for b in panel]
+        body = sep.join(b.label + colon + phrase + paren.format(status_label(b.status, lang))
+                        for b, phrase in zip(panel, phrases))
         if len(panels) > 1:
             heading = panel_title(panel[0], lang)
-            body = f"{heading}：{body}" if lang == "zh" else f"{heading[:1].upper()}{heading[1:]}: {body}"
+            body = (heading if zh else heading[:1].upper() + heading[1:]) + colon + body
         parts.append(body)
-    if lang == "zh":
-        return f"{title}。" + "。".join(parts) + "。" + ("（对数刻度）" if log else "")
-    return f"{title}. " + ". ".join(parts) + "." + (" (Log scale.)" if log else "")
-
-
-def _wants_log(bars: list[_Bar], log: bool | None) -> bool:
-    """Log scale when asked, or (auto) when a panel's values span two orders of magnitude or more."""
-    if log is not None:
-        return log
-    values = [float(b.value) for b in bars]
-    return min(values) > 0 and max(values) / min(values) >= 100
+    scale = ("（对数刻度）" if zh else " (Log scale.)") if log else ""
+    return title + stop + stop.join(parts) + stop.strip() + scale
 
 
 def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, str]) -> None:
@@ -569,7 +529,9 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
             ax.barh(y, float(bar.value), height=0.62, color=colour if solid else to_rgba(colour, 0.18),
                     edgecolor=colour, linewidth=1.2, hatch=_HATCHES[bar.qualifier],
                     hatchcolor="white" if solid else colour, zorder=2)
-        ax.annotate(_value_label(bar, lang), (float(bar.value), y), xytext=(8 if log else 4, 0),
+        mark = qualifier_mark(bar.qualifier)
+        label = mark + (" " if mark and lang == "en" else "") + format_number(bar.value, lang)
+        ax.annotate(label, (float(bar.value), y), xytext=(8 if log else 4, 0),
                     textcoords="offset points", va="center", ha="left", fontsize=TYPE_SCALE["value"],
                     color=INK)
     ax.set_yticks(ys, [wrap(b.label, 32) for b in bars])
@@ -581,6 +543,7 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
         low = 10 ** math.floor(math.log10(min(float(b.value) for b in bars)))
         ax.set_xlim(low, top * 10 ** (0.3 * math.log10(top / low) + 0.3))
         ax.xaxis.set_major_locator(LogLocator(base=10))
+        ax.grid(axis="y", color=GRID, linewidth=0.8, linestyle=":", zorder=0)  # a dot plot's guide lines
     else:
         ax.set_xlim(0, top * 1.3)
         ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
@@ -593,8 +556,6 @@ def _draw_panel(ax, bars: list[_Bar], lang: str, log: bool, colours: dict[str, s
     ax.xaxis.set_label_coords(0.5, 0)
     ax.yaxis.set_label_coords(0, 0.5)
     ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
-    if log:  # a dot plot: light guide lines across the row, no bar length
-        ax.grid(axis="y", color=GRID, linewidth=0.8, linestyle=":", zorder=0)
     ax.tick_params(axis="y", length=0)
     ax.spines[["top", "right", "left"]].set_visible(False)
 
@@ -636,15 +597,10 @@ def _legend_handles(panels: list[list[_Bar]], logs: list[bool], lang: str, colou
 
 def bar_figure(rows, *, lang: str, title, source_note: str = "", label_key: str | None = None,
                log: bool | None = None, colours: dict[str, str] | None = None, order=None):
-    """Figures as a Figure: one panel per unit and period basis (never compared on one axis), bars, or
-    dots on a log axis (``log=None``: where a panel's values span 100×, said in its heading).
-
-    ``title``: a string or ``{"en": ..., "zh": ...}``; ``colours`` overrides status colours; ``order``
-    lists figure ids in bar order (default: the rows'). Colour and fill show the status, hatching and
-    ≥ ≈ ≤ the qualifier. The Figure carries alt text (every bar's phrase), the ids it plots and
-    ``source_note`` as its caption, under the image (``describe``); it is laid out once from its
-    measured text (``_place``), not by a layout engine that measures again on every draw.
-    """
+    """Figures as a Figure, one panel per unit and period basis (never compared on one axis); ``log=None``:
+    dots on a log axis where a panel spans 100×. ``title`` may be ``{"en": ..., "zh": ...}``; ``order``
+    lists figure ids in bar order. Laid out once from its measured text (``_place``), not by a layout
+    engine that measures again on every draw; alt text, ids and ``source_note`` go to ``describe``."""
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -659,9 +615,14 @@ def bar_figure(rows, *, lang: str, title, source_note: str = "", label_key: str 
         rows = rows.iloc[sorted(range(len(rows)), key=lambda i: rank[str(rows["figure_id"].iloc[i])])]
     with rc_context(style_rc(lang)):
         bars = _bars(rows, lang, label_key)
-        panels = _panels(bars)
+        groups: dict[tuple[str, str], list[_Bar]] = {}  # by unit and period basis, never on one axis
+        for bar in bars:
+            groups.setdefault((bar.unit, bar.basis), []).append(bar)
+        panels = list(groups.values())
         colours = {**palette(), **(colours or {})}
-        logs = [_wants_log(panel, log) for panel in panels]
+        # log when asked, or (auto) where a panel's values span two orders of magnitude or more
+        spans = [[float(b.value) for b in panel] for panel in panels]
+        logs = [log if log is not None else min(v) > 0 and max(v) / min(v) >= 100 for v in spans]
         # The source goes in the caption under the image (describe), once: the image holds only what
         # the panels need to be read, the note that each panel has its own unit and scale.
         note = "" if len(panels) == 1 else _MIXED_UNITS_NOTE[lang]
