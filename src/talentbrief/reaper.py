@@ -1,17 +1,9 @@
-"""Nothing a report starts outlives it: processes its kernel's cells leave behind are ended after it.
-
-A cell may start a process and not wait for it (`subprocess.Popen(..., start_new_session=True)`, a
-daemon that double-forks). The warm kernel stays alive, so such a child stays its child; a kernel
-that exits orphans it. Left alone, a cron build leaks one on every run. So a worker process makes
-itself a child subreaper (Linux `PR_SET_CHILD_SUBREAPER`): orphans of its kernels are re-parented
-to it rather than to init. After each report (`end_strays`, success or failure) it ends every
-descendant of the report's kernel and every process it adopted, with SIGTERM, then SIGKILL after
-`GRACE_S`. It keeps its kernels and the children it started itself: an adopted process is told
-apart by its session (jupyter_client starts every kernel in a session of its own, so nothing a
-cell starts shares the worker's session, while what the worker starts itself does).
-
-Without a subreaper (not Linux, or a process that did not ask: tests calling `render.run_job` in
-the pytest process) only the kernel's descendants are ended: an orphan has already gone to init.
+"""Nothing a report starts outlives it (a cell's `Popen(..., start_new_session=True)`, a double-forking
+daemon), or a cron build would leak one on every run. A worker becomes a child subreaper (Linux), so the
+orphans of its kernels come to it rather than to init; after each report `end_strays` ends every
+descendant of the kernel and every adopted process (told from the worker's own children by session:
+jupyter_client starts each kernel in a session of its own). Without a subreaper (not Linux, tests running
+`render.run_job` in pytest) only the kernel's descendants are ended: an orphan went to init.
 """
 
 from __future__ import annotations
@@ -32,13 +24,9 @@ _subreaper = False
 def become_subreaper() -> bool:
     """Make this process adopt the orphans of its descendants (Linux); False where it cannot."""
     global _subreaper
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        return False
-    _subreaper = True
-    return True
+    if sys.platform.startswith("linux"):
+        _subreaper = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return _subreaper
 
 
 def _parents() -> dict[int, tuple[int, int]]:
