@@ -54,10 +54,7 @@ class JobFailure(Exception):
 
     def __init__(self, report_id: str, message: str, cell: int | None = None, executed: bytes | None = None):
         super().__init__(f"{report_id}: {message}")
-        self.report_id = report_id
-        self.message = message
-        self.cell = cell
-        self.executed = executed
+        self.report_id, self.message, self.cell, self.executed = report_id, message, cell, executed
 
     @property
     def where(self) -> str:

@@ -46,13 +46,12 @@ def _parents() -> dict[int, tuple[int, int]]:
     return found
 
 
-def descendants(pid: int, parents: dict[int, tuple[int, int]] | None = None) -> set[int]:
-    """Every living process below `pid`."""
-    parents = _parents() if parents is None else parents
+def descendants(pids: Iterable[int], parents: dict[int, tuple[int, int]]) -> set[int]:
+    """Every living process below `pids`."""
     children: dict[int, list[int]] = {}
     for child, (parent, _) in parents.items():
         children.setdefault(parent, []).append(child)
-    found, todo = set(), [pid]
+    found, todo = set(), list(pids)
     while todo:
         for child in children.get(todo.pop(), ()):
             if child not in found:
@@ -63,15 +62,12 @@ def descendants(pid: int, parents: dict[int, tuple[int, int]] | None = None) -> 
 
 def strays(kernels: Iterable[int]) -> set[int]:
     """The processes to end now: below the kernels, and (as a subreaper) adopted ones with theirs."""
-    kernels = set(kernels)
-    parents = _parents()
-    found = set().union(*(descendants(k, parents) for k in kernels)) if kernels else set()
-    if _subreaper:
+    kernels, parents = set(kernels), _parents()
+    adopted = set()
+    if _subreaper:  # our children in a session not ours (what we start ourselves shares it), kernels aside
         me, session = os.getpid(), os.getsid(0)
-        for child, (parent, sid) in parents.items():
-            if parent == me and child not in kernels and sid != session:
-                found |= {child} | descendants(child, parents)
-    return found
+        adopted = {pid for pid, (parent, sid) in parents.items() if parent == me and sid != session} - kernels
+    return adopted | descendants(kernels | adopted, parents)
 
 
 def end_strays(kernels: Iterable[int]) -> list[int]:
