@@ -37,7 +37,6 @@ class BadInput(TalentbriefError):
     """Refused before anything runs (exit 2); `.messages` says why."""
 
 
-
 def check_data(paths: paths_mod.Paths, context: hashing.Context | None = None):
     """The validated tables; invalid data is bad input (every problem as file:row:column: message)."""
     from talentbrief import load
@@ -163,7 +162,6 @@ def status(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, c
     return "stale"
 
 
-
 class Progress:
     """One plain line per finished report (cron mail); a tqdm bar on top of them on a terminal."""
 
@@ -196,7 +194,6 @@ def _summary(failure: JobFailure) -> str:
     where, text = failure.where, lines[-1] if lines else "failed"
     text = text if len(text) <= 200 else text[:199] + "…"
     return f"{where}: {text.removeprefix(f'{where} raised ').removeprefix(f'{where}: ')}"
-
 
 
 def run_build(
@@ -373,7 +370,6 @@ def _build_locked(paths, specs, defaults, run, workers, force, keep_going, quiet
         see = f" (see {shown})" if where.is_file() else ""
         print(f"talentbrief: {report_id} failed: {summary}{see}", file=out)
     return 1 if failed else 0
-
 
 
 # run_build's keyword arguments that are `build` options of the same name
