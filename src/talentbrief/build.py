@@ -1,24 +1,22 @@
 """`talentbrief build` and `talentbrief list`: from the catalogue to reports/, incrementally and safely.
 
-Order matters: every kind of bad input (data, catalogue, parameters, ids, executor) is refused with exit 2
-before the lock is taken or any kernel starts. Then, under the lock, the inputs are hashed as they are
-now: a report whose recorded reads (talentbrief.reads) still hash the same, with its notebook, src/,
-requirements.lock and parameters, and whose output files match the manifest, is skipped; the rest go
-through an executor and are stored one by one as they complete, under what each run actually read.
-An executor is any `f(jobs, root, *, workers) -> Iterator[(Job, Outputs | JobFailure)]` that pulls
-`jobs` lazily (at most `workers` in flight): the build stops scheduling after a failure simply by ending
-that iterable.
+Bad input of any kind is refused (exit 2) before the lock is taken or a kernel starts. Under the lock, a
+report whose recorded reads, code and parameters hash the same and whose outputs match the manifest is
+skipped; the rest go to an executor, `f(jobs, root, *, workers) -> Iterator[(Job, Outputs | JobFailure)]`,
+which pulls `jobs` lazily: ending that iterable is how a build stops scheduling after a failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import fnmatch
 import functools
 import importlib.util
 import json
+import math
 import os
 import sys
 import time
@@ -39,9 +37,6 @@ class BadInput(TalentbriefError):
     """Refused before anything runs (exit 2); `.messages` says why."""
 
 
-# --- the steps before anything runs -------------------------------------------------------------------
-
-
 def check_data(paths: paths_mod.Paths, context: hashing.Context | None = None):
     """The validated tables; invalid data is bad input (every problem as file:row:column: message)."""
     from talentbrief import load
@@ -53,8 +48,7 @@ def check_data(paths: paths_mod.Paths, context: hashing.Context | None = None):
 
 
 def as_of_option(value: str | None) -> str | None:
-    """--as-of as an ISO date: 'today' or a date written as scope.parse_as_of gives it back (2026-11-01;
-    a day-first 31/01/2027 is refused, not guessed)."""
+    """--as-of as an ISO date, or 'today'; a day-first 31/01/2027 is refused, not guessed."""
     from talentbrief import scope
 
     try:
@@ -78,8 +72,7 @@ def select(specs: list[ReportSpec], ids: Iterable[str]) -> list[ReportSpec]:
 
 
 def check_narrative(root: Path, specs: list[ReportSpec], tables) -> list[str]:
-    """`narrative.problems` of every selected report, each line prefixed with the report id; `tables`
-    are the validated data, which the fig("…") and date("…") of {eval} are checked against."""
+    """`narrative.problems` of every report, its {eval} fig("…") and date("…") checked against `tables`."""
     from talentbrief import scope
 
     dated = tables.figures.merge(tables.sources[["source_id", "date_published"]], on="source_id")
@@ -116,8 +109,7 @@ def check_scope(tables, specs: list[ReportSpec]) -> list[str]:
 
 
 def resolve_executor(name: str | Executor, scheduler: str | None = None) -> Executor:
-    """`local` (default: worker processes of the build's own) or `dask` (optional, imported only when
-    asked for). Warm workers between edits are `talentbrief preview`'s, not the build's."""
+    """`local` (worker processes of the build's own), `dask` (imported only when asked for) or a callable."""
     if callable(name):
         return name
     if name == "local":
@@ -170,9 +162,6 @@ def status(paths: paths_mod.Paths, manifest: dict[str, Any], spec: ReportSpec, c
     return "stale"
 
 
-# --- progress -----------------------------------------------------------------------------------------
-
-
 class Progress:
     """One plain line per finished report (cron mail); a tqdm bar on top of them on a terminal."""
 
@@ -199,19 +188,12 @@ class Progress:
             self.bar.close()
 
 
-def _first_line(text: str, limit: int = 200) -> str:
-    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
-    line = lines[-1] if lines else "failed"
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def _summary(failure: JobFailure) -> str:
     """'cell 5: ValueError: ...' (the renderer's 'cell 5 raised ...' would name the cell twice)."""
-    where, text = failure.where, _first_line(failure.message)
+    lines = [ln for ln in failure.message.strip().splitlines() if ln.strip()]
+    where, text = failure.where, lines[-1] if lines else "failed"
+    text = text if len(text) <= 200 else text[:199] + "…"
     return f"{where}: {text.removeprefix(f'{where} raised ').removeprefix(f'{where}: ')}"
-
-
-# --- the build ----------------------------------------------------------------------------------------
 
 
 def run_build(
@@ -232,14 +214,9 @@ def run_build(
     out: TextIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    """Build the selected reports; returns the exit code (0 ok, 1 a report failed, 2 bad input).
-
-    `limits` are every report's defaults; a catalogue entry's own timeout/max_output/max_memory win.
-    `formats` builds only those of each report's formats (the preview's HTML before its PDF); such a
-    partial build neither uses nor records the no-op snapshot, which stands for complete builds.
-    """
-    out = out or sys.stdout
-    err = err or sys.stderr
+    """Build the selected reports; the exit code. `limits` are defaults a catalogue entry may override;
+    `formats` builds only those (the preview's HTML first), without the no-op snapshot of complete builds."""
+    out, err = out or sys.stdout, err or sys.stderr
     started = time.monotonic()
     try:
         workers = jobs if jobs is not None else default_workers()
@@ -250,10 +227,8 @@ def run_build(
         build_key = snapshot.key(ids, today) if formats is None else None
         if not force and build_key and (fresh := snapshot.unchanged(paths, build_key)) is not None:
             if not quiet:
-                print(
-                    f"talentbrief: 0 built, {fresh} up to date in {time.monotonic() - started:.1f} s",
-                    file=out,
-                )
+                took = time.monotonic() - started
+                print(f"talentbrief: 0 built, {fresh} up to date in {took:.1f} s", file=out)
             return 0
         specs = prepare(paths, ids, as_of)
         if formats is not None:
@@ -283,14 +258,11 @@ def run_build(
         print(f"talentbrief: {exc}; another build is running (use --wait to wait for it)", file=err)
         return 1
     except (store.StoreError, OSError) as exc:  # reports/ unusable: refused (2), or broke mid-build (1)
-        print(f"talentbrief: {_os_message(exc)}", file=err)
+        message = str(exc)
+        if isinstance(exc, OSError) and exc.strerror:
+            message = f"cannot write {exc.filename or 'reports/'}: {exc.strerror}"
+        print(f"talentbrief: {message}", file=err)
         return 1 if locked else 2
-
-
-def _os_message(exc: Exception) -> str:
-    if isinstance(exc, OSError) and exc.strerror:
-        return f"cannot write {exc.filename or 'reports/'}: {exc.strerror}"
-    return str(exc)
 
 
 def _warn(err: TextIO) -> Callable[[str], None]:
@@ -312,9 +284,7 @@ def _record_snapshot(paths: paths_mod.Paths, build_key: str, specs: list[ReportS
         snapshot.record(paths, build_key, [s.id for s in specs], manifest, before)
 
 
-def _build_locked(
-    paths, specs, defaults, run, workers, force, keep_going, quiet, out, err, started
-) -> int:
+def _build_locked(paths, specs, defaults, run, workers, force, keep_going, quiet, out, err, started) -> int:
     manifest = store.reconcile(paths, store.read_manifest(paths, warn=_warn(err)))
     try:  # the index in the whole catalogue's order, so building a subset keeps it stable
         order = [s.id for s in catalogue.load(paths)]
@@ -374,11 +344,9 @@ def _build_locked(
                 for line in result.unshown:  # never silently dropped
                     print(f"talentbrief: warning: {spec.id}: {line}", file=out)
         except Exception as exc:  # noqa: BLE001 - the executor itself broke (not a notebook): report, keep what was stored
-            done = {r for r in built} | {r for r, _ in failed}
-            for s in stale:
-                if s.id not in done:
-                    failed.append((s.id, f"executor error: {type(exc).__name__}: {exc}"))
-            progress.line(f"executor error: {type(exc).__name__}: {exc}", step=False)
+            done, why = {*built, *(r for r, _ in failed)}, f"executor error: {type(exc).__name__}: {exc}"
+            failed += [(s.id, why) for s in stale if s.id not in done]
+            progress.line(why, step=False)
         finally:
             close = getattr(results, "close", None)
             if close:
@@ -404,24 +372,13 @@ def _build_locked(
     return 1 if failed else 0
 
 
-# --- CLI ----------------------------------------------------------------------------------------------
+# run_build's keyword arguments that are `build` options of the same name
+OPTIONS = ("jobs", "force", "keep_going", "quiet", "as_of", "executor", "scheduler", "wait", "lock_timeout")
 
 
 def _build_cmd(args: argparse.Namespace) -> int:
-    return run_build(
-        paths_mod.get(args.root),
-        args.ids,
-        jobs=args.jobs,
-        force=args.force,
-        keep_going=args.keep_going,
-        quiet=args.quiet,
-        as_of=args.as_of,
-        executor=args.executor,
-        scheduler=args.scheduler,
-        wait=args.wait,
-        lock_timeout=args.lock_timeout,
-        limits=limits_from(args),
-    )
+    kw = {name: getattr(args, name) for name in OPTIONS}
+    return run_build(paths_mod.get(args.root), args.ids, limits=limits_from(args), **kw)
 
 
 def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -441,18 +398,11 @@ def run_list(paths: paths_mod.Paths, out: TextIO | None = None, err: TextIO | No
     return 0
 
 
-def _list_cmd(args: argparse.Namespace) -> int:
-    return run_list(paths_mod.get(args.root))
-
-
 def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of at least 0")
-    return value
+    with contextlib.suppress(ValueError):
+        if 0 <= (value := float(text)) < math.inf:
+            return value
+    raise argparse.ArgumentTypeError(f"{text!r} is not a number of at least 0")
 
 
 def jobs_option(text: str) -> int:
@@ -511,4 +461,4 @@ def register(subparsers) -> None:
     add_limit_options(b)
     b.set_defaults(func=_build_cmd)
     ls = subparsers.add_parser("list", help="the expanded catalogue with each report's status")
-    ls.set_defaults(func=_list_cmd)
+    ls.set_defaults(func=lambda args: run_list(paths_mod.get(args.root)))

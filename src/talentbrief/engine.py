@@ -1,24 +1,9 @@
-"""Notebook execution: papermill with one warm IPython kernel per worker thread.
+"""Notebook execution: papermill on one warm IPython kernel per worker thread (docs/architecture.md).
 
-Papermill starts a fresh kernel per notebook (~0.7 s) which then imports pandas, matplotlib and
-seaborn again (~1.5 s). The `talentbrief` papermill engine instead keeps a kernel alive, with those
-libraries imported, and between notebooks puts it back into the state a fresh kernel would be in:
-empty user namespace, execution counter 1, working directory, environment, sys.path, warnings
-filters, matplotlib rcParams and pandas options restored, figures closed, and the project's own
-modules (anything loaded from the project folder but not from a virtualenv kept there: src/, a
-helper module beside the notebooks) dropped so they are imported afresh, and their reads recorded.
-The kernel is restarted when it died, after a failed notebook and every `TALENTBRIEF_KERNEL_RUNS`
-notebooks.
-
-`TALENTBRIEF_WARM=0` runs each notebook on a fresh kernel of the same kind, shut down afterwards.
-Neither path changes the parent process's working directory, so both are safe in threads (dask
-workers run tasks in threads).
-
-Every notebook runs under `jobs.Limits`: a deadline for the whole notebook, a cap on the bytes of
-output it sends (counted as messages arrive, before they are kept) and a cap on the kernel's address
-space (RLIMIT_AS, set in the kernel after its imports). A notebook stopped by the deadline or the
-output cap, or whose kernel dies, raises `Aborted` naming the cell that was running; its kernel is
-interrupted, given `GRACE_S` to stop, then killed, and the next notebook gets a fresh one.
+A fresh kernel costs ~2 s per notebook (start, then pandas, matplotlib, seaborn); the warm one is reset
+to a fresh kernel's state instead (kernel_state.reset), and restarted when it died, after a failed
+notebook and every `TALENTBRIEF_KERNEL_RUNS` notebooks; `TALENTBRIEF_WARM=0` runs each on a fresh
+kernel. Nothing here changes the process's working directory: dask workers run tasks in threads.
 """
 
 from __future__ import annotations
@@ -42,19 +27,17 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import Engine, papermill_engines
 from papermill.log import logger
-from papermill.utils import merge_kwargs, remove_args
 
 from talentbrief import kernel_state
 from talentbrief.jobs import Limits
 
 ENGINE_NAME = "talentbrief"
 KERNEL_NAME = "python3"  # ipykernel's native spec: runs sys.executable, i.e. this venv's python
-# What JupyterLab shows is what the report shows: the kernel draws with matplotlib-inline, and every
-# displayed Figure becomes a PNG with alt text (figures.setup_inline), here and in `make lab`.
+# matplotlib-inline, Figures shown as PNG with alt text: here as in `make lab` (figures.setup_inline)
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
 INLINE_SETUP = "import figures; figures.setup_inline()"
 KERNEL_ARGUMENTS = (f"--IPKernelApp.exec_lines={INLINE_SETUP}",)  # also in the `talentbrief` kernelspec
-# What every report imports (directly, or through talentbrief's macros and Markdown cells), once per kernel.
+# What every report imports (itself, or through talentbrief), once per kernel.
 PRELOAD = ("numpy", "pandas", "matplotlib", "matplotlib.pyplot", "seaborn", "frictionless", "jinja2", "markdown_it")
 GRACE_S = 5  # after an interrupt, how long a stopped notebook's kernel may take before it is killed
 MB = 1024 * 1024
@@ -82,39 +65,13 @@ def kernel_env(root: Path) -> dict[str, str]:
     return env
 
 
-def kernel_manager_class(root: Path) -> type[AsyncKernelManager]:
-    """A kernel manager class whose kernels start in `root/notebooks` with `kernel_env(root)`.
-
-    nbclient's `kernel_manager_class` must be a class, so the settings ride on a small subclass;
-    this is how the cold (papermill) engine gets the same kernel as the warm one. Every kernel records
-    what it reads (talentbrief.reads) from its first line on; kernel_state.reset names each notebook's
-    record file.
-    """
-    env, cwd = kernel_env(root), str(Path(root) / "notebooks")
-
-    class TalentbriefKernelManager(AsyncKernelManager):
-        async def start_kernel(self, **kw: Any) -> None:
-            kw.setdefault("env", env)
-            kw.setdefault("cwd", cwd)
-            # No history database: the warm kernel rewinds its execution counter, which a
-            # history database reports as an error inside the notebook's output.
-            kw["extra_arguments"] = [
-                *kw.get("extra_arguments", ()), "--HistoryManager.enabled=False",
-                f"--IPKernelApp.exec_lines={RECORD}", *KERNEL_ARGUMENTS,
-            ]
-            await super().start_kernel(**kw)
-
-    return TalentbriefKernelManager
-
-
 def _in_kernel(call: str) -> str:
     """Code that runs `call` of talentbrief.kernel_state inside the kernel, in a throwaway namespace."""
     return f"exec(compile({KERNEL_STATE + call!r}, '<talentbrief-kernel>', 'exec'), {{}})"
 
 
 def scratch_prefix(kind: str) -> str:
-    """Prefix of a temp folder of this process: the pid in it lets a later start sweep the folders a
-    killed worker left behind (`sweep_scratch`)."""
+    """A temp folder prefix with our pid, so `sweep_scratch` can remove what a killed worker left."""
     return f"talentbrief-{os.getpid()}-{kind}-"
 
 
@@ -137,8 +94,7 @@ class KernelError(RuntimeError):
 
 
 class Aborted(RuntimeError):
-    """A notebook stopped by a limit or by its kernel dying: `nb` as executed so far, `cell_index` the
-    cell that was running (its index in `nb`, or None if no cell had started)."""
+    """A notebook stopped by a limit or its kernel's death; `cell_index`: the running cell, if any."""
 
     def __init__(self, why: str, cell_index: int | None, nb: Any):
         super().__init__(why)
@@ -158,24 +114,24 @@ class WarmKernel:
         self.max_memory: int | None = None  # bytes, the RLIMIT_AS the running kernel was started with
         self.max_runs = int(os.environ.get("TALENTBRIEF_KERNEL_RUNS", "100"))
 
-    # -- lifecycle ---------------------------------------------------------------------------
     def alive(self) -> bool:
         return self.km is not None and bool(run_sync(self.km.is_alive)())
 
     def start(self, root: Path, max_memory: int | None = None) -> None:
         """Start a kernel for `root` whose address space is capped at `max_memory` bytes (None: no cap)."""
         self.shutdown()
-        # ipc: local sockets under an absolute temp path, no TCP ports to collide on and no
-        # "unencrypted TCP" warning on the build's console
-        sweep_scratch()
+        sweep_scratch()  # ipc sockets below: no TCP ports to collide on, no "unencrypted TCP" warning
         self.sockets = tempfile.mkdtemp(prefix=scratch_prefix("kernel"))
-        km = kernel_manager_class(root)(
+        km = AsyncKernelManager(
             kernel_name=KERNEL_NAME,
             transport="ipc",
             ip=os.path.join(self.sockets, "k"),
             connection_file=os.path.join(self.sockets, "kernel.json"),  # swept with the folder
         )
-        run_sync(km.start_kernel)()
+        # every kernel records its reads from its first line (talentbrief.reads); no history database:
+        # it would report the warm kernel's rewound execution counter as an error in the output
+        args = ["--HistoryManager.enabled=False", f"--IPKernelApp.exec_lines={RECORD}", *KERNEL_ARGUMENTS]
+        run_sync(km.start_kernel)(env=kernel_env(root), cwd=str(root / "notebooks"), extra_arguments=args)
         kc = km.client()
         kc.start_channels()
         try:
@@ -199,8 +155,7 @@ class WarmKernel:
             self.sockets = None
 
     def stop(self) -> None:
-        """Stop what the kernel is running: interrupt, wait up to GRACE_S, then kill it regardless
-        (a stopped notebook may have left any state; the next one gets a fresh kernel)."""
+        """Interrupt, wait up to GRACE_S, then kill regardless: a stopped notebook may leave any state."""
         if self.km is not None:
             with contextlib.suppress(Exception):  # it may already be gone
                 run_sync(self.km.interrupt_kernel)()
@@ -208,8 +163,7 @@ class WarmKernel:
         self.shutdown()
 
     def prepare(self, root: Path, max_memory: int | None = None, reads: Path | None = None) -> None:
-        """Make the kernel indistinguishable from a fresh one started for `root` with this memory cap;
-        it records what the next notebook reads in the file `reads` (talentbrief.reads)."""
+        """As a fresh kernel for `root` with this memory cap would be, recording reads to the file `reads`."""
         if os.getpid() != self.pid:  # inherited through fork: the sockets are not ours
             self.km = self.kc = None
             self.pid = os.getpid()
@@ -219,7 +173,6 @@ class WarmKernel:
         self._run(_in_kernel(f"reset({str(root)!r}, {str(reads or '')!r})"))
         self.runs += 1
 
-    # -- messaging ---------------------------------------------------------------------------
     def _run(self, code: str, *, timeout: float = 120) -> None:
         """Execute silently (no history, no execution count); raise KernelError on error."""
         msg_id = self.kc.execute(code, silent=True, store_history=False, allow_stdin=False)
@@ -250,9 +203,8 @@ def current_kernel() -> WarmKernel:
 
 def kernel_pids() -> list[int]:
     """Process ids of this thread's live kernel (none on the cold path: its kernel is gone by now)."""
-    kernel = getattr(_local, "kernel", None)
-    provisioner = getattr(getattr(kernel, "km", None), "provisioner", None)
-    pid = getattr(provisioner, "pid", None)
+    km = getattr(getattr(_local, "kernel", None), "km", None)
+    pid = getattr(getattr(km, "provisioner", None), "pid", None)
     return [pid] if isinstance(pid, int) else []
 
 
@@ -276,7 +228,8 @@ def _output_size(content: dict) -> int:
 
 
 class LimitedClient(PapermillNotebookClient):
-    """papermill's client with a deadline for the whole notebook and a cap on its output."""
+    """papermill's client with a deadline for the whole notebook and a cap on its output, counted as
+    messages arrive (before they are kept)."""
 
     def __init__(self, nb_man, limits: Limits, **kw):
         super().__init__(nb_man, **kw)
@@ -328,34 +281,16 @@ def shutdown_all() -> None:
 
 
 class WarmEngine(Engine):
-    """papermill engine running notebooks on this thread's warm kernel (engine kwarg `root`)."""
+    """papermill engine running notebooks on this thread's warm kernel (or a fresh one)."""
 
     @classmethod
-    def execute_managed_notebook(
-        cls,
-        nb_man,
-        kernel_name,
-        log_output=False,
-        stdout_file=None,
-        stderr_file=None,
-        start_timeout=60,
-        execution_timeout=None,
-        root=None,
-        limits=None,
-        fresh=False,
-        reads=None,
-        **kwargs,
-    ):
-        if root is None:
-            raise TypeError("the talentbrief engine needs root= (the project folder)")
-        limits = limits or Limits()
+    def execute_managed_notebook(cls, nb_man, kernel_name, *, root, limits, fresh, reads, **kw):
         kernel = WarmKernel() if fresh else current_kernel()
-        kwargs = remove_args(["input_path", "timeout", "startup_timeout", "kernel_manager_class"], **kwargs)
-        final = merge_kwargs(kwargs, startup_timeout=start_timeout, kernel_name=KERNEL_NAME, log=logger,
-                             log_output=log_output, stdout_file=stdout_file, stderr_file=stderr_file)
+        kw.pop("input_path", None)  # papermill's, not the client's
+        kw["startup_timeout"] = kw.pop("start_timeout")  # nbclient's name for it
         try:
             kernel.prepare(Path(root), memory_bytes(limits), reads)
-            client = LimitedClient(nb_man, limits, km=kernel.km, **final)
+            client = LimitedClient(nb_man, limits, km=kernel.km, kernel_name=KERNEL_NAME, log=logger, **kw)
             client.kc = kernel.kc  # reuse the channels: nbclient neither opens nor closes them
             try:
                 client.execute()
@@ -385,22 +320,15 @@ def execute(
     limits: Limits | None = None,
     prepare: Callable[[bytes], bytes] | None = None,
 ) -> Any:
-    """Run `notebook` with `parameters` for project `root`; the executed notebook lands in output_path.
-
-    The returned notebook's metadata["talentbrief"]["inputs"] says what the run read: the sha256 of
-    the notebook bytes it read (a copy of exactly those bytes runs, after `prepare` if given: the
-    key stays that of the notebook the analyst edits) and the data reads its kernel recorded
-    (talentbrief.reads; None if it recorded nothing).
-    Raises papermill's PapermillExecutionError when a cell raises (output_path is written first),
-    Aborted when a limit stopped it or its kernel died.
-    """
+    """Run `notebook` for project `root` into output_path; `inputs(nb)` is what the run read: the sha256
+    of the bytes it ran before `prepare` (the key is the analyst's notebook) and talentbrief.reads' records.
+    Raises papermill's PapermillExecutionError when a cell raises, Aborted when a limit stopped it."""
     import papermill
 
     from talentbrief import reads
 
-    output_path = Path(output_path)
-    source = Path(notebook).read_bytes()
-    copy = output_path.with_name(f"source-{Path(notebook).name}")
+    source = notebook.read_bytes()
+    copy = output_path.with_name(f"source-{notebook.name}")
     copy.write_bytes(prepare(source) if prepare else source)
     record = output_path.with_name("reads.jsonl")
     nb = papermill.execute_notebook(
@@ -412,7 +340,6 @@ def execute(
         limits=limits or Limits(),
         fresh=not warm_enabled(),
         parameters=parameters,
-        log_output=False,
         progress_bar=False,
         request_save_on_cell_execute=False,
         kernel_name=KERNEL_NAME,

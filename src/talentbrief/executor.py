@@ -1,20 +1,8 @@
-"""Run jobs concurrently in local worker processes, each with its own warm kernel.
+"""Run jobs in local worker processes, each with its own warm kernel (docs/architecture.md, Build).
 
-Workers are spawned (not forked: a forked child would share the parent's kernel sockets and
-event loop), warm up in their initializer (kernel started, pandas/matplotlib/seaborn imported,
-WeasyPrint loaded) and then call `render.run_job` for each job. A `WorkerPool` keeps them warm for
-as long as it lives: one build (`run_local`) or every rebuild of a `talentbrief preview`.
-
-What every executor (this one and `talentbrief.dask_executor`) shares lives here: `peek` (no jobs, no
-workers started), `pull` (the one lazy feed: at most a window of jobs in flight) and `Attempts` (the one
-fallback: a job lost without an answer is tried again a bounded number of times, then fails).
-
-Jobs are pulled lazily, at most two per worker in flight, so a build that stops after a failure
-stops scheduling. A worker process that dies (killed, out of memory) breaks the pool: jobs that had
-not started go to a fresh pool, jobs that were running are retried once each on their own (so a job
-that kills its worker takes nobody else along) and then reported as JobFailure. Nothing hangs.
-Workers exit by themselves when the process that owns the pool dies, even by SIGKILL, and leave
-Ctrl-C to their owner (which stops them): a terminal's SIGINT reaches the whole process group.
+Workers are spawned, not forked: a forked child would share the parent's kernel sockets and event loop.
+`peek`, `pull` and `Attempts` are what every executor (this one, talentbrief.dask_executor) shares: no
+workers for no jobs, the one lazy feed, the one retry policy for a job lost without an answer.
 """
 
 from __future__ import annotations
@@ -26,6 +14,7 @@ import os
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -47,22 +36,20 @@ def peek(jobs: Iterable[Job]) -> Iterator[Job] | None:
 
 
 def pull(todo: Iterator[Job], room: int) -> list[Job]:
-    """Up to `room` more jobs. Every executor feeds itself only through this, so a build that stops
-    yielding jobs (after a failure) stops every executor the same way."""
+    """Up to `room` more jobs: the one feed, so a build that stops yielding jobs stops any executor."""
     return list(itertools.islice(todo, max(0, room)))
 
 
 class Attempts:
-    """How often each job was lost without an answer (its worker died, its task was lost): the one
-    fallback policy. `retry(job)` says whether to run it again; after `limit` retries it fails."""
+    """How often each job was lost without an answer (worker died, task lost); `retry` it `limit` times."""
 
     def __init__(self, limit: int):
         self.limit = limit
-        self.lost: dict[str, int] = {}
+        self.lost: Counter[str] = Counter()
 
     def retry(self, job: Job) -> bool:
-        n = self.lost[job.report_id] = self.lost.get(job.report_id, 0) + 1
-        return n <= self.limit
+        self.lost[job.report_id] += 1
+        return self.lost[job.report_id] <= self.limit
 
 
 def _watch_parent(parent: int) -> None:
@@ -94,10 +81,6 @@ def _init_worker(root: str, events, parent: int) -> None:
     events.put(("ready", os.getpid()))
 
 
-def _noop() -> None:
-    """A task whose only effect is to make the pool spawn (and warm) a worker."""
-
-
 def work(job: Job, root: str | Path) -> Outputs | JobFailure:
     """Run one job and return (never raise) its result, so any failure crosses the process boundary."""
     from talentbrief import render
@@ -113,10 +96,7 @@ def work(job: Job, root: str | Path) -> Outputs | JobFailure:
 
 
 class WorkerPool:
-    """`workers` warm worker processes for the project at `root`, reusable for any number of runs.
-
-    Not thread-safe: one `run` at a time.
-    """
+    """`workers` warm worker processes for `root`, reused for any number of runs, one at a time."""
 
     def __init__(self, root: Path | str, workers: int | None = None):
         self.root = Path(root).resolve()
@@ -160,7 +140,7 @@ class WorkerPool:
     def warm(self, timeout: float = 300) -> None:
         """Start every worker now and return once each has warmed up (RuntimeError if they cannot)."""
         pool = self._executor()
-        futures = [pool.submit(_noop) for _ in range(self.workers)]  # each submit spawns one worker
+        futures = [pool.submit(os.getpid) for _ in range(self.workers)]  # each submit spawns one worker
         ready: set[int] = set()
         deadline = time.monotonic() + timeout
         while len(ready) < self.workers:
@@ -174,8 +154,7 @@ class WorkerPool:
             time.sleep(0.02)
 
     def close(self, wait: bool = True) -> None:
-        """Shut the pool down, waiting for its workers to exit unless `wait` is False (a broken pool:
-        its workers are dead or dying)."""
+        """Shut the pool down; `wait=False` for a broken pool, whose workers are dead or dying."""
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
@@ -193,12 +172,8 @@ class WorkerPool:
             process.join(max(0.0, deadline - time.monotonic()))
 
     def _round(self, todo: Iterator[Job]):
-        """Run jobs from `todo` until it is exhausted or the pool breaks.
-
-        Yields (job, result) as jobs complete; returns None when all went through, else
-        (suspects, innocents, completed): jobs lost while running, jobs lost before they started, and
-        how many completed in this round.
-        """
+        """Yield (job, result) from `todo` until it is exhausted (return None) or the pool breaks: then
+        return the jobs lost while running, those lost before they started, and how many completed."""
         pool = self._executor()
         self._drain()  # forget events of earlier runs
         window = PER_WORKER_IN_FLIGHT * self.workers
@@ -237,14 +212,12 @@ class WorkerPool:
             return None
         started, _ = self._drain()
         self.close(wait=False)
-        return (
-            [j for j in lost if j.report_id in started],
-            [j for j in lost if j.report_id not in started],
-            completed,
-        )
+        suspects = [j for j in lost if j.report_id in started]
+        return suspects, [j for j in lost if j.report_id not in started], completed
 
     def run(self, jobs: Iterable[Job]) -> Iterator[tuple[Job, Outputs | JobFailure]]:
-        """Yield (job, Outputs | JobFailure) for every job, in completion order."""
+        """Yield (job, Outputs | JobFailure) for every job, in completion order. When a worker dies, the
+        jobs that had not started go to a fresh pool; those running are retried once each, alone."""
         todo: Iterator[Job] = iter(jobs)
         attempts = Attempts(limit=1)
         while True:
@@ -257,13 +230,12 @@ class WorkerPool:
                     yield job, JobFailure(job.report_id, "worker processes failed to start")
                 return
             for job in suspects:  # each alone, so a job that kills its worker takes nobody else along
-                while True:
-                    if not attempts.retry(job):
-                        yield job, JobFailure(job.report_id, DIED)
-                        break
+                while attempts.retry(job):
                     with WorkerPool(self.root, 1) as solo:
                         if (yield from solo._round(iter([job]))) is None:
                             break
+                else:
+                    yield job, JobFailure(job.report_id, DIED)
             todo = itertools.chain(innocents, todo)
 
 

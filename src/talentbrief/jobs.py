@@ -1,8 +1,5 @@
-"""Plain-data shapes passed between the build (parent) and the workers (local processes or dask).
-
-A worker gets a Job and returns an Outputs or raises JobFailure; it never writes into reports/.
-Everything here pickles cheaply so the same shapes serve every executor.
-"""
+"""What passes between the build and its workers (local or dask): a Job in, Outputs or JobFailure out.
+Plain data that pickles cheaply, so every executor uses the same shapes; workers never write reports/."""
 
 from __future__ import annotations
 
@@ -55,22 +52,13 @@ class Outputs:
 class JobFailure(Exception):
     """A report's notebook (or its rendering) failed; carries what the user needs to find the cause."""
 
-    def __init__(
-        self, report_id: str, message: str, *, cell: int | None = None, executed: bytes | None = None
-    ):
+    def __init__(self, report_id: str, message: str, cell: int | None = None, executed: bytes | None = None):
         super().__init__(f"{report_id}: {message}")
-        self.report_id = report_id
-        self.message = message
-        self.cell = cell
-        self.executed = executed
+        self.report_id, self.message, self.cell, self.executed = report_id, message, cell, executed
 
     @property
     def where(self) -> str:
         return f"cell {self.cell}" if self.cell is not None else "cell unknown"
 
-    def __reduce__(self):
-        return (_rebuild_failure, (self.report_id, self.message, self.cell, self.executed))
-
-
-def _rebuild_failure(report_id, message, cell, executed):
-    return JobFailure(report_id, message, cell=cell, executed=executed)
+    def __reduce__(self):  # its args are not __init__'s
+        return (JobFailure, (self.report_id, self.message, self.cell, self.executed))

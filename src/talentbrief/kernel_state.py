@@ -1,7 +1,8 @@
-"""What the warm kernel runs inside itself: `baseline` once after it starts, `reset` before every notebook
-(talentbrief.engine sends this file's source, so it imports nothing of ours: any project's kernel runs it).
-"""
+"""Run inside the warm kernel: `baseline` once after it starts, `reset` before every notebook. The engine
+sends this file's source, so it imports nothing of ours: any project's kernel can run it."""
 
+import contextlib
+import gc
 import importlib
 import importlib.util
 import os
@@ -15,10 +16,8 @@ def baseline(preload: tuple[str, ...], root: str, max_memory: int | None) -> Non
     (sys.modules survives %reset)."""
     sys.modules.setdefault("rfc3987_syntax", None)  # as talentbrief/__init__ does: 1-3 s we never need
     for name in preload:
-        try:
+        with contextlib.suppress(ImportError):
             importlib.import_module(name)
-        except ImportError:
-            pass
     base = types.ModuleType("_talentbrief_baseline")
     base.root, base.roots = root, {root}
     base.sys_path, base.environ, base.warnings = list(sys.path), dict(os.environ), list(warnings.filters)
@@ -27,8 +26,6 @@ def baseline(preload: tuple[str, ...], root: str, max_memory: int | None) -> Non
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (max_memory, max_memory))
-    import gc
-
     gc.collect()
     gc.freeze()  # long-lived: later collections (every %reset runs one) skip what was imported above
 
@@ -52,11 +49,9 @@ def reset(root: str, reads: str) -> None:
         if not file.startswith(project) or file.startswith(installed):
             continue  # only src/, a helper beside the notebooks, ...; not a venv kept in the project
         del sys.modules[name]
-        if not file.startswith(src_dirs):  # a helper saved twice in one second, same size:
-            try:  # its bytecode would pass the timestamp check and bring back the old code
+        if not file.startswith(src_dirs):  # a helper saved twice in a second at one size: its stale
+            with contextlib.suppress(OSError, ValueError, NotImplementedError):  # bytecode would win
                 os.unlink(importlib.util.cache_from_source(file))
-            except (OSError, ValueError, NotImplementedError):
-                pass
 
     def reroot(p: str) -> str:
         return root + p[len(base.root):] if p == base.root or p.startswith(base.root + os.sep) else p
@@ -65,9 +60,7 @@ def reset(root: str, reads: str) -> None:
     sys.path_importer_cache.clear()
     importlib.invalidate_caches()
     os.environ.clear()
-    os.environ.update(base.environ)
-    os.environ["TALENTBRIEF_ROOT"] = root
-    os.environ["TALENTBRIEF_READS"] = reads
+    os.environ.update(base.environ, TALENTBRIEF_ROOT=root, TALENTBRIEF_READS=reads)
     if "_talentbrief_reads" in sys.modules:  # else (a project without talentbrief.reads) nothing is recorded
         sys.modules["_talentbrief_reads"].begin()
     python_path = base.environ["PYTHONPATH"].split(os.pathsep)

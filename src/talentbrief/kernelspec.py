@@ -1,9 +1,7 @@
 """The `talentbrief` Jupyter kernel: this environment's Python, set up as builds run notebooks.
 
-`python -m talentbrief.kernelspec` (run by `make bootstrap`/`make lab`) registers it inside the
-virtualenv (`sys.prefix/share/jupyter/kernels/talentbrief`), so JupyterLab and nbval find it by the
-name the notebooks' metadata gives. Builds do not need it: the engine starts this same Python with the
-same arguments whatever the notebook's kernelspec says (talentbrief.engine.KERNEL_ARGUMENTS).
+JupyterLab and nbval find it by the name the notebooks give; builds need none (engine.KERNEL_ARGUMENTS).
+`python -m talentbrief.kernelspec` (make bootstrap, make lab) installs it under sys.prefix.
 """
 
 from __future__ import annotations
@@ -11,11 +9,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 NAME = "talentbrief"
-DISPLAY_NAME = "talentbrief (project venv)"
 
 
 def spec() -> dict:
@@ -24,7 +20,7 @@ def spec() -> dict:
 
     return {
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}", *KERNEL_ARGUMENTS],
-        "display_name": DISPLAY_NAME,
+        "display_name": "talentbrief (project venv)",
         "language": "python",
         "env": {"MPLBACKEND": INLINE_BACKEND, "PYTHONHASHSEED": "0"},
         "metadata": {"debugger": True},
@@ -32,14 +28,11 @@ def spec() -> dict:
 
 
 def install(prefix: str | None = None) -> Path:
-    """Write the kernelspec under `prefix` (default: this environment); returns its folder."""
-    from jupyter_client.kernelspec import KernelSpecManager
-
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / NAME
-        folder.mkdir()
-        (folder / "kernel.json").write_text(json.dumps(spec(), indent=1) + "\n", encoding="utf-8")
-        return Path(KernelSpecManager().install_kernel_spec(str(folder), NAME, prefix=prefix or sys.prefix))
+    """Write the kernelspec where Jupyter looks under `prefix` (default: this environment); its folder."""
+    folder = Path(prefix or sys.prefix, "share", "jupyter", "kernels", NAME)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kernel.json").write_text(json.dumps(spec(), indent=1) + "\n", encoding="utf-8")
+    return folder
 
 
 def main(argv: list[str] | None = None) -> int:

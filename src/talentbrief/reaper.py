@@ -1,17 +1,9 @@
-"""Nothing a report starts outlives it: processes its kernel's cells leave behind are ended after it.
-
-A cell may start a process and not wait for it (`subprocess.Popen(..., start_new_session=True)`, a
-daemon that double-forks). The warm kernel stays alive, so such a child stays its child; a kernel
-that exits orphans it. Left alone, a cron build leaks one on every run. So a worker process makes
-itself a child subreaper (Linux `PR_SET_CHILD_SUBREAPER`): orphans of its kernels are re-parented
-to it rather than to init. After each report (`end_strays`, success or failure) it ends every
-descendant of the report's kernel and every process it adopted, with SIGTERM, then SIGKILL after
-`GRACE_S`. It keeps its kernels and the children it started itself: an adopted process is told
-apart by its session (jupyter_client starts every kernel in a session of its own, so nothing a
-cell starts shares the worker's session, while what the worker starts itself does).
-
-Without a subreaper (not Linux, or a process that did not ask: tests calling `render.run_job` in
-the pytest process) only the kernel's descendants are ended: an orphan has already gone to init.
+"""Nothing a report starts outlives it (a cell's `Popen(..., start_new_session=True)`, a double-forking
+daemon), or a cron build would leak one on every run. A worker becomes a child subreaper (Linux), so the
+orphans of its kernels come to it rather than to init; after each report `end_strays` ends every
+descendant of the kernel and every adopted process (told from the worker's own children by session:
+jupyter_client starts each kernel in a session of its own). Without a subreaper (not Linux, tests running
+`render.run_job` in pytest) only the kernel's descendants are ended: an orphan went to init.
 """
 
 from __future__ import annotations
@@ -32,13 +24,9 @@ _subreaper = False
 def become_subreaper() -> bool:
     """Make this process adopt the orphans of its descendants (Linux); False where it cannot."""
     global _subreaper
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
-        return False
-    _subreaper = True
-    return True
+    if sys.platform.startswith("linux"):
+        _subreaper = ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return _subreaper
 
 
 def _parents() -> dict[int, tuple[int, int]]:
@@ -58,13 +46,12 @@ def _parents() -> dict[int, tuple[int, int]]:
     return found
 
 
-def descendants(pid: int, parents: dict[int, tuple[int, int]] | None = None) -> set[int]:
-    """Every living process below `pid`."""
-    parents = _parents() if parents is None else parents
+def descendants(pids: Iterable[int], parents: dict[int, tuple[int, int]]) -> set[int]:
+    """Every living process below `pids`."""
     children: dict[int, list[int]] = {}
     for child, (parent, _) in parents.items():
         children.setdefault(parent, []).append(child)
-    found, todo = set(), [pid]
+    found, todo = set(), list(pids)
     while todo:
         for child in children.get(todo.pop(), ()):
             if child not in found:
@@ -75,15 +62,12 @@ def descendants(pid: int, parents: dict[int, tuple[int, int]] | None = None) -> 
 
 def strays(kernels: Iterable[int]) -> set[int]:
     """The processes to end now: below the kernels, and (as a subreaper) adopted ones with theirs."""
-    kernels = set(kernels)
-    parents = _parents()
-    found = set().union(*(descendants(k, parents) for k in kernels)) if kernels else set()
-    if _subreaper:
+    kernels, parents = set(kernels), _parents()
+    adopted = set()
+    if _subreaper:  # our children in a session not ours (what we start ourselves shares it), kernels aside
         me, session = os.getpid(), os.getsid(0)
-        for child, (parent, sid) in parents.items():
-            if parent == me and child not in kernels and sid != session:
-                found |= {child} | descendants(child, parents)
-    return found
+        adopted = {pid for pid, (parent, sid) in parents.items() if parent == me and sid != session} - kernels
+    return adopted | descendants(kernels | adopted, parents)
 
 
 def end_strays(kernels: Iterable[int]) -> list[int]:
