@@ -196,24 +196,12 @@ def _summary(failure: JobFailure) -> str:
     return f"{where}: {text.removeprefix(f'{where} raised ').removeprefix(f'{where}: ')}"
 
 
-def run_build(
-    paths: paths_mod.Paths,
-    ids: Iterable[str] = (),
-    *,
-    jobs: int | None = None,
-    force: bool = False,
-    keep_going: bool = False,
-    quiet: bool = False,
-    as_of: str | None = None,
-    executor: str | Executor = "local",
-    scheduler: str | None = None,
-    wait: bool = False,
-    lock_timeout: float | None = None,
-    limits: Limits | None = None,
-    formats: tuple[str, ...] | None = None,
-    out: TextIO | None = None,
-    err: TextIO | None = None,
-) -> int:
+def run_build(paths: paths_mod.Paths, ids: Iterable[str] = (), *, jobs: int | None = None,
+              force: bool = False, keep_going: bool = False, quiet: bool = False, as_of: str | None = None,
+              executor: str | Executor = "local", scheduler: str | None = None, wait: bool = False,
+              lock_timeout: float | None = None, limits: Limits | None = None,
+              formats: tuple[str, ...] | None = None, out: TextIO | None = None,
+              err: TextIO | None = None) -> int:
     """Build the selected reports; the exit code. `limits` are defaults a catalogue entry may override;
     `formats` builds only those (the preview's HTML first), without the no-op snapshot of complete builds."""
     out, err = out or sys.stdout, err or sys.stderr
@@ -421,13 +409,9 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
         ("max_memory", "MB", "memory (address space) of each report's kernel"),
     ):
         value = getattr(default, name)
-        parser.add_argument(
-            "--" + name.replace("_", "-"),
-            type=_positive,
-            default=value,
-            metavar=unit,
-            help=f"{what} (default {value:g}; 0: no limit; reports.yml entries may set their own)",
-        )
+        parser.add_argument("--" + name.replace("_", "-"), type=_positive, default=value, metavar=unit,
+                            help=f"{what} (default {value:g}; 0: no limit; reports.yml entries may set "
+                                 "their own)")
 
 
 def limits_from(args: argparse.Namespace) -> Limits:
@@ -442,22 +426,14 @@ def register(subparsers) -> None:
     b.add_argument("-k", "--keep-going", action="store_true", help="after a failure, still build the others")
     b.add_argument("-q", "--quiet", action="store_true", help="print only failures")
     b.add_argument("--as-of", metavar="DATE|today", help="override every report's as_of (e.g. for cron)")
-    b.add_argument(
-        "--executor",
-        default="local",
-        choices=("local", "dask"),
-        help="where reports run: local worker processes (default) or a Dask cluster (docs/distributed.md)",
-    )
-    b.add_argument(
-        "--scheduler",
-        default=os.environ.get("TALENTBRIEF_DASK_SCHEDULER"),
-        metavar="ADDR",
-        help="dask scheduler address (default: $TALENTBRIEF_DASK_SCHEDULER)",
-    )
+    b.add_argument("--executor", default="local", choices=("local", "dask"),
+                   help="where reports run: local worker processes (default) or a Dask cluster "
+                        "(docs/distributed.md)")
+    b.add_argument("--scheduler", default=os.environ.get("TALENTBRIEF_DASK_SCHEDULER"), metavar="ADDR",
+                   help="dask scheduler address (default: $TALENTBRIEF_DASK_SCHEDULER)")
     b.add_argument("--wait", action="store_true", help="if another build is running, wait for it")
-    b.add_argument(
-        "--lock-timeout", type=float, metavar="SECONDS", help="wait at most this long (implies --wait)"
-    )
+    b.add_argument("--lock-timeout", type=float, metavar="SECONDS",
+                   help="wait at most this long (implies --wait)")
     add_limit_options(b)
     b.set_defaults(func=_build_cmd)
     ls = subparsers.add_parser("list", help="the expanded catalogue with each report's status")

@@ -312,14 +312,8 @@ class WarmEngine(Engine):
 papermill_engines.register(ENGINE_NAME, WarmEngine)
 
 
-def execute(
-    notebook: Path,
-    parameters: dict,
-    root: Path,
-    output_path: Path,
-    limits: Limits | None = None,
-    prepare: Callable[[bytes], bytes] | None = None,
-) -> Any:
+def execute(notebook: Path, parameters: dict, root: Path, output_path: Path, limits: Limits | None = None,
+            prepare: Callable[[bytes], bytes] | None = None) -> Any:
     """Run `notebook` for project `root` into output_path; `inputs(nb)` is what the run read: the sha256
     of the bytes it ran before `prepare` (the key is the analyst's notebook) and talentbrief.reads' records.
     Raises papermill's PapermillExecutionError when a cell raises, Aborted when a limit stopped it."""
@@ -331,19 +325,10 @@ def execute(
     copy = output_path.with_name(f"source-{notebook.name}")
     copy.write_bytes(prepare(source) if prepare else source)
     record = output_path.with_name("reads.jsonl")
-    nb = papermill.execute_notebook(
-        str(copy),
-        str(output_path),
-        engine_name=ENGINE_NAME,
-        root=Path(root),
-        reads=record,
-        limits=limits or Limits(),
-        fresh=not warm_enabled(),
-        parameters=parameters,
-        progress_bar=False,
-        request_save_on_cell_execute=False,
-        kernel_name=KERNEL_NAME,
-    )
+    nb = papermill.execute_notebook(str(copy), str(output_path), engine_name=ENGINE_NAME, root=Path(root),
+                                    reads=record, limits=limits or Limits(), fresh=not warm_enabled(),
+                                    parameters=parameters, progress_bar=False,
+                                    request_save_on_cell_execute=False, kernel_name=KERNEL_NAME)
     nb.metadata["papermill"]["input_path"] = str(notebook)
     inputs = {"notebook": hashlib.sha256(source).hexdigest(), "data": reads.collect(record)}
     nb.metadata.setdefault("talentbrief", {})["inputs"] = inputs

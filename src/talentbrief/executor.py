@@ -121,12 +121,9 @@ class WorkerPool:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._events = self._ctx.SimpleQueue()
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers,
-                mp_context=self._ctx,
-                initializer=_init_worker,
-                initargs=(str(self.root), self._events, os.getpid()),
-            )
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._ctx,
+                                             initializer=_init_worker,
+                                             initargs=(str(self.root), self._events, os.getpid()))
         return self._pool
 
     def _drain(self) -> tuple[set[str], set[int]]:

@@ -68,13 +68,8 @@ def _lock_fd(paths: Paths) -> int:
 
 
 @contextlib.contextmanager
-def build_lock(
-    paths: Paths,
-    *,
-    wait: bool = True,
-    timeout: float | None = None,
-    on_wait: Callable[[], None] | None = None,
-) -> Iterator[None]:
+def build_lock(paths: Paths, *, wait: bool = True, timeout: float | None = None,
+               on_wait: Callable[[], None] | None = None) -> Iterator[None]:
     """Hold the exclusive build lock: LockBusy without `wait` or after `timeout` s, StoreError if unusable."""
     fd = _lock_fd(paths)
     deadline = None if timeout is None else time.monotonic() + timeout
@@ -156,9 +151,8 @@ def write_manifest(paths: Paths, manifest: dict[str, Any]) -> bool:
     return write_if_changed(paths.manifest, data.encode())
 
 
-def up_to_date(
-    paths: Paths, entry: dict[str, Any] | None, input_sha256: str | None, formats: tuple[str, ...]
-) -> bool:
+def up_to_date(paths: Paths, entry: dict[str, Any] | None, input_sha256: str | None,
+               formats: tuple[str, ...]) -> bool:
     """The manifest says this input built these outputs, and they are on disk unchanged."""
     fresh = bool(entry) and input_sha256 is not None and entry.get("input_sha256") == input_sha256
     return fresh and outputs_match(paths, entry, formats)
@@ -174,15 +168,8 @@ def has_failed(paths: Paths, report_id: str) -> bool:
     return (paths.failed / f"{report_id}.txt").is_file()
 
 
-def store_success(
-    paths: Paths,
-    manifest: dict[str, Any],
-    spec,
-    outputs: Outputs,
-    input_sha256: str | None,
-    components: dict[str, str],
-    reads: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+def store_success(paths: Paths, manifest: dict[str, Any], spec, outputs: Outputs, input_sha256: str | None,
+                  components: dict[str, str], reads: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Write a built report's files (its entry "pending" meanwhile), then record it. None for
     `input_sha256` or `reads` (the run recorded nothing: hashing.recorded_key) leaves it stale."""
     data = {fmt: getattr(outputs, fmt) for fmt in spec.formats}
