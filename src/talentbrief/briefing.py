@@ -12,20 +12,9 @@ import pandas as pd
 from markupsafe import Markup, escape
 
 import figures as fmt
-from talentbrief import checks, load, metrics, narrative, scope, text
+from talentbrief import checks, load, metrics, narrative, scope, text, trace
 from talentbrief.macros import Block, block
 from talentbrief.rules import inferred
-from talentbrief.trace import (
-    Notes,
-    credit,
-    outlet,
-    producer,
-    source_date,
-    source_date_text,
-    source_title,
-    title_translated,
-    wrap_ids,
-)
 
 __all__ = ("Report", "start")
 
@@ -115,10 +104,10 @@ def period_text(report: Report, row, *, restates: bool = False) -> Markup:
     """The row's period; a restated plan's first and later reports (a table: which plan a row restates)."""
     ids, lang = row_ids(report, row), report.lang
     if len(ids) > 1:
-        dates = [source_date(report.notes.source(i), lang) for i in ids]
+        dates = [trace.source_date(report.notes.source(i), lang) for i in ids]
         more = text.t("restated", lang, first=dates[0], later=text.join(dates[1:], lang))
     elif restates and row.get("restates") in set(report.figures["figure_id"].astype(str)):
-        more = text.t("restates", lang, date=source_date(report.notes.source(row["restates"]), lang))
+        more = text.t("restates", lang, date=trace.source_date(report.notes.source(row["restates"]), lang))
     else:
         return text.period(row, lang)
     return text.period(row, lang) + text.t("list.semi", lang) + more
@@ -135,7 +124,9 @@ def cite_figure(report: Report, figure_id: str) -> Markup:
 
 def _maybe_ids(figure_ids, content) -> Markup:
     """Content that may contain digits (titles, descriptions) wrapped with the ids it relates to."""
-    return wrap_ids(figure_ids, content) if figure_ids and _DIGIT.search(str(content)) else escape(content)
+    if figure_ids and _DIGIT.search(str(content)):
+        return trace.wrap_ids(figure_ids, content)
+    return escape(content)
 
 
 def header(report: Report, *, title) -> None:
@@ -211,7 +202,8 @@ def source_note(report: Report, figure_ids) -> str:
     """A chart's caption, "Source: China Chemical News (4 August 2022); ...", oldest first."""
     lang = report.lang
     listed = text.plain("list.semi", lang).join(
-        text.plain("chart.source_item", lang, source=credit(s, lang), date=source_date_text(s, lang))
+        text.plain("chart.source_item", lang, source=trace.credit(s, lang),
+                   date=trace.source_date_text(s, lang))
         for s in sorted(_sources_of(report, figure_ids), key=lambda s: s["date_published"]))
     return text.plain("chart.source_note", lang, sources=listed)
 
@@ -238,8 +230,9 @@ def developments(report: Report) -> Block:
             else text.t("dev.qualitative", lang)
         # a report whose outlet the text does not name: credited to no one, about its bodies
         named = isinstance(src.get("publisher"), str) and src["publisher"].strip()
-        said = text.t("dev.item" if named else "dev.item.unnamed", lang, date=source_date(src, lang),
-                      outlet=outlet(src, lang), producer=producer(src, lang), title=source_title(src, lang))
+        said = text.t("dev.item" if named else "dev.item.unnamed", lang, date=trace.source_date(src, lang),
+                      outlet=trace.outlet(src, lang), producer=trace.producer(src, lang),
+                      title=trace.source_title(src, lang))
         body = said + text.t("sentence.sep", lang) + what
         items.append({"ids": list(rows["figure_id"].astype(str)), "body": body})
     return block("developments", items=items)
@@ -252,10 +245,10 @@ def sources_list(report: Report) -> Block:
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
         url = src.get("url_main")
         link = url if isinstance(url, str) and url.startswith(("http://", "https://")) else None
-        shown = block("link", href=link, content=source_title(src, lang))
-        body = text.t("source.item", lang, producer=producer(src, lang), title=shown,
-                      outlet=outlet(src, lang), date=source_date(src, lang))
-        if title_translated(src, lang):
+        shown = block("link", href=link, content=trace.source_title(src, lang))
+        body = text.t("source.item", lang, producer=trace.producer(src, lang), title=shown,
+                      outlet=trace.outlet(src, lang), date=trace.source_date(src, lang))
+        if trace.title_translated(src, lang):
             body += text.t("sentence.sep", lang) + text.t("source.translated", lang)
         sid = str(src["source_id"])
         items.append({"id": sid, "ids": _figure_ids(report, "source_id", sid), "body": body})
@@ -300,7 +293,7 @@ def figure_table(report: Report, rows: pd.DataFrame | None = None) -> Block:
     body = []
     for row in rows.to_dict("records"):
         ids = row_ids(report, row)
-        cells = [text.t("source.cell", lang, source=credit(s, lang), date=source_date(s, lang))
+        cells = [text.t("source.cell", lang, source=trace.credit(s, lang), date=trace.source_date(s, lang))
                  for s in _sources_of(report, ids)]
         body.append({"id": " ".join(ids), "label": label_text(report, row, shown), "value": cite_row(report, row),
                      "qualifier": fmt.qualifier_label(str(row["qualifier"]), lang),
@@ -361,7 +354,7 @@ def _rows_used(report: Report, figure_ids) -> Markup:
         if labels.count(label) > 1:
             src = report.notes.source(fid)
             label = text.plain("row.named", lang, label=label, source=text.plain(
-                "source.cell", lang, source=credit(src, lang), date=source_date_text(src, lang)))
+                "source.cell", lang, source=trace.credit(src, lang), date=trace.source_date_text(src, lang)))
         shown.append(label)
     return text.join(shown, lang, sep="list.semi")
 
@@ -373,7 +366,8 @@ def checks_section(report: Report) -> Block:
     for entry in _declared(report, "check"):
         res = checks.run(entry, report.tables.figures, report.tables.sources, report.tables.definitions.label)
         # the finding carries its rows' ids, but is not styled as a quote: it may hold computed numbers
-        message = wrap_ids(res.figure_ids, res.message[lang]) if res.figure_ids else escape(res.message[lang])
+        message = res.message[lang]
+        message = trace.wrap_ids(res.figure_ids, message) if res.figure_ids else escape(message)
         used = text.t("rows_used", lang, rows=_rows_used(report, res.figure_ids) or text.t("none", lang))
         rows.append({"status": res.status, "key": res.key, "ids": res.figure_ids, "name": entry.name[lang],
                      "label": text.t(f"status.{res.status}", lang), "message": message, "used": used})
@@ -395,8 +389,9 @@ def coverage(report: Report) -> Block:
     source_rows = []
     for src in report.tables.sources.sort_values("date_published").to_dict("records"):
         ids = _figure_ids(report, "source_id", str(src["source_id"]))
-        source_rows.append({"title": _maybe_ids(ids, source_title(src, lang)), "outlet": outlet(src, lang),
-                            "date": source_date(src, lang), "ids": ids, "n": _count(report, ids)})
+        source_rows.append({"title": _maybe_ids(ids, trace.source_title(src, lang)),
+                            "outlet": trace.outlet(src, lang), "date": trace.source_date(src, lang),
+                            "ids": ids, "n": _count(report, ids)})
     programme_rows = []
     for prog in report.tables.programmes.to_dict("records"):
         ids = _figure_ids(report, "programme_id", str(prog["programme_id"]))
@@ -418,7 +413,7 @@ class Report:
     lang: str
     as_of: pd.Timestamp
     programme: str | None
-    notes: Notes
+    notes: trace.Notes
 
     # -- the tables, for pandas cells (figures: one row per reported figure), and the programme's name
     figures = property(lambda self: self.tables.figures)
@@ -464,4 +459,4 @@ def start(*, lang: str, as_of, programme: str | None = None, tables=None) -> Rep
     # select refuses a programme without figures (scope.check_programme, the one programme check)
     tables = scope.select(load.load() if tables is None else tables, as_of=as_of, programme=programme)
     fmt.use_style(lang)
-    return Report(tables, lang, stamp, programme, Notes(tables, lang))
+    return Report(tables, lang, stamp, programme, trace.Notes(tables, lang))

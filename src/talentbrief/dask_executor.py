@@ -12,6 +12,7 @@ import gzip
 import hashlib
 import importlib.util
 import io
+import multiprocessing
 import os
 import shutil
 import socket
@@ -30,7 +31,7 @@ import distributed
 import toolz
 from distributed import Client, LocalCluster, as_completed
 
-from talentbrief import fingerprint
+from talentbrief import fingerprint, reaper
 from talentbrief.errors import TalentbriefError
 from talentbrief.executor import Attempts, peek, pull
 from talentbrief.jobs import DASK_INSTALL, Job, JobFailure, Outputs
@@ -142,10 +143,6 @@ def worker_config() -> dict:
 def _adopt_orphans() -> None:
     """A worker a nanny started becomes a subreaper (talentbrief.reaper), so nothing a report starts
     outlives it; not any other process, whose own children it would end."""
-    import multiprocessing
-
-    from talentbrief import reaper
-
     if multiprocessing.parent_process() is not None:
         reaper.become_subreaper()
 

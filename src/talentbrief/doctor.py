@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import figures
 from talentbrief import fonts
 from talentbrief import paths as paths_mod
 
@@ -97,8 +98,6 @@ def font_checks(root: Path | None = None) -> list[Check]:
 def chart_checks() -> list[Check]:
     """The charts' families as matplotlib resolves them (its own font list, not fontconfig)."""
     from matplotlib import font_manager
-
-    import figures
 
     checks = []
     for lang in figures.LANGS:

@@ -55,12 +55,8 @@ def kernel_env(root: Path) -> dict[str, str]:
     env = dict(os.environ)
     src = str(Path(root) / "src")
     rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != src]
-    env.update(
-        TALENTBRIEF_ROOT=str(root),
-        PYTHONPATH=os.pathsep.join([src, *rest]),
-        MPLBACKEND=INLINE_BACKEND,
-        PYTHONHASHSEED="0",
-    )
+    env.update(TALENTBRIEF_ROOT=str(root), PYTHONPATH=os.pathsep.join([src, *rest]),
+               MPLBACKEND=INLINE_BACKEND, PYTHONHASHSEED="0")
     env.pop("JPY_PARENT_PID", None)
     return env
 
@@ -122,12 +118,8 @@ class WarmKernel:
         self.shutdown()
         sweep_scratch()  # ipc sockets below: no TCP ports to collide on, no "unencrypted TCP" warning
         self.sockets = tempfile.mkdtemp(prefix=scratch_prefix("kernel"))
-        km = AsyncKernelManager(
-            kernel_name=KERNEL_NAME,
-            transport="ipc",
-            ip=os.path.join(self.sockets, "k"),
-            connection_file=os.path.join(self.sockets, "kernel.json"),  # swept with the folder
-        )
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, transport="ipc", ip=os.path.join(self.sockets, "k"),
+                                connection_file=os.path.join(self.sockets, "kernel.json"))  # swept with it
         # every kernel records its reads from its first line (talentbrief.reads); no history database:
         # it would report the warm kernel's rewound execution counter as an error in the output
         args = ["--HistoryManager.enabled=False", f"--IPKernelApp.exec_lines={RECORD}", *KERNEL_ARGUMENTS]

@@ -236,9 +236,8 @@ class WorkerPool:
             todo = itertools.chain(innocents, todo)
 
 
-def run_local(
-    jobs: Iterable[Job], root: Path, *, workers: int | None = None
-) -> Iterator[tuple[Job, Outputs | JobFailure]]:
+def run_local(jobs: Iterable[Job], root: Path, *,
+              workers: int | None = None) -> Iterator[tuple[Job, Outputs | JobFailure]]:
     """Yield (job, Outputs | JobFailure) for every job, in completion order, from a pool of its own."""
     todo = peek(jobs)
     if todo is None:

@@ -3,6 +3,7 @@ in full for `talentbrief doctor`; in one line for a build, from `fallbacks()`.""
 
 from __future__ import annotations
 
+import ctypes
 import re
 import shutil
 import subprocess
@@ -55,8 +56,6 @@ def subsetting() -> tuple[bool, str]:
 
 
 def _harfbuzz_version() -> str:
-    import ctypes
-
     try:
         hb = ctypes.CDLL("libharfbuzz.so.0")
         hb.hb_version_string.restype = ctypes.c_char_p

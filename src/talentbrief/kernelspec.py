@@ -6,7 +6,6 @@ JupyterLab and nbval find it by the name the notebooks give; builds need none (e
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -35,13 +34,5 @@ def install(prefix: str | None = None) -> Path:
     return folder
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m talentbrief.kernelspec", description=__doc__.split("\n")[0])
-    parser.add_argument("--prefix", help="install under this prefix instead of the running environment")
-    args = parser.parse_args(argv)
-    print(f"talentbrief: kernel {NAME!r} installed in {install(args.prefix)}")
-    return 0
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    print(f"talentbrief: kernel {NAME!r} installed in {install()}")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import datetime
+import difflib
 import re
 
 from markupsafe import Markup, escape
@@ -90,8 +91,6 @@ def date_parts(value: str) -> tuple[int, ...] | None:
 
 def did_you_mean(value: str, known) -> str:
     """"; did you mean 'a' or 'b'?" naming the closest known ids, or "" when none is close."""
-    import difflib
-
     close = difflib.get_close_matches(value, sorted(known), n=3, cutoff=0.6)
     return f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,8 +124,6 @@ def input_files(root: Path) -> list[tuple[str, Path]]:
 
 def copy_inputs(source: Path, dest: Path) -> Path:
     """Copy a project's inputs (never reports/ or caches) into dest, ready to build."""
-    import shutil
-
     for name, path in input_files(source):
         target = Path(dest) / name
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -65,9 +65,7 @@ def select(tables, *, as_of, programme: str | None = None):
     figures = dated.figures[dated.figures["figure_id"].astype(str).isin(ids)]
     source_ids = set(figures["source_id"].astype(str))
     programme_ids = set(figures["programme_id"].astype(str)) | {programme}
-    return dataclasses.replace(
-        dated,
-        sources=dated.sources[dated.sources["source_id"].astype(str).isin(source_ids)],
-        programmes=tables.programmes[tables.programmes["programme_id"].astype(str).isin(programme_ids)],
-        figures=figures,
-    )
+    return dataclasses.replace(dated, figures=figures,
+                               sources=dated.sources[dated.sources["source_id"].astype(str).isin(source_ids)],
+                               programmes=tables.programmes[
+                                   tables.programmes["programme_id"].astype(str).isin(programme_ids)])

@@ -55,9 +55,8 @@ def key(ids: list[str], as_of: str | None) -> str:
     return json.dumps({"ids": sorted(ids), "as_of": as_of}, sort_keys=True)
 
 
-def record(
-    paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any], inputs: str
-) -> None:
+def record(paths: Paths, build_key: str, report_ids: list[str], manifest: dict[str, Any],
+           inputs: str) -> None:
     """Called when every selected report is up to date with the inputs whose digest is `inputs`."""
     data = {"key": build_key, "inputs": inputs, "reports": sorted(report_ids),
             "outputs": _outputs(paths, manifest)}

@@ -104,13 +104,9 @@ def read_manifest(paths: Paths, warn: Callable[[str], None] | None = None) -> di
     except (OSError, ValueError) as exc:
         why = f"{type(exc).__name__}: {exc}"
     else:
-        if (
-            isinstance(data, dict)
-            and data.get("version") == MANIFEST_VERSION
-            and isinstance(data.get("reports"), dict)
-            and all(isinstance(e, dict) for e in data["reports"].values())
-            and isinstance(data.get("pending", {}), dict)
-        ):
+        if (isinstance(data, dict) and data.get("version") == MANIFEST_VERSION
+                and isinstance(data.get("reports"), dict) and isinstance(data.get("pending", {}), dict)
+                and all(isinstance(e, dict) for e in data["reports"].values())):
             return data
         why = "not a talentbrief manifest of this version"
     if warn is not None:
