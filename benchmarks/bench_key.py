@@ -3,7 +3,7 @@
 usage: python benchmarks/bench_key.py
 
 The simpler key: every report keyed on all of data/ and notebooks/ and the root's own files
-(`hashing.conservative_hash`) plus the report side (notebook, src/, lock, parameters), i.e. what the
+(`digests.conservative_hash`) plus the report side (notebook, src/, lock, parameters), i.e. what the
 recorder falls back to for a read it cannot attribute. For each key, on a fresh temporary copy: a
 full build, then three ordinary edits, each followed by a timed `talentbrief build` (how many reports
 it rebuilt, wall and CPU seconds of the process tree): one figure's label in data/figures.csv, a

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from talentbrief import build, hashing, load, paths, reads
+from talentbrief import build, digests, hashing, load, paths, reads
 from talentbrief.jobs import JobFailure, Limits, Outputs
 from tests.support.project import rewrite_csv, run_cli
 
@@ -45,7 +45,7 @@ def seen(root: Path, job) -> dict:
     p = job.parameters
     read = {"query": "select", "args": {"as_of": p["as_of"], "programme": p.get("programme")}}
     digest = reads.current(read, root, lambda r: hashing.read_digest(r, load.load(root)))
-    return {"notebook": hashing.sha256_file(root / job.notebook), "data": [{**read, "sha256": digest}]}
+    return {"notebook": digests.sha256_file(root / job.notebook), "data": [{**read, "sha256": digest}]}
 
 
 class FakeExecutor:
@@ -123,7 +123,7 @@ def test_first_build_writes_reports_manifest_and_index(proj):
     for rid in ALL:
         for fmt in ("html", "pdf"):
             data = (proj.reports / f"{rid}.{fmt}").read_bytes()
-            assert manifest[rid]["outputs"][fmt]["sha256"] == build.hashing.sha256_bytes(data)
+            assert manifest[rid]["outputs"][fmt]["sha256"] == digests.sha256_bytes(data)
         assert f"{rid}  built" in out
     entry = manifest["counted"]
     assert entry["parameters"] == {"as_of": "2026-11-01", "lang": "en", "count": 2}

@@ -13,7 +13,7 @@ import nbformat
 import psutil
 import pytest
 
-from talentbrief import engine, hashing, render
+from talentbrief import digests, engine, render
 from talentbrief.jobs import JobFailure, Limits
 from tests.test_render import job, make_project
 
@@ -87,7 +87,7 @@ def test_a_helper_beside_the_notebooks_is_imported_afresh_and_recorded(tmp_path,
         helper.write_text(f"VALUE = {value!r}\n", encoding="utf-8")
         out = render.run_job(job("helper", "helper", formats=("html",)), root)
         assert f"HELPER {value}" in out.html.decode("utf-8")
-        read = {"file": "notebooks/helper_mod.py", "sha256": hashing.sha256_file(helper)}
+        read = {"file": "notebooks/helper_mod.py", "sha256": digests.sha256_file(helper)}
         assert read in out.inputs["data"], out.inputs
     assert (root / "notebooks" / "__pycache__").is_dir()  # the kernel did write (and use) bytecode
 

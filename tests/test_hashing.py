@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from talentbrief import hashing, load, paths, reads
+from talentbrief import digests, hashing, load, paths, reads
 from talentbrief.catalogue import ReportSpec
 
 pytestmark = pytest.mark.quick  # in `make check`, the quick tier
@@ -26,7 +26,7 @@ def setup(project: Path):
 def built(p, spec):
     """The manifest entry of a run that read one selection (as the kernel records it)."""
     seen = {**SELECT, "sha256": reads.current(SELECT, p.root, lambda r: hashing.read_digest(r, load.load(p.root)))}
-    inputs = {"notebook": hashing.sha256_file(p.root / spec.notebook), "data": [seen]}
+    inputs = {"notebook": digests.sha256_file(p.root / spec.notebook), "data": [seen]}
     digest, components, recorded = hashing.recorded_key(hashing.Context(p).static(spec), inputs)
     return {"input_sha256": digest, "inputs": components, "reads": recorded}
 
@@ -40,8 +40,8 @@ def test_components_are_recorded_and_the_current_key_matches(project):
     entry = built(p, spec)
     components = entry["inputs"]
     assert set(components) == {"notebook", "data", "src", "requirements.lock", "parameters"}
-    assert components["notebook"] == hashing.sha256_file(project / "notebooks" / "hello.ipynb")
-    assert components["requirements.lock"] == hashing.sha256_file(project / "requirements.lock")
+    assert components["notebook"] == digests.sha256_file(project / "notebooks" / "hello.ipynb")
+    assert components["requirements.lock"] == digests.sha256_file(project / "requirements.lock")
     assert len(entry["input_sha256"]) == 64 and key(p, spec, entry) == entry["input_sha256"]
 
 

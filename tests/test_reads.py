@@ -16,7 +16,7 @@ import textwrap
 import nbformat
 import pytest
 
-from talentbrief import hashing, paths, reads, store
+from talentbrief import digests, paths, reads, store
 from tests.support.project import rewrite_csv, run_cli
 
 PROGRAMME = "programme-knowledge-update-en"
@@ -268,7 +268,7 @@ def test_the_kernel_records_reads_anywhere_in_the_project_and_nothing_else(proje
         assert files["notebooks/missing.txt"] == reads.ABSENT
         assert all(len(files[f]) == 64 for f in expected if f != "notebooks/missing.txt")
     assert [r for r in with_subprocess if "file" not in r] == [
-        {**reads.CONSERVATIVE, "sha256": hashing.conservative_hash(project)}
+        {**reads.CONSERVATIVE, "sha256": digests.conservative_hash(project)}
     ]
 
 
@@ -278,4 +278,4 @@ def test_a_manifest_read_never_reaches_outside_the_project(project, tmp_path):
         assert reads.current({"file": bad}, project, None) is None, bad
         assert reads.current({"dir": bad}, project, None) is None, bad
     assert reads.current({"file": "notebooks/none.txt"}, project, None) == reads.ABSENT
-    assert reads.current({"dir": "notebooks"}, project, None) == hashing.tree_hash(project / "notebooks")
+    assert reads.current({"dir": "notebooks"}, project, None) == digests.tree_hash(project / "notebooks")

@@ -8,11 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from talentbrief import paths as paths_mod
-from talentbrief.digests import canonical_json, conservative_hash, sha256_bytes, sha256_file, tree_hash
+from talentbrief.digests import canonical_json, sha256_bytes, sha256_file, tree_hash
 from talentbrief.paths import Paths
-
-__all__ = ["Context", "canonical_json", "conservative_hash", "current_key", "data_component", "key",
-           "read_digest", "recorded_key", "report_code", "sha256_bytes", "sha256_file", "tree_hash"]
 
 
 def report_code(src: Path) -> str:

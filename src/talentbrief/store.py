@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from talentbrief.digests import sha256_bytes, sha256_file
 from talentbrief.errors import TalentbriefError
-from talentbrief.hashing import sha256_bytes, sha256_file
 from talentbrief.jobs import JobFailure, Outputs
 from talentbrief.paths import Paths, atomic_write
 
