@@ -91,9 +91,6 @@ def _decimal(value) -> Decimal:
     return d
 
 
-# ---------------------------------------------------------------- numbers
-
-
 def _plain(d: Decimal, spec: str = "f") -> str:
     """Fixed-point digits without exponent or trailing zeros (``spec`` ",f": thousands between commas)."""
     text = format(d.normalize(), spec)
@@ -149,9 +146,6 @@ def _join(lang: str, qualifier: str, number: str, unit_text: str = "", per_year:
     return (PER_YEAR["zh"] if per_year else "") + core
 
 
-# ---------------------------------------------------------------- labels
-
-
 def unit_label(unit: str, lang: str, n=2) -> str:
     """The unit's word for a count of ``n`` (English singular only for exactly one)."""
     _check("language", lang)
@@ -177,9 +171,6 @@ def qualifier_mark(qualifier: str) -> str:
 def status_label(status: str, lang: str) -> str:
     """achieved / planned in the reader's language."""
     return _STATUS_LABELS[_check("language", lang)][_check("status", status)]
-
-
-# ---------------------------------------------------------------- figures
 
 
 def format_figure(

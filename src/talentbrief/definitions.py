@@ -80,8 +80,6 @@ def _close(name: str, known) -> str:
     return f" (did you mean {near[0]!r}?)" if near else ""
 
 
-# ---------------------------------------------------------------- the one reader
-
 # libyaml's parser when PyYAML has it (its wheels do): the same nodes, several times faster, which a
 # report's kernel pays on every run
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -158,8 +156,6 @@ def load(paths, figures) -> tuple[Definitions, list[tuple[str, int | None, str]]
             for r in rows.to_dict("records")}
     return Definitions(entries, info, files), problems
 
-
-# ---------------------------------------------------------------- validation
 
 def problems(paths, figures: dict[str, dict[str, str]]) -> list[tuple[str, int | None, str]]:
     """Every problem of both files as (file, line, message) (`figures`: figure id -> its CSV row)."""

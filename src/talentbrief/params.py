@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import re
 from dataclasses import asdict, dataclass
@@ -159,10 +160,8 @@ def check(spec, root: Path | None = None) -> list[str]:
 def _cmd(args: argparse.Namespace) -> int:
     path = Path(args.notebook)
     if not path.is_file():  # also accept a path relative to the project root
-        try:
+        with contextlib.suppress(FileNotFoundError):
             path = paths_mod.get(args.root).root / args.notebook
-        except FileNotFoundError:
-            pass
     if not path.is_file():
         print(f"talentbrief params: no notebook {args.notebook}")
         return 2

@@ -102,23 +102,17 @@ def files(folder: Path) -> list[tuple[str, Path]]:
     found = []
     for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
         dirnames[:] = [d for d in dirnames if not skipped(d)]
-        for name in filenames:
-            path = Path(dirpath, name)
-            if not skipped(name) and path.is_file():
-                found.append((path.relative_to(folder).as_posix(), path))
+        found += [(path.relative_to(folder).as_posix(), path) for name in filenames
+                  if not skipped(name) and (path := Path(dirpath, name)).is_file()]
     return sorted(found)
 
 
 def input_files(root: Path) -> list[tuple[str, Path]]:
     """(posix path relative to `root`, path) of every input of the project at `root` (INPUTS), sorted."""
     root = Path(root)
-    found = []
-    for item in INPUTS:
-        path = root / item
-        if path.is_dir():
-            found += [(f"{item}/{name}", file) for name, file in files(path)]
-        elif path.is_file():
-            found.append((item, path))
+    found = [(item, root / item) for item in INPUTS if (root / item).is_file()]
+    found += [(f"{item}/{name}", file) for item in INPUTS if (root / item).is_dir()
+              for name, file in files(root / item)]
     return sorted(found)
 
 

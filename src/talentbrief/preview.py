@@ -8,6 +8,7 @@ port). Banner and reload script go into the HTML served, never the files; only l
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import io
 import json
@@ -98,11 +99,8 @@ class State:
 def failure_banner(state: State, report_id: str) -> Markup | None:
     """The report's failure (from reports/_failed/<id>.txt), or the build's bad-input problems."""
     failure = None
-    try:
+    with contextlib.suppress(OSError):  # no record: the report has not failed
         text = (state.paths.failed / f"{report_id}.txt").read_text(encoding="utf-8")
-    except OSError:
-        pass
-    else:
         where = re.search(r"^failed in:(.*)$", text, re.MULTILINE)
         message = text.split("\n\n", 1)[-1].strip().splitlines()
         page = state.paths.failed / f"{report_id}.html"

@@ -84,15 +84,13 @@ def _int(text: str) -> int | None:
 
 def check_periods(row: Mapping[str, str]) -> list[tuple[str, str]]:
     basis, start, end = row.get("period_basis", ""), row.get("period_start", ""), row.get("period_end", "")
-    problems = []
-    if basis in NEEDS_START and not start:
-        problems.append(("period_start", f"a {basis} figure needs period_start"))
-    if basis in NEEDS_END and not end:
-        problems.append(("period_end", f"a {basis} figure needs period_end (the date of the stock)"))
     start_d, end_d = _date(start), _date(end)
-    if start_d and end_d and end_d < start_d:
-        problems.append(("period_end", f"period_end {end} is before period_start {start}"))
-    return problems
+    return [(column, why) for failed, column, why in (
+        (basis in NEEDS_START and not start, "period_start", f"a {basis} figure needs period_start"),
+        (basis in NEEDS_END and not end, "period_end",
+         f"a {basis} figure needs period_end (the date of the stock)"),
+        (start_d and end_d and end_d < start_d, "period_end", f"period_end {end} is before period_start {start}"),
+    ) if failed]
 
 
 def check_quote(row: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -147,18 +145,16 @@ def check_restates(row: Mapping[str, str], figures: Mapping[str, Mapping[str, st
         return []
     if target_id == row.get("figure_id"):
         return [("restates", "a figure cannot restate itself")]
-    problems = []
-    if target.get("restates"):
-        problems.append(("restates", f'{target_id} itself restates {target["restates"]}: link to the original'))
-    if target.get("indicator") != row.get("indicator"):
-        problems.append(("restates", f'{target_id} measures {target.get("indicator")}, not {row.get("indicator")}'))
-    if target.get("source_id") == row.get("source_id"):
-        problems.append(("restates", f"{target_id} is from the same source: one row per number (curation rule 2)"))
     mine, theirs = _date(published.get(row.get("source_id"), "")), _date(published.get(target.get("source_id"), ""))
-    if mine and theirs and theirs > mine:
-        later = f"{target_id} was published after this row's source: link the later row to the earlier one"
-        problems.append(("restates", later))
-    return problems
+    return [("restates", why) for failed, why in (
+        (target.get("restates"), f'{target_id} itself restates {target.get("restates")}: link to the original'),
+        (target.get("indicator") != row.get("indicator"),
+         f'{target_id} measures {target.get("indicator")}, not {row.get("indicator")}'),
+        (target.get("source_id") == row.get("source_id"),
+         f"{target_id} is from the same source: one row per number (curation rule 2)"),
+        (mine and theirs and theirs > mine,
+         f"{target_id} was published after this row's source: link the later row to the earlier one"),
+    ) if failed]
 
 
 def check_part_of(row: Mapping[str, str], figures: Mapping[str, Mapping[str, str]]) -> list[tuple[str, str]]:
@@ -170,18 +166,16 @@ def check_part_of(row: Mapping[str, str], figures: Mapping[str, Mapping[str, str
         return []
     if total_id == row.get("figure_id"):
         return [("part_of", "a figure cannot be a part of itself")]
-    problems = []
-    if total.get("part_of"):
-        problems.append(("part_of", f'{total_id} is itself a part of {total["part_of"]}: link to the total'))
-    if total.get("source_id") != row.get("source_id"):
-        problems.append(("part_of", f"{total_id} is from another source: a breakdown is given by one source"))
-    for column in ("unit", "period_basis", "status"):
-        if total.get(column) != row.get(column):
-            problems.append(("part_of", f'{total_id} has {column} {total.get(column)}, this row {row.get(column)}'))
     mine, theirs = _int(row.get("value", "")), _int(total.get("value", ""))
-    if mine is not None and theirs is not None and mine > theirs:
-        problems.append(("part_of", f"value {mine} is larger than the total {total_id} ({theirs})"))
-    return problems
+    return [("part_of", why) for failed, why in (
+        (total.get("part_of"), f'{total_id} is itself a part of {total.get("part_of")}: link to the total'),
+        (total.get("source_id") != row.get("source_id"),
+         f"{total_id} is from another source: a breakdown is given by one source"),
+        *((total.get(c) != row.get(c), f"{total_id} has {c} {total.get(c)}, this row {row.get(c)}")
+          for c in ("unit", "period_basis", "status")),
+        (mine is not None and theirs is not None and mine > theirs,
+         f"value {mine} is larger than the total {total_id} ({theirs})"),
+    ) if failed]
 
 
 def check_translations(row: Mapping[str, str], language: str | None) -> list[tuple[str, str]]:
