@@ -56,19 +56,19 @@ def restatements(figures: pd.DataFrame) -> dict[str, list[str]]:
     return found
 
 
-def _restating(figures: pd.DataFrame) -> set[str]:
-    return {fid for ids in restatements(figures).values() for fid in ids}
+def _restating(restated: dict[str, list[str]]) -> set[str]:
+    return {fid for ids in restated.values() for fid in ids}
 
 
 def without_restatements(figures: pd.DataFrame) -> pd.DataFrame:
     """The rows minus those restating another row present: a restated plan is shown once, citing both."""
-    return figures[~figures["figure_id"].astype(str).isin(_restating(figures))]
+    return figures[~figures["figure_id"].astype(str).isin(_restating(restatements(figures)))]
 
 
 def row_ids(report: Report, row) -> tuple[str, ...]:
     """A row's id followed by the ids of the rows restating it: what citing the row cites."""
     fid = str(row["figure_id"])
-    return (fid, *restatements(report.tables.figures).get(fid, ()))
+    return (fid, *report._restated.get(fid, ()))
 
 
 def _shown_ids(report: Report, rows: pd.DataFrame) -> list[str]:
@@ -171,7 +171,7 @@ def headlines(report: Report) -> Block:
 def chart_rows(report: Report, rows: pd.DataFrame) -> pd.DataFrame:
     """Rows for figures.bar_figure: `per_year`, and a `chart_label` that tells apart same-label rows."""
     lang = report.lang
-    restated = restatements(report.tables.figures)
+    restated = report._restated
     rows = without_restatements(rows).copy()
     shown = _shown_ids(report, rows)
     totals = {str(r["figure_id"]): total_of(report, r) for r in rows.to_dict("records")}
@@ -377,7 +377,7 @@ def checks_section(report: Report) -> Block:
 
 def _count(report: Report, ids) -> Markup:
     """How many rows, and how many of them restate another row (the same plan reported again)."""
-    n, restating = fmt.format_number(len(ids), report.lang), set(ids) & _restating(report.tables.figures)
+    n, restating = fmt.format_number(len(ids), report.lang), set(ids) & _restating(report._restated)
     if not restating:
         return escape(n)
     return text.t("count.restated", report.lang, n=n, restated=fmt.format_number(len(restating), report.lang))
@@ -414,6 +414,7 @@ class Report:
     as_of: pd.Timestamp
     programme: str | None
     notes: trace.Notes
+    _restated: dict[str, list[str]]  # restatements(tables.figures), found once: every citation asks
 
     # -- the tables, for pandas cells (figures: one row per reported figure), and the programme's name
     figures = property(lambda self: self.tables.figures)
@@ -459,4 +460,4 @@ def start(*, lang: str, as_of, programme: str | None = None, tables=None) -> Rep
     # select refuses a programme without figures (scope.check_programme, the one programme check)
     tables = scope.select(load.load() if tables is None else tables, as_of=as_of, programme=programme)
     fmt.use_style(lang)
-    return Report(tables, lang, stamp, programme, trace.Notes(tables, lang))
+    return Report(tables, lang, stamp, programme, trace.Notes(tables, lang), restatements(tables.figures))
